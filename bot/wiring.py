@@ -1,0 +1,145 @@
+"""The one place clients are made: build(settings, **overrides) → Services, with the Bolt App.
+
+Tests and the demo call build() with fakes (a Slack WebClient pointed at a fake server, boto3
+clients pointed at stand-ins); production calls it with settings alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from bot.config import Settings
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+ClientFactory = Callable[[str, str], Any]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+# Standard retry mode retries throttling (ThrottlingException, 429) with backoff; a lookup that was
+# throttled must end in an answer, not in "not found".
+AWS_CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 8},
+    connect_timeout=5,
+    read_timeout=20,
+    user_agent_appid="whocreated",
+)
+
+
+class AwsClients:
+    """boto3 clients per (service, region) from one session, made once and shared (thread-safe)."""
+
+    def __init__(
+        self, session: boto3.Session | None = None, endpoints: dict[str, str] | None = None
+    ) -> None:
+        self._session = session or boto3.Session()
+        self._endpoints = endpoints or {}
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self.calls: dict[str, int] = {}
+
+    def __call__(self, service: str, region: str) -> Any:
+        key = (service, region)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._session.client(
+                    service,
+                    region_name=region,
+                    config=AWS_CLIENT_CONFIG,
+                    endpoint_url=self._endpoints.get(service),
+                )
+                self._clients[key].meta.events.register("before-call", self._count)
+            return self._clients[key]
+
+    def _count(self, model: Any, **_: Any) -> None:
+        name = f"{model.service_model.endpoint_prefix}:{model.name}"
+        with self._lock:
+            self.calls[name] = self.calls.get(name, 0) + 1
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: Store
+    aws: ClientFactory
+    lookups: Any  # bot.lookups.LookupService
+    directory: Any  # bot.slack.directory.SlackDirectory
+    executor: ThreadPoolExecutor
+    clock: Clock
+    app: Any = None  # slack_bolt.App, when Slack is configured
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def build(settings: Settings, **overrides: Any) -> Services:
+    """Assemble the services.
+
+    Overrides: store, aws, clock, web_client, executor, limiter, account_id, lookups, with_app.
+    """
+    from bot.aws.limiter import RegionRateLimiter
+    from bot.aws.trail import TrailFinder
+    from bot.lookups import LookupService
+
+    clock: Clock = overrides.get("clock", utc_now)
+    store: Store = overrides.get("store") or Store.open(settings.database_url)
+    aws: ClientFactory = overrides.get("aws") or AwsClients()
+    limiter = overrides.get("limiter") or RegionRateLimiter()
+    account_id = overrides.get("account_id") or _caller_account(aws, settings)
+    finder = TrailFinder(
+        aws,
+        limiter,
+        default_regions=settings.fallback_regions,
+        clock=clock,
+        account_id=account_id,
+    )
+    executor = overrides.get("executor") or ThreadPoolExecutor(
+        max_workers=settings.lookup_workers, thread_name_prefix="whocreated-lookup"
+    )
+    services = Services(
+        settings=settings,
+        store=store,
+        aws=aws,
+        lookups=overrides.get("lookups") or LookupService(finder, store),
+        directory=None,
+        executor=executor,
+        clock=clock,
+    )
+    if overrides.get("with_app", True) and (settings.slack_bot_token or "web_client" in overrides):
+        from bot.slack.app import create_app
+        from bot.slack.directory import SlackDirectory
+
+        services.app = create_app(settings, services, web_client=overrides.get("web_client"))
+        services.directory = SlackDirectory(services.app.client, settings.directory, clock=clock)
+    return services
+
+
+def _caller_account(aws: ClientFactory, settings: Settings) -> Callable[[], str | None]:
+    """GetCallerIdentity once, lazily; denied or unreachable only costs the account in answers."""
+    lock = threading.Lock()
+    known: dict[str, str | None] = {}
+
+    def account_id() -> str | None:
+        with lock:
+            if "account" not in known:
+                try:
+                    region = settings.aws_region or "us-east-1"
+                    known["account"] = aws("sts", region).get_caller_identity()["Account"]
+                except Exception as error:
+                    logger.warning("GetCallerIdentity failed (%s): answers may lack the account", error)
+                    known["account"] = None
+            return known["account"]
+
+    return account_id
