@@ -1,4 +1,4 @@
-"""One lookup as users see it: the creators cache first, CloudTrail only when the cache cannot answer."""
+"""One lookup as users see it: the creators cache first, CloudTrail when it cannot answer."""
 
 from __future__ import annotations
 

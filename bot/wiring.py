@@ -138,7 +138,7 @@ def _caller_account(aws: ClientFactory, settings: Settings) -> Callable[[], str 
                     region = settings.aws_region or "us-east-1"
                     known["account"] = aws("sts", region).get_caller_identity()["Account"]
                 except Exception as error:
-                    logger.warning("GetCallerIdentity failed (%s): answers may lack the account", error)
+                    logger.warning("GetCallerIdentity failed (%s); answers may lack it", error)
                     known["account"] = None
             return known["account"]
 

@@ -1,4 +1,4 @@
-"""The answer to "who created this?": a value, its JSON form (DESIGN.md §3) and its reasons in words."""
+"""The answer to "who created this?": a value, and its JSON form (DESIGN.md §3)."""
 
 from __future__ import annotations
 
@@ -41,3 +41,102 @@ class LookupAnswer:
     @property
     def found(self) -> bool:
         return self.fact is not None
+
+
+def to_json(answer: LookupAnswer) -> dict[str, Any]:
+    """The `lookup --json` object of DESIGN.md §3, field for field."""
+    fact, ref = answer.fact, answer.ref
+    region = ref.region or (fact.region if fact else None)
+    if region is None and len(answer.regions_searched) == 1 and answer.found:
+        region = answer.regions_searched[0]
+    return {
+        "resource": {
+            "id": ref.given,
+            "type": ref.type,
+            "region": region,
+            "account": ref.account or (fact.account if fact else None) or answer.account,
+        },
+        "found": fact is not None,
+        "creator": _creator_json(fact),
+        "event": _event_json(fact),
+        "reason": answer.reason.value if answer.reason and fact is None else None,
+        "regions_searched": list(answer.regions_searched),
+        "note": note_text(answer),
+    }
+
+
+def note_text(answer: LookupAnswer) -> str | None:
+    """The notes in one sentence; owner-like tags are part of it when the creation is unknown."""
+    parts = list(answer.notes)
+    if answer.owner_tags and not answer.found:
+        tags = ", ".join(f"{key}={value}" for key, value in sorted(answer.owner_tags.items()))
+        parts.append(f"owner-like tags on the resource: {tags}")
+    if answer.first_seen and not any("first seen" in part for part in parts):
+        seen = answer.first_seen
+        parts.append(
+            f"first event seen: {seen.get('name')} at {seen.get('time')} "
+            f"by {seen.get('actor')} in {seen.get('region')}"
+        )
+    return "; ".join(parts) or None
+
+
+def _creator_json(fact: CreationFact | None) -> dict[str, Any] | None:
+    if fact is None:
+        return None
+    actor = fact.actor
+    return {
+        "identity_type": actor.identity_type,
+        "arn": actor.arn,
+        "name": actor.name,
+        "account": actor.account,
+        "role": actor.role,
+        "invoked_by": actor.invoked_by,
+    }
+
+
+def _event_json(fact: CreationFact | None) -> dict[str, Any] | None:
+    if fact is None:
+        return None
+    return {
+        "name": fact.event_name,
+        "source": fact.event_source,
+        "time": iso_z(fact.event_time),
+        "region": fact.region,
+        "id": fact.event_id,
+        "source_ip": fact.source_ip,
+        "user_agent": fact.user_agent,
+        "tool": fact.tool,
+    }
+
+
+def iso_z(when: Any) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Why a creation was not found, in plain words; Slack and the terminal both use these.
+REASON_WORDS: dict[Reason, str] = {
+    Reason.NOT_IN_WINDOW: (
+        "its creation is older than CloudTrail's 90 days of event history. To look further back, "
+        "sync your trail's S3 bucket and run `whocreated lookup ID --trail-logs FOLDER`"
+    ),
+    Reason.TOO_NEW: (
+        "it is too new: CloudTrail delivers events in about 5 to 15 minutes, try again shortly"
+    ),
+    Reason.ONLY_MENTIONED: (
+        "CloudTrail only shows events that used or named it, not the one that created it"
+    ),
+    Reason.NOT_IN_REGIONS: "no event in the regions searched names it",
+    Reason.DENIED: (
+        "AWS denied the CloudTrail lookup: the credentials need cloudtrail:LookupEvents"
+    ),
+}
+
+
+def explain(answer: LookupAnswer) -> str | None:
+    """Why the creation was not found, or None when it was."""
+    if answer.found or answer.reason is None:
+        return None
+    words = REASON_WORDS[answer.reason]
+    if answer.reason is Reason.NOT_IN_REGIONS and answer.regions_searched:
+        words += f" ({', '.join(answer.regions_searched)})"
+    return words

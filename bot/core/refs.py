@@ -123,7 +123,7 @@ class ResourceRef:
 
     @property
     def search_names(self) -> tuple[str, ...]:
-        """Values to try as CloudTrail's ResourceName, most specific first (ARN, then id or name)."""
+        """Values to try as CloudTrail's ResourceName: the ARN first, then the id or name."""
         names = [self.arn] if self.arn else []
         if self.id and self.id not in names:
             names.append(self.id)
@@ -132,7 +132,7 @@ class ResourceRef:
     @property
     def has_unique_id(self) -> bool:
         """True for ids AWS never reuses (i-…, vol-…); names and name ARNs can be reused."""
-        return bool(_ID.match(self.id)) and self.type is not None and self.type.startswith("AWS::EC2")
+        return bool(_ID.match(self.id)) and (self.type or "").startswith("AWS::EC2")
 
     @property
     def home_region(self) -> str | None:
@@ -195,7 +195,8 @@ def _parse_arn(given: str, text: str) -> ResourceRef:
     match = _ARN.match(text)
     if not match:
         raise InvalidReference(
-            f"{text[:80]!r} is not a valid ARN: expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE"
+            f"{text[:80]!r} is not a valid ARN: "
+            "expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE"
         )
     service, resource = match["service"], match["resource"]
     kind, resource_id = _split_arn_resource(service, resource)

@@ -1,0 +1,174 @@
+"""Command line: serve, lookup, check, health. The only module that prints.
+
+Exit codes (DESIGN.md §3): 0 done, 1 ran but something not found, 2 bad input or configuration,
+3 AWS or Slack unreachable or denied; when several apply: 2 > 3 > 1 > 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import TextIO
+
+from bot import logs
+from bot.config import ConfigError, Settings, check_region, load_settings
+from bot.core import refs
+from bot.core.answers import LookupAnswer, Reason, to_json
+from bot.core.terminal import render_answer
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_NOT_FOUND, EXIT_BAD_INPUT, EXIT_UNAVAILABLE = 0, 1, 2, 3
+_SEVERITY = {EXIT_OK: 0, EXIT_NOT_FOUND: 1, EXIT_UNAVAILABLE: 2, EXIT_BAD_INPUT: 3}
+
+
+def worst(*codes: int) -> int:
+    """Combine exit codes: 2 > 3 > 1 > 0."""
+    return max(codes, key=_SEVERITY.__getitem__, default=EXIT_OK)
+
+
+class UsageError(Exception):
+    """Bad input or configuration: one line on stderr, exit 2."""
+
+
+class Unavailable(Exception):
+    """AWS or Slack unreachable or denied: one line on stderr, exit 3."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="whocreated",
+        description="Who created this AWS resource? Answers from CloudTrail, in Slack and here.",
+    )
+    parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the Slack app (Socket Mode or HTTP)")
+    serve.add_argument(
+        "--no-scheduler", action="store_true", help="do not run scheduled patrol rounds"
+    )
+
+    lookup = commands.add_parser("lookup", help="who created these resources?")
+    lookup.add_argument("ids", nargs="+", metavar="ID", help="resource id, ARN or name")
+    lookup.add_argument("--region", help="search this region only")
+    lookup.add_argument(
+        "--trail-logs",
+        nargs="+",
+        metavar="PATH",
+        help="read CloudTrail log files or folders instead of calling AWS",
+    )
+    lookup.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    commands.add_parser("check", help="check configuration, Slack auth and AWS permissions")
+    commands.add_parser("health", help="exit 0 when the running instance is healthy")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logs.configure(args.log_format)
+    try:
+        if args.command == "lookup":
+            return run_lookup(args, sys.stdout)
+        if args.command == "serve":
+            from bot.serve import serve
+
+            return serve(_settings(), scheduler=not args.no_scheduler)
+        if args.command == "check":
+            from bot.checks import run_checks
+
+            return run_checks(_settings(), sys.stdout)
+        if args.command == "health":
+            from bot.serve import health
+
+            return health(_settings(), sys.stdout)
+    except (UsageError, ConfigError) as error:
+        print(f"whocreated: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Unavailable as error:
+        print(f"whocreated: {error}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except KeyboardInterrupt:
+        return 130
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def run_lookup(args: argparse.Namespace, out: TextIO) -> int:
+    # Every id is validated before anything is printed or asked.
+    parsed = []
+    for text in args.ids:
+        try:
+            parsed.append(refs.parse(text))
+        except refs.InvalidReference as error:
+            raise UsageError(str(error)) from error
+    region = check_region(args.region) if args.region else None
+    if args.trail_logs:
+        answers = _answers_from_logs(parsed, args.trail_logs, region)
+    else:
+        answers = _answers_from_aws(parsed, region)
+    now = datetime.now(UTC)
+    codes = [EXIT_OK]
+    for answer in answers:
+        if args.json:
+            out.write(json.dumps(to_json(answer)) + "\n")
+        else:
+            out.write(render_answer(answer, now=now) + "\n\n")
+        out.flush()
+        codes.append(_exit_code(answer))
+    return worst(*codes)
+
+
+def _exit_code(answer: LookupAnswer) -> int:
+    if answer.found:
+        return EXIT_OK
+    return EXIT_UNAVAILABLE if answer.reason is Reason.DENIED else EXIT_NOT_FOUND
+
+
+def _answers_from_logs(
+    parsed: list[refs.ResourceRef], paths: list[str], region: str | None
+) -> list[LookupAnswer]:
+    from bot.aws.trail_files import TrailLogsError, find_in_logs
+
+    try:
+        answers, stats = find_in_logs(parsed, paths, region=region)
+    except TrailLogsError as error:
+        raise UsageError(str(error)) from error
+    skipped = ", ".join(f"{count} {why}" for why, count in sorted(stats.skipped.items()))
+    logger.info(
+        "read %d records from %d files%s",
+        stats.records,
+        stats.files_read,
+        f" (skipped {skipped})" if skipped else "",
+    )
+    return answers
+
+
+def _answers_from_aws(parsed: list[refs.ResourceRef], region: str | None) -> list[LookupAnswer]:
+    from botocore.exceptions import BotoCoreError, NoCredentialsError
+
+    from bot.wiring import build
+
+    settings = load_settings()
+    if region is None and not all(ref.home_region for ref in parsed):
+        settings.require_region()
+    services = build(settings, with_app=False)
+    try:
+        # Lookups of several ids run side by side; answers are printed in the order given.
+        return list(services.executor.map(lambda ref: services.lookups.lookup(ref, region), parsed))
+    except NoCredentialsError as error:
+        raise Unavailable(
+            "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+            "or use --trail-logs"
+        ) from error
+    except BotoCoreError as error:
+        raise Unavailable(f"AWS is unreachable: {error}") from error
+    finally:
+        services.executor.shutdown(wait=False, cancel_futures=True)

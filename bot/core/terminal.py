@@ -1,0 +1,73 @@
+"""Plain-text answers for the terminal (`whocreated lookup` without --json)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.core.answers import LookupAnswer, explain, note_text
+from bot.core.events import CreationFact
+
+SOURCE_WORDS = {"cloudtrail": "CloudTrail", "cache": "cache", "trail-logs": "trail logs"}
+
+
+def render_answer(answer: LookupAnswer, *, now: datetime) -> str:
+    ref, fact = answer.ref, answer.fact
+    kind = f"  ({ref.type})" if ref.type else ""
+    lines = [f"{ref.given}{kind}"]
+    if fact is None:
+        lines.append(f"  not found   {explain(answer) or 'no creation event'}")
+        if answer.regions_searched:
+            lines.append(f"  searched    {', '.join(answer.regions_searched)}")
+    else:
+        lines.extend(_found_lines(fact, now))
+        lines.append(f"  source      {SOURCE_WORDS.get(answer.source.value, answer.source.value)}")
+    note = note_text(answer)
+    if note:
+        lines.append(f"  note        {note}")
+    return "\n".join(lines)
+
+
+def _found_lines(fact: CreationFact, now: datetime) -> list[str]:
+    actor = fact.actor
+    who = actor.name or "unknown"
+    identity = ", ".join(part for part in (actor.identity_type, actor.arn) if part)
+    lines = [f"  created by  {who}" + (f" ({identity})" if identity else "")]
+    if actor.invoked_by and actor.invoked_by != who:
+        lines.append(f"  invoked by  {actor.invoked_by}")
+    when = f"{fact.event_time:%Y-%m-%d %H:%M:%S} UTC"
+    lines.append(f"  when        {when} ({age(fact.event_time, now)})")
+    how = fact.tool or "unknown tool"
+    if fact.source_ip:
+        how += f", from {fact.source_ip}"
+    lines.append(f"  how         {how}: {fact.event_name} ({fact.event_source})")
+    if fact.user_agent:
+        lines.append(f"  user agent  {_clip(fact.user_agent, 160)}")
+    where = ", ".join(part for part in (_account(fact), fact.region) if part)
+    lines.append(f"  where       {where or 'unknown'}")
+    others = [name for name in (*fact.created, *fact.related) if name != fact.resource_id]
+    if others:
+        shown = ", ".join(others[:6]) + (f" and {len(others) - 6} more" if len(others) > 6 else "")
+        lines.append(f"  same event  {shown}")
+    if fact.event_id:
+        lines.append(f"  event id    {fact.event_id}")
+    return lines
+
+
+def _account(fact: CreationFact) -> str | None:
+    return f"account {fact.account}" if fact.account else None
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def age(then: datetime, now: datetime) -> str:
+    """'3 days ago', '2 hours ago', 'just now'."""
+    seconds = (now - then).total_seconds()
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("year", 365 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'s' if count != 1 else ''} ago"
+    return "just now"
