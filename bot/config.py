@@ -212,13 +212,15 @@ def _default_region(env: Mapping[str, str], policy_region: str | None) -> str | 
             if not is_known_region(value):
                 raise ConfigError(f"{variable}: unknown AWS region {value!r}")
             return value
-    profile_region = _profile_region(env.get("AWS_PROFILE"))
+    profile_region = _profile_region(env.get("AWS_PROFILE"), env.get("AWS_CONFIG_FILE"))
     return profile_region or policy_region
 
 
-def _profile_region(profile: str | None) -> str | None:
+def _profile_region(profile: str | None, config_file: str | None) -> str | None:
     try:
         session = botocore.session.Session(profile=profile)
+        if config_file:
+            session.set_config_variable("config_file", config_file)
         return session.get_scoped_config().get("region")
     except Exception:  # a missing profile is reported by `check`, not here
         return None

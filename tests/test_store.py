@@ -1,0 +1,98 @@
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from bot.core.events import Actor, CreationFact
+from bot.store import Store, default_database_url
+
+POSTGRES_URL = os.environ.get("WHOCREATED_TEST_POSTGRES_URL")
+
+
+def _fact(resource_id: str, when: datetime, who: str) -> CreationFact:
+    return CreationFact(
+        resource_id=resource_id,
+        created=(resource_id,),
+        related=("subnet-0ed352584ab4aa265",),
+        actor=Actor("IAMUser", f"arn:aws:iam::123837392027:user/{who}", who, "123837392027"),
+        event_name="CreateBucket",
+        event_source="s3.amazonaws.com",
+        event_time=when,
+        region="us-east-1",
+        event_id=str(uuid.uuid4()),
+        source_ip="192.0.2.1",
+        user_agent="aws-cli/2.13.0",
+        tool="AWS CLI",
+        account="123837392027",
+        record={"eventName": "CreateBucket"},
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if request.param == "sqlite":
+        return Store.open(f"sqlite:///{tmp_path / 'state' / 'whocreated.sqlite3'}")
+    if not POSTGRES_URL:
+        pytest.skip("WHOCREATED_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL)")
+    opened = Store.open(POSTGRES_URL)
+    assert opened.warning is None
+    with opened.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM creation_facts"))
+    return opened
+
+
+def _put(store: Store, fact: CreationFact) -> None:
+    store.put_fact(
+        partition="aws",
+        account="123837392027",
+        region="us-east-1",
+        resource_type="AWS::S3::Bucket",
+        fact=fact,
+    )
+
+
+def test_a_fact_round_trips(store: Store) -> None:
+    fact = _fact("logs-bucket", datetime(2023, 7, 10, 11, 55, 21, tzinfo=UTC), "alice")
+    _put(store, fact)
+    [found] = store.find_facts(["logs-bucket"], account="123837392027", region="us-east-1")
+    assert found == fact
+    assert found.record == {"eventName": "CreateBucket"}
+
+
+def test_a_reused_name_keeps_both_creations_newest_first(store: Store) -> None:
+    old = _fact("logs-bucket", datetime(2023, 1, 1, tzinfo=UTC), "alice")
+    new = _fact("logs-bucket", datetime(2023, 6, 1, tzinfo=UTC), "bob")
+    _put(store, old)
+    _put(store, new)
+    _put(store, new)  # storing the same creation twice is harmless
+    assert [f.actor.name for f in store.find_facts(["logs-bucket"])] == ["bob", "alice"]
+
+
+def test_filters_by_account_and_region(store: Store) -> None:
+    _put(store, _fact("logs-bucket", datetime(2023, 1, 1, tzinfo=UTC), "alice"))
+    assert store.find_facts(["logs-bucket"], account="999999999999") == []
+    assert store.find_facts(["logs-bucket"], region="eu-west-1") == []
+    assert store.find_facts(["other"]) == []
+
+
+def test_sqlite_state_persists_across_opens(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'whocreated.sqlite3'}"
+    _put(Store.open(url), _fact("b", datetime(2023, 1, 1, tzinfo=UTC), "alice"))
+    assert Store.open(url).find_facts(["b"])
+
+
+def test_unwritable_store_is_a_warning_not_a_crash(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    store = Store.open(f"sqlite:///{blocker / 'sub' / 'db.sqlite3'}")
+    assert store.warning and "cannot be used" in store.warning
+    _put(store, _fact("b", datetime(2023, 1, 1, tzinfo=UTC), "alice"))
+    assert store.find_facts(["b"])  # still answers, in memory
+
+
+def test_default_location_follows_xdg_state_home() -> None:
+    url = default_database_url({"XDG_STATE_HOME": "/srv/state"})
+    assert url == "sqlite:////srv/state/whocreated/whocreated.sqlite3"
