@@ -136,6 +136,8 @@ def explain(answer: LookupAnswer) -> str | None:
     """Why the creation was not found, or None when it was."""
     if answer.found or answer.reason is None:
         return None
+    if answer.source is Source.TRAIL_LOGS and answer.reason is Reason.NOT_IN_WINDOW:
+        return "the trail logs given hold no event that names it: it is older than they are"
     words = REASON_WORDS[answer.reason]
     if answer.reason is Reason.NOT_IN_REGIONS and answer.regions_searched:
         words += f" ({', '.join(answer.regions_searched)})"
