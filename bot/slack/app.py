@@ -1,0 +1,145 @@
+"""The Bolt app and the two ways to run it: HTTP (WSGI on waitress) and Socket Mode.
+
+One WebClient is made here, pointed at SLACK_API_URL when set and retrying 429s, and handed to
+`App(client=...)`, so every Slack call (start-up's auth.test included) goes through it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import RateLimitErrorRetryHandler, default_retry_handlers
+
+from bot.config import Settings
+from bot.slack import listeners
+
+if TYPE_CHECKING:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from waitress.server import BaseWSGIServer, MultiSocketServer
+
+    from bot.wiring import Services
+
+logger = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+SLACK_RETRIES = 2
+
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def build_web_client(settings: Settings) -> WebClient:
+    """The bot's WebClient: connection retries (slack_sdk's default) plus 429 retries."""
+    handlers = [
+        *default_retry_handlers(),
+        RateLimitErrorRetryHandler(max_retry_count=SLACK_RETRIES),
+    ]
+    kwargs: dict[str, Any] = {"token": settings.slack_bot_token, "retry_handlers": handlers}
+    if settings.slack_api_url:
+        kwargs["base_url"] = settings.slack_api_url
+    return WebClient(**kwargs)
+
+
+def create_app(
+    settings: Settings,
+    services: Services,
+    *,
+    web_client: WebClient | None = None,
+    token_verification_enabled: bool = True,
+) -> App:
+    """The Bolt app with our listeners; auth.test runs now, so a bad token fails at start-up."""
+    client = web_client if web_client is not None else build_web_client(settings)
+    # Without a signing secret (Socket Mode needs none) HTTP requests must still fail the check:
+    # a random secret nobody knows makes every signature invalid, never an empty-key HMAC.
+    signing_secret = settings.slack_signing_secret or secrets.token_urlsafe(32)
+    try:
+        app = App(
+            client=client,
+            signing_secret=signing_secret,
+            token_verification_enabled=token_verification_enabled,
+            request_verification_enabled=True,
+            name="whocreated",
+            logger=logging.getLogger("bot.slack.bolt"),
+        )
+    except BoltError as error:
+        # Bolt wraps a refused auth.test in BoltError; re-raise Slack's own error, which carries
+        # the response ("invalid_auth", …) callers use to explain what is wrong.
+        if isinstance(error.__context__, SlackApiError):
+            raise error.__context__ from None
+        raise
+    listeners.register(app, services)
+    return app
+
+
+def wsgi_app(app: App) -> WsgiApp:
+    """POST /slack/events through Bolt (signature checked there), GET /healthz, 404 otherwise."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO", "")
+        if path == EVENTS_PATH and method == "POST":
+            return slack(environ, start_response)
+        if path == HEALTH_PATH and method in ("GET", "HEAD"):
+            return _json(start_response, "200 OK", {"ok": True}, head=method == "HEAD")
+        return _json(start_response, "404 Not Found", {"ok": False, "error": "not_found"})
+
+    return application
+
+
+def _json(
+    start_response: Callable[..., Any], status: str, body: dict[str, Any], *, head: bool = False
+) -> list[bytes]:
+    data = json.dumps(body).encode()
+    start_response(
+        status,
+        [("Content-Type", "application/json"), ("Content-Length", str(len(data)))],
+    )
+    return [] if head else [data]
+
+
+def http_server(
+    app: App, port: int, *, host: str = "0.0.0.0", threads: int = 8
+) -> BaseWSGIServer | MultiSocketServer:
+    """A waitress server for the app (port 0 picks a free port: see `.effective_port`)."""
+    from waitress import create_server
+
+    # Each request thread only waits for ack(), never for AWS, so a few threads go a long way.
+    return create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="whocreated")
+
+
+def serve_http(app: App, port: int, *, host: str = "0.0.0.0") -> None:
+    """Serve HTTP mode on waitress until interrupted (Bolt's app.start() is a dev server)."""
+    server = http_server(app, port, host=host)
+    logger.info("serving Slack events on http://%s:%s%s", host, port, EVENTS_PATH)
+    try:
+        server.run()
+    finally:
+        server.close()
+
+
+def serve_socket_mode(app: App, app_token: str, *, start: bool = True) -> SocketModeHandler:
+    """Socket Mode through slack_sdk's built-in client (no extra dependency).
+
+    start=True connects and blocks until interrupted; start=False returns the handler unstarted,
+    for a caller that wants its client (e.g. `handler.client.is_connected()` for a heartbeat).
+    """
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, app_token)
+    if start:
+        logger.info("connecting to Slack in Socket Mode")
+        try:
+            handler.start()
+        finally:
+            handler.close()
+    return handler

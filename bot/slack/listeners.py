@@ -1,0 +1,326 @@
+"""Slack listeners: `/whocreated` and its buttons.
+
+`register` only maps Slack ids to handlers (Bolt starter-template style). Handlers are bound methods
+of `Listeners`, so Bolt can inject `ack`, `command`, `respond`, `body`, `client` by parameter name,
+and tests can call them on their own.
+
+Every handler acks at once and hands anything slow (AWS, a second Slack call) to our bounded
+executor (`services.executor`), never to Bolt's small listener pool: a burst of slow lookups never
+delays another request's ack or a modal's 3-second trigger_id.
+
+`/whocreated` text is read in the handler itself: it is pure and takes microseconds, so help, usage
+and a bad id are answered in the ack (one message) instead of "Looking up…" followed by an error.
+
+The "Show raw event" button carries the reference, event id and region (never the record, which
+can exceed the 2,000-character value limit). Its handler reads the record from the creators cache
+(one local query) and opens the modal at once; when the cache lacks it (names are not cached by
+id, or the store was reset), it opens a "Fetching…" modal at once and fills it in from a worker
+that looks the reference up again (cached ids cost no AWS call).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.config import ConfigError, check_region
+from bot.core import messages
+from bot.core.answers import LookupAnswer
+from bot.core.refs import InvalidReference, ResourceRef, parse
+
+if TYPE_CHECKING:
+    from bot.wiring import Services
+
+logger = logging.getLogger(__name__)
+
+COMMAND = "/whocreated"
+
+
+def register(app: App, services: Services) -> None:
+    handlers = Listeners(services)
+    app.command(COMMAND)(handlers.whocreated)
+    app.action(messages.SHOW_RAW_EVENT)(handlers.show_raw_event)
+    app.action(messages.OPEN_CLOUDTRAIL)(handlers.link_clicked)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the command text (pure)
+
+
+class CommandError(ValueError):
+    """The command text cannot be read; the message says why in plain words."""
+
+
+@dataclass(frozen=True)
+class Command:
+    reference: str | None  # None: show usage
+    region: str | None = None
+    share: bool = False
+
+
+def read_command(text: str) -> Command:
+    """`[help] | ID [share] [region=R | --region R | --region=R]`, in any order."""
+    # Slack escapes &, < and > in command text; AWS references never hold them, but undo it so
+    # refs.parse sees what the user typed.
+    text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    tokens = text.split()
+    positional: list[str] = []
+    region: str | None = None
+    share = False
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        lowered = token.lower()
+        if lowered in ("help", "-h", "--help"):
+            return Command(reference=None)
+        if lowered == "share":
+            share = True
+        elif lowered == "--region":
+            if index + 1 >= len(tokens):
+                raise CommandError("--region needs a region name, e.g. --region eu-west-1")
+            region = _region(tokens[index + 1])
+            index += 1
+        elif lowered.startswith(("--region=", "region=")):
+            region = _region(token.split("=", 1)[1])
+        else:
+            positional.append(token)
+        index += 1
+    if not positional:
+        return Command(reference=None)
+    if len(positional) > 1:
+        shown = ", ".join(positional[:5])
+        raise CommandError(f"give one resource at a time (got {len(positional)}: {shown[:300]})")
+    return Command(reference=positional[0], region=region, share=share)
+
+
+def _region(name: str) -> str:
+    try:
+        return check_region(name.strip().lower())
+    except ConfigError as error:
+        raise CommandError(str(error)) from error
+
+
+def describe_error(error: BaseException) -> str:
+    """An exception in a few plain words for the user (the log has the traceback)."""
+    detail = str(error).strip()
+    text = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+    return text[:300]
+
+
+class ReplyRejected(RuntimeError):
+    """Slack answered a response_url post with an error."""
+
+
+def send(respond: Respond, **message: Any) -> None:
+    """respond(), raising when Slack rejects the message: a failure must not pass silently."""
+    response = respond(**message)
+    status = getattr(response, "status_code", 200)
+    if status >= 300:
+        raise ReplyRejected(f"Slack refused the reply: HTTP {status} {str(response.body)[:200]}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Handlers
+
+
+class Listeners:
+    def __init__(self, services: Services) -> None:
+        # Services, not its fields: wiring sets services.directory after the app is built.
+        self.services = services
+
+    # /whocreated ---------------------------------------------------------------------------
+
+    def whocreated(self, ack: Ack, command: Mapping[str, Any], respond: Respond) -> None:
+        text = str(command.get("text") or "")
+        user, channel = command.get("user_id"), command.get("channel_id")
+        try:
+            request = read_command(text)
+            if request.reference is None:
+                ack(blocks=messages.usage_blocks(), text=messages.usage_text())
+                return
+            ref = parse(request.reference)
+        except (CommandError, InvalidReference) as error:
+            ack(
+                blocks=[*messages.error_blocks(str(error)), *messages.usage_blocks()],
+                text=messages.escape_mrkdwn(str(error)),
+            )
+            return
+        except Exception as error:
+            logger.exception("could not read %s %r from user %s", COMMAND, text[:200], user)
+            ack(blocks=messages.error_blocks(f"Something went wrong reading that: {error}"))
+            return
+        ack(text=f"Looking up {messages.code(ref.given.strip())}…")
+        self._submit(
+            f"lookup of {ref.given!r} for user {user} in channel {channel}",
+            respond,
+            self.answer,
+            ref,
+            request,
+            respond,
+            user,
+            channel,
+        )
+
+    def answer(
+        self,
+        ref: ResourceRef,
+        request: Command,
+        respond: Respond,
+        user: str | None = None,
+        channel: str | None = None,
+    ) -> None:
+        """The slow part, on our executor: look up, map the actor to a person, reply."""
+        try:
+            answer = self.services.lookups.lookup(ref, request.region)
+            blocks = messages.lookup_answer(
+                answer, slack_user_id=self._slack_user(answer), now=self.services.clock()
+            )
+            send(
+                respond,
+                blocks=blocks,
+                text=messages.fallback_text(answer),
+                response_type="in_channel" if request.share else "ephemeral",
+            )
+        except Exception as error:
+            logger.exception(
+                "lookup of %r (region %s) for user %s in channel %s failed",
+                ref.given,
+                request.region,
+                user,
+                channel,
+            )
+            self._reply_error(
+                respond,
+                f"Something went wrong looking up {ref.given.strip()}: {describe_error(error)}",
+            )
+
+    def _slack_user(self, answer: LookupAnswer) -> str | None:
+        directory = self.services.directory
+        if answer.fact is None or directory is None:
+            return None
+        try:
+            return directory.slack_user(answer.fact.actor)
+        except Exception:  # the answer is still worth sending, with a name instead of a mention
+            logger.exception("could not map %r to a Slack user", answer.fact.actor.arn)
+            return None
+
+    # Show raw event ------------------------------------------------------------------------
+
+    def show_raw_event(
+        self,
+        ack: Ack,
+        body: Mapping[str, Any],
+        action: Mapping[str, Any],
+        client: WebClient,
+        respond: Respond,
+    ) -> None:
+        ack()
+        trigger_id = body.get("trigger_id")
+        user = (body.get("user") or {}).get("id")
+        try:
+            given, event_id, region = messages.parse_raw_event_button_value(
+                str(action.get("value"))
+            )
+        except ValueError:
+            logger.warning("show_raw_event from user %s with an unreadable value", user)
+            self._reply_error(respond, "That button is out of date: run /whocreated again.")
+            return
+        try:
+            record = self._cached_record(given, event_id, region)
+            if record is not None:
+                client.views_open(trigger_id=trigger_id, view=messages.raw_event_view(record))
+                return
+            opened = client.views_open(trigger_id=trigger_id, view=messages.loading_view(given))
+        except Exception as error:
+            logger.exception("could not open the raw event of %r for user %s", given, user)
+            self._reply_error(
+                respond, f"Something went wrong showing the raw event: {describe_error(error)}"
+            )
+            return
+        view = opened.get("view") or {}
+        self._submit(
+            f"raw event of {given!r} for user {user}",
+            respond,
+            self.fill_raw_event,
+            client,
+            view.get("id"),
+            view.get("hash"),
+            given,
+            event_id,
+            region,
+        )
+
+    def fill_raw_event(
+        self,
+        client: WebClient,
+        view_id: str,
+        view_hash: str | None,
+        given: str,
+        event_id: str | None,
+        region: str | None,
+    ) -> None:
+        """On our executor: look the reference up again and put its record in the open modal."""
+        try:
+            answer = self.services.lookups.lookup(parse(given), region)
+            fact = answer.fact
+            if fact is not None and fact.record and event_id in (None, fact.event_id):
+                view = messages.raw_event_view(fact.record)
+            else:
+                view = messages.message_view(
+                    f"The creation event of {given} is no longer available: "
+                    + messages.fallback_text(answer)
+                )
+        except Exception as error:
+            logger.exception("could not fetch the raw event of %r", given)
+            view = messages.message_view(
+                f"Something went wrong fetching the raw event of {given}: {describe_error(error)}"
+            )
+        try:
+            client.views_update(view_id=view_id, hash=view_hash, view=view)
+        except Exception:
+            logger.exception("could not show the raw event of %r in view %s", given, view_id)
+
+    def _cached_record(
+        self, given: str, event_id: str | None, region: str | None
+    ) -> Mapping[str, Any] | None:
+        """The record from the creators cache (one local query, fast enough for trigger_id)."""
+        if not event_id:
+            return None
+        ref = parse(given)
+        facts = self.services.store.find_facts([ref.id], partition=ref.partition, region=region)
+        for fact in facts:
+            if fact.event_id == event_id and fact.record:
+                return fact.record
+        return None
+
+    # Link buttons --------------------------------------------------------------------------
+
+    def link_clicked(self, ack: Ack) -> None:
+        """Slack sends an action for link buttons too; ack it so the user sees no warning."""
+        ack()
+
+    # Shared --------------------------------------------------------------------------------
+
+    def _submit(self, what: str, respond: Respond, work: Callable[..., None], *args: Any) -> None:
+        try:
+            self.services.executor.submit(work, *args)
+        except Exception as error:  # executor shut down (the process is stopping)
+            logger.exception("could not start the %s", what)
+            self._reply_error(respond, f"The bot is shutting down, try again shortly ({error}).")
+
+    def _reply_error(self, respond: Respond, message: str) -> None:
+        try:
+            send(
+                respond,
+                blocks=messages.error_blocks(message),
+                text=messages.escape_mrkdwn(message)[:3000],
+                response_type="ephemeral",
+                replace_original=False,
+            )
+        except Exception:
+            logger.exception("could not tell the user: %s", message[:200])

@@ -1,0 +1,442 @@
+"""/whocreated end to end through the real Bolt app: signed HTTP in, fake Slack Web API out."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+import json
+import threading
+import time
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.models.views import View
+
+from bot.core import messages
+from bot.core.answers import LookupAnswer, Reason, Source
+from bot.core.refs import parse
+from bot.slack.app import create_app, wsgi_app
+from bot.store import Store
+from bot.wiring import build
+from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.slack.conftest import (
+    ACCOUNT,
+    BERT_JAN_SLACK,
+    INSTANCE,
+    Harness,
+    all_text,
+    assert_valid_blocks,
+    bert_jan_fact,
+    fetch,
+    no_aws,
+    slack_settings,
+)
+
+FAST = 2.0  # seconds: Slack gives 3 for the ack; ours must come well inside that
+
+
+def found(**changes: object) -> LookupAnswer:
+    answer = LookupAnswer(
+        ref=parse(INSTANCE),
+        fact=bert_jan_fact(),
+        regions_searched=("us-east-1",),
+        account=ACCOUNT,
+    )
+    return dataclasses.replace(answer, **changes)
+
+
+# The slash command ---------------------------------------------------------------------------
+
+
+def test_ack_comes_before_the_slow_lookup_finishes(harness: Harness) -> None:
+    harness.lookups.add(found())
+    harness.lookups.gate = threading.Event()
+
+    reply, key = harness.command(INSTANCE)
+
+    assert reply.status == 200
+    assert reply.elapsed < FAST
+    assert reply.body.startswith("Looking up `i-0dbc91f429e48eeed`")
+    assert harness.lookups.started.wait(5), "the lookup never started"
+    assert harness.fake.responses.get(key) is None  # the lookup is still blocked
+    harness.lookups.gate.set()
+    sent = harness.fake.wait_for_response(key)
+    assert sent["response_type"] == "ephemeral"
+    assert_valid_blocks(sent["blocks"])
+    # The slow part ran on our executor, not on one of Bolt's listener threads.
+    assert harness.lookups.threads == ["whocreated-lookup_0"]
+
+
+def test_when_the_executor_is_gone_the_user_is_told(harness: Harness) -> None:
+    harness.services.executor.shutdown()
+
+    reply, key = harness.command(INSTANCE)
+
+    assert reply.status == 200
+    assert "shutting down" in all_text(harness.fake.wait_for_response(key)["blocks"])
+    assert harness.lookups.calls == []
+
+
+def test_answer_names_and_mentions_the_creator(harness: Harness) -> None:
+    harness.lookups.add(found())
+
+    _, key = harness.command(INSTANCE)
+    sent = harness.fake.wait_for_response(key)
+
+    blocks = assert_valid_blocks(sent["blocks"])
+    text = all_text(sent["blocks"])
+    assert f"<@{BERT_JAN_SLACK}>" in text  # bert-jan → bert-jan@example.com → users.lookupByEmail
+    for expected in ("bert-jan", "IAMUser", "RunInstances", "Terraform", ACCOUNT, "us-east-1"):
+        assert expected in text
+    assert "subnet-0ed352584ab4aa265" in text  # a resource the same event used
+    assert "cloudtrailv2/home?region=us-east-1#/events/86eac0ac" in text
+    assert any(getattr(block, "type", "") == "actions" for block in blocks)
+    assert sent["text"].startswith(f"{INSTANCE} was created by bert-jan")
+    [call] = harness.fake.calls_to("users.lookupByEmail")
+    assert call.params["email"] == "bert-jan@example.com"
+    assert call.headers["authorization"] == f"Bearer {BOT_TOKEN}"
+
+
+def test_aws_strings_are_escaped_so_nobody_is_pinged(harness: Harness) -> None:
+    harness.lookups.add(found(owner_tags={"owner": "<!channel>", "team": "a&b <@U0OTHER01>"}))
+
+    _, key = harness.command(INSTANCE)
+    sent = harness.fake.wait_for_response(key)
+
+    assert_valid_blocks(sent["blocks"])
+    raw = json.dumps(sent)
+    assert "<!channel>" not in raw
+    assert "<@U0OTHER01>" not in raw
+    assert "&lt;!channel&gt;" in raw
+    assert "a&amp;b" in raw
+
+
+def test_share_posts_in_the_channel(harness: Harness) -> None:
+    harness.lookups.add(found())
+
+    _, key = harness.command(f"{INSTANCE} share")
+
+    assert harness.fake.wait_for_response(key)["response_type"] == "in_channel"
+
+
+def test_region_token_is_passed_to_the_lookup(harness: Harness) -> None:
+    _, key = harness.command(f"region=eu-west-1 {INSTANCE}")
+    harness.fake.wait_for_response(key)
+    _, key = harness.command(f"{INSTANCE} --region ap-south-1")
+    harness.fake.wait_for_response(key)
+
+    assert [region for _, region in harness.lookups.calls] == ["eu-west-1", "ap-south-1"]
+
+
+def test_not_found_says_why_in_words(harness: Harness) -> None:
+    _, key = harness.command("vol-0123456789abcdef0")  # the fake answers not_in_regions
+    sent = harness.fake.wait_for_response(key)
+
+    assert_valid_blocks(sent["blocks"])
+    text = all_text(sent["blocks"])
+    assert "couldn't find who created" in text
+    assert "regions searched" in text and "us-east-1" in text
+    assert sent["text"].startswith("Couldn't find who created vol-0123456789abcdef0")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["i-12345", "not a reference", "arn:aws:bogus", "i-0dbc91f429e48eeed region=mars-1"],
+)
+def test_a_bad_reference_is_explained_in_the_ack_without_a_lookup(
+    harness: Harness, text: str
+) -> None:
+    reply, key = harness.command(text)
+
+    assert reply.status == 200
+    body = reply.json()
+    assert_valid_blocks(body["blocks"])
+    assert body.get("response_type", "ephemeral") == "ephemeral"
+    rendered = all_text(body["blocks"])
+    assert ":warning:" in rendered
+    assert "Usage" in rendered
+    assert harness.lookups.calls == []
+    assert harness.fake.responses.get(key) is None
+
+
+@pytest.mark.parametrize("text", ["", "help", "  HELP  ", "share"])
+def test_help_shows_usage(harness: Harness, text: str) -> None:
+    reply, _ = harness.command(text)
+
+    body = reply.json()
+    assert_valid_blocks(body["blocks"])
+    assert "/whocreated &lt;resource-id&gt;" in all_text(body["blocks"])
+    assert harness.lookups.calls == []
+
+
+def test_a_failing_lookup_gets_a_plain_reply_and_a_log(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness.lookups.error = RuntimeError("the <!here> database melted")
+
+    _, key = harness.command(INSTANCE)
+    sent = harness.fake.wait_for_response(key)
+
+    assert sent["response_type"] == "ephemeral"
+    text = all_text(sent["blocks"])
+    assert f"Something went wrong looking up {INSTANCE}" in text
+    assert "&lt;!here&gt;" in text and "<!here>" not in json.dumps(sent)
+    assert any(
+        record.exc_info and INSTANCE in record.getMessage() and "U0ASKER01" in record.getMessage()
+        for record in caplog.records
+    )
+
+
+def test_a_reply_slack_refuses_is_logged_not_lost(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness.lookups.add(found())
+    key = harness.new_key()
+    harness.fake.refuse_responses(key, 404, "expired_url")
+
+    harness.command(INSTANCE, key=key)
+    first = harness.fake.wait_for_response(key, count=1)
+    second = harness.fake.wait_for_response(key, count=2)  # the error reply is tried too
+    harness.services.executor.shutdown(wait=True)
+
+    assert first["blocks"] and "Something went wrong" in all_text(second["blocks"])
+    assert "expired_url" in caplog.text
+    assert "could not tell the user" in caplog.text
+
+
+# Signatures ----------------------------------------------------------------------------------
+
+
+def test_a_forged_signature_is_refused_before_any_lookup(harness: Harness) -> None:
+    reply, key = harness.command(INSTANCE, secret="not-the-signing-secret")
+
+    assert reply.status == 401
+    harness.services.executor.shutdown(wait=True)  # any (wrongly) started lookup has finished
+    assert harness.lookups.calls == []
+    assert harness.fake.responses.get(key) is None
+
+
+def test_a_stale_timestamp_is_refused_before_any_lookup(harness: Harness) -> None:
+    reply, key = harness.command(INSTANCE, timestamp=int(time.time()) - 6 * 60)
+
+    assert reply.status == 401
+    harness.services.executor.shutdown(wait=True)
+    assert harness.lookups.calls == []
+    assert harness.fake.responses.get(key) is None
+
+
+# Show raw event -------------------------------------------------------------------------------
+
+
+def _raw_button_value(harness: Harness) -> str:
+    _, key = harness.command(INSTANCE)
+    sent = harness.fake.wait_for_response(key)
+    for block in sent["blocks"]:
+        for element in block.get("elements", []):
+            if element.get("action_id") == messages.SHOW_RAW_EVENT:
+                return element["value"]
+    raise AssertionError("no Show raw event button")
+
+
+def test_show_raw_event_opens_the_record_from_the_cache(harness: Harness) -> None:
+    fact = bert_jan_fact()
+    harness.lookups.add(found())
+    harness.services.store.put_fact(
+        partition="aws",
+        account=ACCOUNT,
+        region="us-east-1",
+        resource_type="AWS::EC2::Instance",
+        fact=fact,
+    )
+    value = _raw_button_value(harness)
+    assert len(value) <= 2000 and "responseElements" not in value
+    calls_before = len(harness.lookups.calls)
+
+    reply, _ = harness.action(messages.SHOW_RAW_EVENT, value)
+
+    assert reply.status == 200 and reply.elapsed < FAST
+    [call] = harness.fake.wait_for_call("views.open")
+    assert call.params["trigger_id"] == "1234.5678.trigger"
+    view = call.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    View(**view).to_dict()  # validates title length and block count
+    assert_valid_blocks(view["blocks"], limit=100)
+    assert "86eac0ac-8521-4126-aa32-a22f2b74d02e" in all_text(view["blocks"])
+    assert len(harness.lookups.calls) == calls_before  # no second lookup needed
+
+
+def test_show_raw_event_fetches_in_the_background_when_not_cached(harness: Harness) -> None:
+    harness.lookups.add(found())
+    value = _raw_button_value(harness)
+
+    reply, _ = harness.action(messages.SHOW_RAW_EVENT, value)
+
+    assert reply.status == 200
+    [opened] = harness.fake.wait_for_call("views.open")
+    assert "Fetching" in json.dumps(opened.params["view"])
+    [updated] = harness.fake.wait_for_call("views.update")
+    view = updated.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert updated.params["view_id"] == "V00000001"
+    assert_valid_blocks(view["blocks"], limit=100)
+    assert "stratus-red-team-ec2-steal-credentials-instance" in all_text(view["blocks"])
+
+
+def test_show_raw_event_with_a_bad_value_says_so(harness: Harness) -> None:
+    reply, key = harness.action(messages.SHOW_RAW_EVENT, "{not json")
+
+    assert reply.status == 200
+    sent = harness.fake.wait_for_response(key)
+    assert "out of date" in all_text(sent["blocks"])
+    assert harness.fake.calls_to("views.open") == []
+
+
+def test_show_raw_event_retries_a_rate_limited_views_open(harness: Harness) -> None:
+    harness.lookups.add(found())
+    harness.services.store.put_fact(
+        partition="aws",
+        account=ACCOUNT,
+        region="us-east-1",
+        resource_type="AWS::EC2::Instance",
+        fact=bert_jan_fact(),
+    )
+    value = _raw_button_value(harness)
+    harness.fake.rate_limit_once("views.open")
+
+    reply, _ = harness.action(messages.SHOW_RAW_EVENT, value)
+
+    assert reply.status == 200
+    first, retry = harness.fake.wait_for_call("views.open", count=2)  # the 429, then the retry
+    assert retry.params["view"] == first.params["view"]
+
+
+def test_the_console_link_button_is_acknowledged(harness: Harness) -> None:
+    reply, _ = harness.action(messages.OPEN_CLOUDTRAIL, None)
+
+    assert reply.status == 200
+
+
+# The app and its HTTP surface ------------------------------------------------------------------
+
+
+def test_healthz_and_unknown_paths(harness: Harness) -> None:
+    health = fetch(f"{harness.base_url}/healthz")
+    assert (health.status, health.json()) == (200, {"ok": True})
+    assert fetch(f"{harness.base_url}/nothing-here").status == 404
+    assert fetch(f"{harness.base_url}/slack/events").status == 404  # GET
+
+
+def test_start_up_auth_test_goes_to_the_configured_api_url(harness: Harness) -> None:
+    [call] = harness.fake.calls_to("auth.test")
+    assert call.headers["authorization"] == f"Bearer {BOT_TOKEN}"
+    assert harness.services.app.client.base_url == harness.fake.url
+
+
+def test_a_given_web_client_is_used(fake_slack: FakeSlack) -> None:
+    client = WebClient(token=BOT_TOKEN, base_url=fake_slack.url)
+    services = build(
+        slack_settings(fake_slack, slack_api_url=None),
+        store=Store.in_memory(),
+        lookups=object(),
+        aws=no_aws,
+        account_id=lambda: ACCOUNT,
+        web_client=client,
+    )
+    try:
+        assert services.app.client is client
+        assert fake_slack.methods() == ["auth.test"]
+    finally:
+        services.executor.shutdown()
+
+
+def test_a_refused_token_fails_at_start_up_with_slacks_error(fake_slack: FakeSlack) -> None:
+    fake_slack.fail_next("auth.test", "invalid_auth")
+    services = build(
+        slack_settings(fake_slack),
+        store=Store.in_memory(),
+        lookups=object(),
+        aws=no_aws,
+        account_id=lambda: ACCOUNT,
+        with_app=False,
+    )
+    try:
+        with pytest.raises(SlackApiError) as raised:
+            create_app(services.settings, services)
+        assert raised.value.response["error"] == "invalid_auth"
+    finally:
+        services.executor.shutdown()
+
+
+def test_without_a_signing_secret_no_http_request_is_accepted(fake_slack: FakeSlack) -> None:
+    services = build(
+        slack_settings(fake_slack, slack_signing_secret=None, slack_app_token="xapp-1"),
+        store=Store.in_memory(),
+        lookups=object(),
+        aws=no_aws,
+        account_id=lambda: ACCOUNT,
+    )
+    try:
+        body = b"command=%2Fwhocreated&text=help"
+        # An empty-key HMAC is what a forger would try first.
+        ts = str(int(time.time()))
+        digest = hmac.new(b"", f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+        signature = f"v0={digest}"
+        status = _call_wsgi(
+            wsgi_app(services.app),
+            body,
+            {"HTTP_X_SLACK_SIGNATURE": signature, "HTTP_X_SLACK_REQUEST_TIMESTAMP": ts},
+        )
+        assert status.startswith("401")
+    finally:
+        services.executor.shutdown()
+
+
+def _call_wsgi(application, body: bytes, headers: dict[str, str]) -> str:
+    import io
+
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/slack/events",
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        **headers,
+    }
+    statuses: list[str] = []
+    b"".join(application(environ, lambda status, _headers: statuses.append(status)))
+    return statuses[0]
+
+
+def test_answer_found_from_cache_says_so(harness: Harness) -> None:
+    harness.lookups.add(found(source=Source.CACHE))
+    _, key = harness.command(INSTANCE)
+    text = all_text(harness.fake.wait_for_response(key)["blocks"])
+    assert "cache" in text
+
+
+def test_only_mentioned_shows_the_first_event_seen(harness: Harness) -> None:
+    ref = parse("sg-0b233157065b7d5e2")
+    harness.lookups.add(
+        LookupAnswer(
+            ref=ref,
+            reason=Reason.ONLY_MENTIONED,
+            regions_searched=("us-east-1",),
+            first_seen={
+                "name": "RunInstances",
+                "source": "ec2.amazonaws.com",
+                "time": "2023-07-10T11:55:21Z",
+                "actor": "bert-jan",
+                "region": "us-east-1",
+                "id": "86eac0ac-8521-4126-aa32-a22f2b74d02e",
+            },
+        )
+    )
+    _, key = harness.command("sg-0b233157065b7d5e2")
+    sent = harness.fake.wait_for_response(key)
+    assert_valid_blocks(sent["blocks"])
+    text = all_text(sent["blocks"])
+    assert "First event seen" in text and "RunInstances" in text and "bert-jan" in text
