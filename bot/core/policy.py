@@ -1,0 +1,86 @@
+"""The patrol policy from `whocreated.toml`: what counts as idle, who is told, what buttons may do.
+
+Values with defaults that match what operators use; `bot/config.py` reads and validates the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a resource of one type is idle. Units are in the names."""
+
+    lookback_days: int = 7
+    max_cpu_percent: float = 2.0  # EC2: the highest hourly max CPU over the look-back
+    max_network_bytes: int = 5 * 1024 * 1024  # EC2: NetworkIn + NetworkOut over the look-back
+    stopped_days: int = 7  # EC2: stopped longer than this (its volumes still cost)
+    unattached_days: int = 7  # EBS: unattached longer than this, when that can be told
+    max_nat_bytes: int = 1024 * 1024  # NAT: BytesOutToDestination + BytesInFromSource
+    max_lb_requests: int = 0  # ALB RequestCount / classic RequestCount
+    max_nlb_flows: int = 0  # NLB NewFlowCount
+    max_db_connections: float = 0  # RDS: max DatabaseConnections
+
+
+@dataclass(frozen=True)
+class Schedule:
+    cron: str = "0 9 * * 1-5"  # crontab: minute hour day month day-of-week
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """The current account by default; others through an assumed role."""
+
+    ids: tuple[str, ...] = ()  # empty: the credentials' own account only
+    role_name: str | None = None  # assumed as arn:aws:iam::<id>:role/<role_name> in other accounts
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Nudges:
+    working_hours: tuple[time, time] = (time(9, 0), time(17, 0))  # in each owner's own time zone
+    working_days: tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday = 0
+    renudge_days: int = 3  # re-send while still idle after this many days
+    escalate_after: int = 3  # unanswered nudges before the fallback channel hears of it
+    auto_stop_after: int = 0  # 0: off. Stop (never terminate) after this many unanswered nudges
+    max_in_digest: int = 15  # the most expensive first, a line for the rest
+
+
+@dataclass(frozen=True)
+class SlackPolicy:
+    admins: tuple[str, ...] = ()  # Slack user ids who may act on anyone's resources
+    admin_group: str | None = None  # a Slack user group id (S…) whose members are admins
+    fallback_channel: str | None = None  # unknown owners and escalations
+    audit_channel: str | None = None  # every decision
+    summary_channel: str | None = None  # the weekly summary
+
+
+@dataclass(frozen=True)
+class Actions:
+    mode: str = "dry-run"  # "dry-run" | "enabled"
+    snapshot_before_delete: bool = True  # EBS volumes and RDS instances get a final snapshot
+    protected_tags: tuple[str, ...] = ("whocreated:protected", "protected", "DoNotDelete")
+    write_tags: bool = True  # write whocreated:created-by and whocreated:keep-until where allowed
+
+    @property
+    def enabled(self) -> bool:
+        return self.mode == "enabled"
+
+
+@dataclass(frozen=True)
+class Policy:
+    schedule: Schedule = field(default_factory=Schedule)
+    accounts: Accounts = field(default_factory=Accounts)
+    regions: tuple[str, ...] | str = "all"  # "all" enabled regions, or a list
+    thresholds: Mapping[str, Thresholds] = field(default_factory=dict)  # per resource type
+    exclude_tags: tuple[str, ...] = ("whocreated:ignore",)  # key, or key=value
+    slack: SlackPolicy = field(default_factory=SlackPolicy)
+    nudges: Nudges = field(default_factory=Nudges)
+    actions: Actions = field(default_factory=Actions)
+
+    def thresholds_for(self, resource_type: str) -> Thresholds:
+        return self.thresholds.get(resource_type) or Thresholds()
