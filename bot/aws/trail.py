@@ -377,8 +377,11 @@ class TrailFinder:
                 reason=f"CloudTrail LookupEvents failed in {', '.join(r.region for r in failed)}: "
                 f"{error_code(first) if isinstance(first, ClientError) else first}"
             ) from first
-        if denied and len(denied) == len(results):
-            notes.append(f"cloudtrail:LookupEvents denied in {', '.join(denied)}")
+        # Denied where the resource lives (its describe call found it there) is denied, however
+        # many other regions answered that they know nothing of it.
+        denied_home = [r.region for r in results if r.denied and r.hint.exists]
+        if denied_home or (denied and len(denied) == len(results)):
+            notes.append(f"cloudtrail:LookupEvents denied in {', '.join(denied_home or denied)}")
             return LookupAnswer(
                 reason=Reason.DENIED, notes=_unique(notes), account=account, **common
             )

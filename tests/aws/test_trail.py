@@ -7,6 +7,7 @@ clients point at the stand-in while EC2, S3 and IAM clients are moto's.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -255,7 +256,15 @@ def test_bucket_is_searched_in_its_own_region_and_a_stale_hint_is_only_a_hint(
 
 
 def test_throttling_is_retried_by_boto3(world: World) -> None:
-    with CloudTrailServer(clock=world.clock.utcnow, throttle_rate=1, throttle_period=0.3) as real:
+    # The server's clock ticks 0.2 s a request, so the second request is throttled and boto3's
+    # retry is not, however fast or slow this machine is.
+    ticks = itertools.count(1)
+    with CloudTrailServer(
+        clock=world.clock.utcnow,
+        monotonic=lambda: next(ticks) * 0.2,
+        throttle_rate=1,
+        throttle_period=0.3,
+    ) as real:
         world.clients.endpoint_url = real.endpoint_url
         now = world.clock.now
         real.add(run_instances(UNKNOWN_INSTANCE, now - timedelta(days=2)))
