@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from datetime import timedelta
 from typing import Protocol
 
+from bot.aws.creation_hints import Hint
 from bot.core.answers import LookupAnswer, Source
 from bot.core.events import CreationFact
 from bot.core.refs import ResourceRef
@@ -20,10 +22,19 @@ class Finder(Protocol):
     ) -> LookupAnswer: ...
 
 
+class HintSource(Protocol):
+    def __call__(self, ref: ResourceRef, region: str) -> Hint: ...
+
+
+# A name's creation time may differ this much from its creation event before we call it reused.
+SAME_RESOURCE_SLACK = timedelta(hours=2)
+
+
 class LookupService:
-    def __init__(self, finder: Finder, store: Store) -> None:
+    def __init__(self, finder: Finder, store: Store, hints: HintSource | None = None) -> None:
         self.finder = finder
         self.store = store
+        self.hints = hints
 
     def lookup(
         self, ref: ResourceRef, region: str | None = None, *, interactive: bool = True
@@ -37,23 +48,35 @@ class LookupService:
         return answer
 
     def _from_cache(self, ref: ResourceRef, region: str | None) -> LookupAnswer | None:
-        # Only ids AWS never reuses are answered from the cache without asking AWS: a name (bucket,
-        # function, role) may belong to a newer resource than the one we remember.
-        if not ref.has_unique_id:
-            return None
         facts = self.store.find_facts(
             [ref.id], partition=ref.partition, account=ref.account, region=region or ref.region
         )
         if not facts:
             return None
         fact = facts[0]
+        notes: tuple[str, ...] = ()
+        if not ref.has_unique_id:
+            # Ids AWS never reuses are answered with no AWS call. A name (bucket, function, role)
+            # may belong to a newer resource than the one remembered: one describe call tells.
+            if not self._still_the_same(ref, fact):
+                return None
+            notes = ("remembered; its creation time matches the resource there now",)
         return LookupAnswer(
             ref=ref,
             fact=fact,
             regions_searched=(fact.region,) if fact.region else (),
             source=Source.CACHE,
             account=fact.account,
+            notes=notes,
         )
+
+    def _still_the_same(self, ref: ResourceRef, fact: CreationFact) -> bool:
+        if self.hints is None or not fact.region:
+            return False
+        hint = self.hints(ref, fact.region)
+        if hint.created_at is None:
+            return False  # cannot tell: ask CloudTrail again rather than risk a stale creator
+        return hint.created_at <= fact.event_time + SAME_RESOURCE_SLACK
 
     def _remember(self, ref: ResourceRef, fact: CreationFact, account: str | None) -> None:
         self.store.put_fact(

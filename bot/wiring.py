@@ -89,6 +89,7 @@ def build(settings: Settings, **overrides: Any) -> Services:
 
     Overrides: store, aws, clock, web_client, executor, limiter, account_id, lookups, with_app.
     """
+    from bot.aws.creation_hints import creation_hint
     from bot.aws.limiter import RegionRateLimiter
     from bot.aws.trail import TrailFinder
     from bot.lookups import LookupService
@@ -112,7 +113,8 @@ def build(settings: Settings, **overrides: Any) -> Services:
         settings=settings,
         store=store,
         aws=aws,
-        lookups=overrides.get("lookups") or LookupService(finder, store),
+        lookups=overrides.get("lookups")
+        or LookupService(finder, store, hints=lambda ref, region: creation_hint(ref, aws, region)),
         directory=None,
         executor=executor,
         clock=clock,
