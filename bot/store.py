@@ -1,7 +1,11 @@
-"""Durable state in SQLAlchemy Core tables: the creators cache (and later nudges, keeps, audit).
+"""Durable state in SQLAlchemy Core tables: the creators cache, nudges, keeps and the audit trail.
 
 SQLite by default, PostgreSQL for several replicas. A store that cannot be opened for writing is a
 warning and an in-memory store, never a crash: lookups still answer, they just are not remembered.
+
+The creators cache swallows write errors (it is only a cache). Nudges, keeps and audit rows do not:
+a keep or a decision must never be lost quietly, so their methods raise SQLAlchemyError and the
+caller tells the person who clicked.
 """
 
 from __future__ import annotations
@@ -9,17 +13,19 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Sequence
-from dataclasses import asdict
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from bot.core.events import Actor, CreationFact
+from bot.core.resources import Resource
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +50,187 @@ creation_facts = sa.Table(
     ),
 )
 sa.Index("creation_facts_by_id", creation_facts.c.resource_id)
+
+
+# A resource is keyed by where it lives and what it is: (account, region, type, id), as
+# Resource.key. Ids are long (LB ARNs), so the columns are wide.
+def _resource_columns() -> list[sa.Column[Any]]:
+    return [
+        sa.Column("account", sa.String(12), nullable=False),
+        sa.Column("region", sa.String(32), nullable=False),
+        sa.Column("resource_type", sa.String(128), nullable=False),
+        sa.Column("resource_id", sa.String(2048), nullable=False),
+    ]
+
+
+NUDGE_STATUSES = (
+    "open",
+    "kept",
+    "stopped",
+    "terminated",
+    "deleted",
+    "released",
+    "reassigned",
+    "gone",
+)
+
+# One row per resource per digest it was put in. The id is the button value: short, random, and
+# meaningless on its own, so a forged payload can only name a nudge, never a resource.
+nudges = sa.Table(
+    "nudges",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    *_resource_columns(),
+    sa.Column("resource_label", sa.String(512), nullable=False),
+    sa.Column("owner_slack_user", sa.String(32), nullable=True),  # None: the fallback channel
+    sa.Column("channel", sa.String(32), nullable=True),
+    sa.Column("message_ts", sa.String(32), nullable=True),
+    sa.Column("round_id", sa.String(64), nullable=True),
+    sa.Column("first_sent_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_sent_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("times_sent", sa.Integer, nullable=False, default=1),
+    sa.Column("status", sa.String(16), nullable=False, default="open"),
+    sa.Column("monthly_cost", sa.Float, nullable=True),
+    sa.Column("details", sa.Text, nullable=False, default="{}"),
+    sa.Column("decided_by", sa.String(32), nullable=True),
+    sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+)
+sa.Index("nudges_by_owner", nudges.c.owner_slack_user, nudges.c.status)
+sa.Index("nudges_by_resource", nudges.c.resource_id)
+sa.Index("nudges_by_message", nudges.c.channel, nudges.c.message_ts)
+
+# Append-only: a new keep is a new row, so the history of who kept what, and why, stays.
+keeps = sa.Table(
+    "keeps",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    *_resource_columns(),
+    sa.Column("until", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("by", sa.String(32), nullable=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("nudge_id", sa.String(32), nullable=True),
+)
+sa.Index("keeps_by_resource", keeps.c.resource_id, keeps.c.until)
+
+audit = sa.Table(
+    "audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("slack_user", sa.String(32), nullable=True),
+    sa.Column("action", sa.String(32), nullable=False),
+    *_resource_columns(),
+    sa.Column("nudge_id", sa.String(32), nullable=True),
+    sa.Column("dry_run", sa.Boolean, nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False),  # done, already, refused, failed, dry-run
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+)
+sa.Index("audit_by_time", audit.c.at)
+
+ResourceKey = tuple[str, str, str, str]  # (account, region, type, id), as Resource.key
+
+
+@dataclass(frozen=True)
+class Nudge:
+    id: str
+    account: str
+    region: str
+    resource_type: str
+    resource_id: str
+    resource_label: str
+    owner_slack_user: str | None
+    channel: str | None
+    message_ts: str | None
+    round_id: str | None
+    first_sent_at: datetime
+    last_sent_at: datetime
+    times_sent: int
+    status: str
+    monthly_cost: float | None
+    details: Mapping[str, Any] = field(default_factory=dict)
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+    @property
+    def key(self) -> ResourceKey:
+        return (self.account, self.region, self.resource_type, self.resource_id)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+    def resource(self) -> Resource:
+        """The resource as it was when nudged (details["resource"], written by create_nudge)."""
+        saved = dict(self.details.get("resource") or {})
+        return Resource(
+            type=self.resource_type,
+            id=self.resource_id,
+            region=self.region,
+            account=self.account,
+            name=saved.get("name"),
+            arn=saved.get("arn"),
+            state=saved.get("state"),
+            created_at=_parse_time(saved.get("created_at")),
+            state_since=_parse_time(saved.get("state_since")),
+            size=saved.get("size"),
+            tags=dict(saved.get("tags") or {}),
+            details=dict(saved.get("details") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class Keep:
+    account: str
+    region: str
+    resource_type: str
+    resource_id: str
+    until: datetime
+    reason: str | None
+    by: str | None
+    at: datetime
+    nudge_id: str | None = None
+
+    @property
+    def key(self) -> ResourceKey:
+        return (self.account, self.region, self.resource_type, self.resource_id)
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    at: datetime
+    slack_user: str | None
+    action: str
+    account: str
+    region: str
+    resource_type: str
+    resource_id: str
+    nudge_id: str | None
+    dry_run: bool
+    outcome: str
+    detail: str
+
+    @property
+    def key(self) -> ResourceKey:
+        return (self.account, self.region, self.resource_type, self.resource_id)
+
+
+# Fields update_nudge may change; the resource columns and the id never change.
+_NUDGE_UPDATABLE = frozenset(
+    {
+        "owner_slack_user",
+        "channel",
+        "message_ts",
+        "round_id",
+        "last_sent_at",
+        "times_sent",
+        "status",
+        "monthly_cost",
+        "details",
+        "decided_by",
+        "decided_at",
+    }
+)
 
 
 def default_database_url(environ: dict[str, str] | None = None) -> str:
@@ -126,6 +313,313 @@ class Store:
         except SQLAlchemyError:
             logger.exception("could not read the creators cache")
             return []
+
+    # Nudges ------------------------------------------------------------------------------------
+
+    def create_nudge(
+        self,
+        resource: Resource,
+        *,
+        owner_slack_user: str | None,
+        sent_at: datetime,
+        channel: str | None = None,
+        message_ts: str | None = None,
+        round_id: str | None = None,
+        monthly_cost: float | None = None,
+        details: Mapping[str, Any] | None = None,
+        nudge_id: str | None = None,
+    ) -> Nudge:
+        """A new open nudge about `resource`. The resource itself is kept in details["resource"],
+        so a button can name and act on it without trusting anything in the payload."""
+        row = {
+            "id": nudge_id or new_nudge_id(),
+            "account": resource.account,
+            "region": resource.region,
+            "resource_type": resource.type,
+            "resource_id": resource.id,
+            "resource_label": resource.label[:512],
+            "owner_slack_user": owner_slack_user,
+            "channel": channel,
+            "message_ts": message_ts,
+            "round_id": round_id,
+            "first_sent_at": _utc(sent_at),
+            "last_sent_at": _utc(sent_at),
+            "times_sent": 1,
+            "status": "open",
+            "monthly_cost": monthly_cost,
+            "details": json.dumps(
+                {**(details or {}), "resource": resource_to_dict(resource)}, default=str
+            ),
+        }
+        with self.engine.begin() as conn:
+            conn.execute(nudges.insert().values(**row))
+        nudge = self.get_nudge(row["id"])
+        assert nudge is not None
+        return nudge
+
+    def get_nudge(self, nudge_id: str) -> Nudge | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(nudges).where(nudges.c.id == nudge_id)).first()
+        return _nudge(row) if row is not None else None
+
+    def update_nudge(self, nudge_id: str, **changes: Any) -> Nudge | None:
+        """Change some fields (channel, message_ts, status, details, …); None when unknown."""
+        unknown = set(changes) - _NUDGE_UPDATABLE
+        if unknown:
+            raise ValueError(f"update_nudge cannot change {', '.join(sorted(unknown))}")
+        if "status" in changes and changes["status"] not in NUDGE_STATUSES:
+            raise ValueError(f"unknown nudge status {changes['status']!r}")
+        if "details" in changes:
+            changes["details"] = json.dumps(dict(changes["details"]), default=str)
+        for name in ("last_sent_at", "decided_at"):
+            if name in changes:
+                changes[name] = _utc(changes[name])
+        if changes:
+            with self.engine.begin() as conn:
+                conn.execute(nudges.update().where(nudges.c.id == nudge_id).values(**changes))
+        return self.get_nudge(nudge_id)
+
+    def set_message(self, nudge_ids: Iterable[str], channel: str, message_ts: str) -> None:
+        """Where the digest holding these nudges was posted (for chat.update later)."""
+        ids = list(nudge_ids)
+        if not ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                nudges.update()
+                .where(nudges.c.id.in_(ids))
+                .values(channel=channel, message_ts=message_ts)
+            )
+
+    def mark_sent(self, nudge_id: str, at: datetime, *, round_id: str | None = None) -> None:
+        """The nudge went out again (a re-nudge): one more time sent, as of `at`."""
+        values: dict[str, Any] = {"last_sent_at": _utc(at), "times_sent": nudges.c.times_sent + 1}
+        if round_id is not None:
+            values["round_id"] = round_id
+        with self.engine.begin() as conn:
+            conn.execute(nudges.update().where(nudges.c.id == nudge_id).values(**values))
+
+    def decide(
+        self,
+        nudge_id: str,
+        status: str,
+        *,
+        by: str | None,
+        at: datetime,
+        expected: Sequence[str] = ("open",),
+    ) -> bool:
+        """Move a nudge from an expected status to `status`, atomically: True for the one caller
+        that did it. Two clicks (or two replicas) racing on one nudge: only one wins."""
+        if status not in NUDGE_STATUSES:
+            raise ValueError(f"unknown nudge status {status!r}")
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                nudges.update()
+                .where(nudges.c.id == nudge_id)
+                .where(nudges.c.status.in_(list(expected)))
+                .values(status=status, decided_by=by, decided_at=_utc(at))
+            )
+        return result.rowcount == 1
+
+    def reopen(self, nudge_id: str, *, from_status: str) -> bool:
+        """Undo a `decide` whose action did not happen (refused, failed): open again."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                nudges.update()
+                .where(nudges.c.id == nudge_id)
+                .where(nudges.c.status == from_status)
+                .values(status="open", decided_by=None, decided_at=None)
+            )
+        return result.rowcount == 1
+
+    def open_nudges_for(self, owner_slack_user: str) -> list[Nudge]:
+        """A person's open nudges, the most expensive first (unpriced last)."""
+        query = (
+            sa.select(nudges)
+            .where(nudges.c.owner_slack_user == owner_slack_user)
+            .where(nudges.c.status == "open")
+            .order_by(
+                nudges.c.monthly_cost.is_(None),
+                nudges.c.monthly_cost.desc(),
+                nudges.c.last_sent_at.desc(),
+            )
+        )
+        with self.engine.connect() as conn:
+            return [_nudge(row) for row in conn.execute(query)]
+
+    def open_nudges(self) -> list[Nudge]:
+        query = sa.select(nudges).where(nudges.c.status == "open").order_by(nudges.c.first_sent_at)
+        with self.engine.connect() as conn:
+            return [_nudge(row) for row in conn.execute(query)]
+
+    def nudges_in_message(self, channel: str, message_ts: str) -> list[Nudge]:
+        query = (
+            sa.select(nudges)
+            .where(nudges.c.channel == channel)
+            .where(nudges.c.message_ts == message_ts)
+        )
+        with self.engine.connect() as conn:
+            return [_nudge(row) for row in conn.execute(query)]
+
+    def last_nudge_for(self, key: ResourceKey) -> Nudge | None:
+        """The most recently sent nudge about this resource, whatever its status."""
+        query = (
+            _where_key(sa.select(nudges), nudges, key)
+            .order_by(nudges.c.last_sent_at.desc(), nudges.c.first_sent_at.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return _nudge(row) if row is not None else None
+
+    # Keeps -------------------------------------------------------------------------------------
+
+    def put_keep(
+        self,
+        key: ResourceKey,
+        *,
+        until: datetime,
+        reason: str | None,
+        by: str | None,
+        at: datetime,
+        nudge_id: str | None = None,
+    ) -> Keep:
+        account, region, resource_type, resource_id = key
+        keep = Keep(
+            account, region, resource_type, resource_id, _utc(until), reason, by, _utc(at), nudge_id
+        )
+        with self.engine.begin() as conn:
+            conn.execute(keeps.insert().values(**asdict(keep)))
+        return keep
+
+    def active_keep(self, key: ResourceKey, now: datetime) -> Keep | None:
+        """The keep in force at `now` that lasts longest, or None."""
+        query = (
+            _where_key(sa.select(keeps), keeps, key)
+            .where(keeps.c.until > _utc(now))
+            .order_by(keeps.c.until.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return _keep(row) if row is not None else None
+
+    def active_keeps(self, now: datetime) -> dict[ResourceKey, Keep]:
+        """Every keep in force at `now`, by resource key (what a patrol round skips)."""
+        query = sa.select(keeps).where(keeps.c.until > _utc(now)).order_by(keeps.c.until)
+        with self.engine.connect() as conn:
+            found = [_keep(row) for row in conn.execute(query)]
+        return {keep.key: keep for keep in found}  # the longest wins: sorted by until
+
+    # Audit -------------------------------------------------------------------------------------
+
+    def add_audit(
+        self,
+        *,
+        at: datetime,
+        slack_user: str | None,
+        action: str,
+        key: ResourceKey,
+        dry_run: bool,
+        outcome: str,
+        detail: str = "",
+        nudge_id: str | None = None,
+    ) -> AuditRow:
+        account, region, resource_type, resource_id = key
+        row = AuditRow(
+            at=_utc(at),
+            slack_user=slack_user,
+            action=action,
+            account=account,
+            region=region,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            nudge_id=nudge_id,
+            dry_run=dry_run,
+            outcome=outcome,
+            detail=detail,
+        )
+        with self.engine.begin() as conn:
+            conn.execute(audit.insert().values(**asdict(row)))
+        return row
+
+    def audit_since(self, since: datetime) -> list[AuditRow]:
+        """Audit rows at or after `since`, oldest first."""
+        query = sa.select(audit).where(audit.c.at >= _utc(since)).order_by(audit.c.at, audit.c.id)
+        with self.engine.connect() as conn:
+            return [_audit(row) for row in conn.execute(query)]
+
+
+def new_nudge_id() -> str:
+    """12 URL-safe characters (72 random bits): unguessable, and short enough for a button."""
+    return secrets.token_urlsafe(9)
+
+
+def resource_to_dict(resource: Resource) -> dict[str, Any]:
+    return {
+        "name": resource.name,
+        "arn": resource.arn,
+        "state": resource.state,
+        "created_at": resource.created_at.isoformat() if resource.created_at else None,
+        "state_since": resource.state_since.isoformat() if resource.state_since else None,
+        "size": resource.size,
+        "tags": dict(resource.tags),
+        "details": json.loads(json.dumps(dict(resource.details), default=str)),
+    }
+
+
+@overload
+def _utc(moment: datetime) -> datetime: ...
+@overload
+def _utc(moment: None) -> None: ...
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes: they were stored as UTC, so say so."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return _utc(datetime.fromisoformat(str(value)))
+    except ValueError:
+        return None
+
+
+def _where_key(query: Any, table: sa.Table, key: ResourceKey) -> Any:
+    account, region, resource_type, resource_id = key
+    return (
+        query.where(table.c.resource_id == resource_id)
+        .where(table.c.account == account)
+        .where(table.c.region == region)
+        .where(table.c.resource_type == resource_type)
+    )
+
+
+def _nudge(row: Any) -> Nudge:
+    data = dict(row._mapping)
+    data["details"] = json.loads(data.get("details") or "{}")
+    for name in ("first_sent_at", "last_sent_at", "decided_at"):
+        data[name] = _utc(data[name])
+    return Nudge(**data)
+
+
+def _keep(row: Any) -> Keep:
+    data = dict(row._mapping)
+    data.pop("id", None)
+    data["until"] = _utc(data["until"])
+    data["at"] = _utc(data["at"])
+    return Keep(**data)
+
+
+def _audit(row: Any) -> AuditRow:
+    data = dict(row._mapping)
+    data.pop("id", None)
+    data["at"] = _utc(data["at"])
+    data["dry_run"] = bool(data["dry_run"])
+    return AuditRow(**data)
 
 
 def _engine(url: str) -> sa.Engine:
