@@ -1,0 +1,358 @@
+"""What the buttons on a nudge may do: which are offered, who may press them, what they will do.
+
+Pure: values in, values and plain words out. The words are plain text (not mrkdwn): a caller that
+puts them in mrkdwn escapes them with `messages.escape_mrkdwn`, and Slack `plain_text` needs no
+escaping. A button's value is only `"<nudge id>:<action>"`: the handler reads everything else about
+the resource from the store, never from the payload.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Any
+
+from bot.core import resources as rt
+from bot.core.policy import Actions
+from bot.core.resources import Resource
+
+
+class Action(StrEnum):
+    KEEP = "keep"
+    STOP = "stop"
+    TERMINATE = "terminate"
+    DELETE = "delete"
+    RELEASE = "release"
+    NOT_MINE = "not_mine"
+
+
+ACTION_ID_PREFIX = "nudge_"
+
+
+def action_id(action: Action) -> str:
+    """The Block Kit action_id of a nudge button: `nudge_keep`, `nudge_stop`, …"""
+    return f"{ACTION_ID_PREFIX}{action.value}"
+
+
+ACTION_IDS: Mapping[Action, str] = {action: action_id(action) for action in Action}
+
+_K, _S, _T, _D, _R, _N = (
+    Action.KEEP,
+    Action.STOP,
+    Action.TERMINATE,
+    Action.DELETE,
+    Action.RELEASE,
+    Action.NOT_MINE,
+)
+
+# (resource type, state) → the buttons offered, in the order shown. A state of None is the row for
+# any state not listed. Deleting an EKS cluster takes its node groups, add-ons and load balancers
+# with it: too broad for one button, so only Keep and Not mine.
+OFFERED: Mapping[tuple[str, str | None], tuple[Action, ...]] = {
+    (rt.EC2_INSTANCE, "running"): (_K, _S, _T, _N),
+    (rt.EC2_INSTANCE, "stopped"): (_K, _T, _N),
+    (rt.EC2_INSTANCE, None): (_K, _T, _N),
+    (rt.EBS_VOLUME, None): (_K, _D, _N),
+    (rt.ELASTIC_IP, None): (_K, _R, _N),
+    (rt.NAT_GATEWAY, None): (_K, _D, _N),
+    (rt.LOAD_BALANCER, None): (_K, _D, _N),
+    (rt.CLASSIC_LOAD_BALANCER, None): (_K, _D, _N),
+    (rt.RDS_INSTANCE, "available"): (_K, _S, _D, _N),
+    (rt.RDS_INSTANCE, None): (_K, _D, _N),
+    (rt.EKS_CLUSTER, None): (_K, _N),
+}
+
+
+def actions_for(resource_type: str, state: str | None = None) -> tuple[Action, ...]:
+    """The buttons a resource of this type, in this state, gets (Keep and Not mine at least)."""
+    return OFFERED.get((resource_type, state)) or OFFERED.get((resource_type, None)) or (_K, _N)
+
+
+# Everything that changes the resource in AWS asks for confirmation first. Stop is in: it
+# interrupts whatever runs there, even though it can be undone.
+DESTRUCTIVE = frozenset({Action.STOP, Action.TERMINATE, Action.DELETE, Action.RELEASE})
+
+
+def is_destructive(action: Action) -> bool:
+    return action in DESTRUCTIVE
+
+
+# The nudge status a decision leaves behind (store.NUDGE_STATUSES).
+STATUS_AFTER: Mapping[Action, str] = {
+    Action.KEEP: "kept",
+    Action.STOP: "stopped",
+    Action.TERMINATE: "terminated",
+    Action.DELETE: "deleted",
+    Action.RELEASE: "released",
+    Action.NOT_MINE: "reassigned",
+}
+
+BUTTON_LABELS: Mapping[Action, str] = {
+    Action.KEEP: "Keep…",
+    Action.STOP: "Stop",
+    Action.TERMINATE: "Terminate",
+    Action.DELETE: "Delete",
+    Action.RELEASE: "Release",
+    Action.NOT_MINE: "Not mine",
+}
+
+# Block Kit button styles: "danger" for what cannot be undone.
+BUTTON_STYLES: Mapping[Action, str | None] = {
+    Action.KEEP: "primary",
+    Action.STOP: None,
+    Action.TERMINATE: "danger",
+    Action.DELETE: "danger",
+    Action.RELEASE: "danger",
+    Action.NOT_MINE: None,
+}
+
+PAST_TENSE: Mapping[Action, str] = {
+    Action.KEEP: "kept",
+    Action.STOP: "stopped",
+    Action.TERMINATE: "terminated",
+    Action.DELETE: "deleted",
+    Action.RELEASE: "released",
+    Action.NOT_MINE: "passed on",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Button values
+
+
+def button_value(nudge_id: str, action: Action) -> str:
+    return f"{nudge_id}:{action.value}"
+
+
+def parse_button_value(value: str) -> tuple[str, Action]:
+    """`"<nudge id>:<action>"` → (nudge id, Action); ValueError when it is not one of ours."""
+    nudge_id, sep, name = str(value).rpartition(":")
+    if not sep or not nudge_id or len(nudge_id) > 64:
+        raise ValueError(f"not a nudge button value: {value[:80]!r}")
+    return nudge_id, Action(name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may press
+
+
+def may_act(
+    user: str | None,
+    owner: str | None,
+    admins: Collection[str] = (),
+    admin_group_members: Collection[str] = (),
+) -> bool:
+    """The nudge's owner, a configured admin, or a member of the admin user group; nobody else.
+
+    A nudge without an owner (the fallback channel) is for admins only.
+    """
+    if not user:
+        return False
+    return user == owner or user in admins or user in admin_group_members
+
+
+# ---------------------------------------------------------------------------------------------
+# Keep: for how long
+
+
+class KeepChoice(StrEnum):
+    WEEK = "7d"
+    MONTH = "30d"
+    DATE = "date"
+
+
+KEEP_DAYS: Mapping[KeepChoice, int] = {KeepChoice.WEEK: 7, KeepChoice.MONTH: 30}
+KEEP_LABELS: Mapping[KeepChoice, str] = {
+    KeepChoice.WEEK: "For 7 days",
+    KeepChoice.MONTH: "For 30 days",
+    KeepChoice.DATE: "Until a date",
+}
+MAX_KEEP_DAYS = 366
+
+
+class KeepInvalid(ValueError):
+    """The keep form cannot be used; `field` names the input that is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def keep_until(choice: str | None, until: date | None, now: datetime) -> datetime:
+    """When a keep ends: now + 7 or 30 days, or the end of the chosen day (UTC).
+
+    A date today or in the past, or more than a year ahead, is a KeepInvalid naming the date field.
+    """
+    try:
+        picked = KeepChoice(choice or "")
+    except ValueError:
+        raise KeepInvalid("choice", "Choose how long to keep it.") from None
+    if picked in KEEP_DAYS:
+        return now + timedelta(days=KEEP_DAYS[picked])
+    if until is None:
+        raise KeepInvalid("date", "Pick the date until which to keep it.")
+    if until <= now.astimezone(UTC).date():
+        raise KeepInvalid("date", "Pick a date after today.")
+    if until > (now + timedelta(days=MAX_KEEP_DAYS)).date():
+        raise KeepInvalid("date", f"Pick a date within {MAX_KEEP_DAYS} days.")
+    return datetime.combine(until, time(23, 59, 59), tzinfo=UTC)
+
+
+# ---------------------------------------------------------------------------------------------
+# What an action will do, in words
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """The words of a Slack `confirm` dialog (plain text, within Block Kit's lengths)."""
+
+    title: str  # ≤ 100
+    text: str  # ≤ 300
+    confirm: str  # ≤ 30
+    deny: str = "Cancel"
+
+
+def what_it_is(resource: Resource) -> str:
+    """`the EC2 instance web-1 (i-0abc)`, `the Elastic IP 203.0.113.5 (eipalloc-1)`."""
+    noun = NOUNS.get(resource.type, "resource")
+    label = resource.label
+    if resource.type == rt.ELASTIC_IP and resource.details.get("public_ip"):
+        label = f"{resource.details['public_ip']} ({resource.id})"
+    elif resource.type == rt.LOAD_BALANCER and resource.name:
+        label = resource.name  # the id is a long ARN; the name is unique per account and region
+    return f"the {noun} {label}"
+
+
+NOUNS: Mapping[str, str] = {
+    rt.EC2_INSTANCE: "EC2 instance",
+    rt.EBS_VOLUME: "EBS volume",
+    rt.ELASTIC_IP: "Elastic IP",
+    rt.NAT_GATEWAY: "NAT gateway",
+    rt.LOAD_BALANCER: "load balancer",
+    rt.CLASSIC_LOAD_BALANCER: "classic load balancer",
+    rt.RDS_INSTANCE: "database",
+    rt.EKS_CLUSTER: "EKS cluster",
+}
+
+
+def describe(
+    action: Action, resource: Resource, actions: Actions, *, until: datetime | None = None
+) -> str:
+    """What pressing the button will do: `terminate the EC2 instance web-1 (i-0abc) in eu-west-1
+    after snapshotting its 2 volumes`. Plain words, lower case first, no full stop."""
+    where = f"{what_it_is(resource)} in {resource.region}"
+    consequence = _CONSEQUENCES.get((action, resource.type), _DEFAULT_CONSEQUENCES.get(action))
+    extra = consequence(resource, actions, until) if consequence else ""
+    verb = _VERBS[action]
+    return f"{verb} {where}{extra}"
+
+
+def confirmation(action: Action, resource: Resource, actions: Actions) -> Confirmation:
+    """The confirm dialog for a destructive button (dry-run mode says nothing will change)."""
+    text = describe(action, resource, actions)
+    text = text[0].upper() + text[1:] + "."
+    if not actions.enabled:
+        text += " Actions are in dry-run mode: nothing will change; you will see what would have."
+    elif action is not Action.STOP:
+        text += " This cannot be undone."
+    title = f"{BUTTON_LABELS[action]} {resource.id}?"
+    return Confirmation(
+        title=_clip(title, 100),
+        text=_clip(text, 300),
+        confirm=_clip(f"Yes, {BUTTON_LABELS[action].lower()}", 30),
+    )
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_VERBS: Mapping[Action, str] = {
+    Action.KEEP: "keep",
+    Action.STOP: "stop",
+    Action.TERMINATE: "terminate",
+    Action.DELETE: "delete",
+    Action.RELEASE: "release",
+    Action.NOT_MINE: "pass on",
+}
+
+
+def _volumes(resource: Resource) -> Sequence[Mapping[str, Any]]:
+    return list(resource.details.get("attached_volumes") or ())
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _terminate_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
+    volumes = _volumes(resource)
+    if not volumes:
+        return ""
+    if actions.snapshot_before_delete:
+        return f" after snapshotting its {_plural(len(volumes), 'volume')}"
+    return f" without snapshotting its {_plural(len(volumes), 'volume')} (snapshots are off)"
+
+
+def _stop_instance_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
+    return "; its volumes stay (and still cost) and it can be started again"
+
+
+def _volume_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
+    size = f" ({resource.size})" if resource.size else ""
+    if actions.snapshot_before_delete:
+        return f"{size} after taking a snapshot of it"
+    return f"{size} without a snapshot (snapshots are off)"
+
+
+def _release_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
+    return "; the address cannot be got back"
+
+
+def _nat_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
+    return "; private subnets routed through it lose internet access"
+
+
+def _lb_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
+    return "; its target groups and instances are left as they are"
+
+
+def _stop_db_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
+    return "; AWS starts it again by itself after 7 days"
+
+
+def _delete_db_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
+    if actions.snapshot_before_delete:
+        return " after a final snapshot"
+    return " without a final snapshot (snapshots are off)"
+
+
+def _keep_words(resource: Resource, actions: Actions, until: datetime | None) -> str:
+    if until is None:
+        return " and stop asking about it for a while"
+    return f" until {until.astimezone(UTC):%Y-%m-%d} and stop asking about it until then"
+
+
+def _not_mine_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
+    return " to whoever it belongs to"
+
+
+_Words = Callable[[Resource, Actions, datetime | None], str]
+
+_CONSEQUENCES: Mapping[tuple[Action, str], _Words] = {
+    (Action.TERMINATE, rt.EC2_INSTANCE): _terminate_words,
+    (Action.STOP, rt.EC2_INSTANCE): _stop_instance_words,
+    (Action.DELETE, rt.EBS_VOLUME): _volume_words,
+    (Action.RELEASE, rt.ELASTIC_IP): _release_words,
+    (Action.DELETE, rt.NAT_GATEWAY): _nat_words,
+    (Action.DELETE, rt.LOAD_BALANCER): _lb_words,
+    (Action.DELETE, rt.CLASSIC_LOAD_BALANCER): _lb_words,
+    (Action.STOP, rt.RDS_INSTANCE): _stop_db_words,
+    (Action.DELETE, rt.RDS_INSTANCE): _delete_db_words,
+}
+_DEFAULT_CONSEQUENCES: Mapping[Action, _Words] = {
+    Action.KEEP: _keep_words,
+    Action.NOT_MINE: _not_mine_words,
+}
