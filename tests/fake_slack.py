@@ -41,6 +41,7 @@ class FakeSlack:
         self._rate_limited: set[str] = set()
         self._refused: dict[str, tuple[int, str]] = {}
         self._views = itertools.count(1)
+        self._timestamps = itertools.count(100)
         self._changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -62,12 +63,15 @@ class FakeSlack:
     def response_url(self, key: str) -> str:
         return f"{self.base}/response/{key}"
 
-    def add_user(self, email: str, user_id: str, name: str = "someone") -> None:
+    def add_user(
+        self, email: str, user_id: str, name: str = "someone", tz: str = "Europe/Amsterdam"
+    ) -> None:
         self.users_by_email[email.lower()] = {
             "id": user_id,
             "team_id": TEAM_ID,
             "name": name,
             "deleted": False,
+            "tz": tz,
             "profile": {"email": email, "real_name": name},
         }
 
@@ -174,7 +178,12 @@ class FakeSlack:
         return {"ok": True, "view": {**(view or {}), "id": view_id, "hash": f"hash-{view_id}"}}
 
     def _post_message(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        return {"ok": True, "channel": params.get("channel"), "ts": "1700000000.000100"}
+        channel = str(params.get("channel"))
+        if channel.startswith(("U", "W")):
+            channel = "D" + channel[1:]  # a DM to a user id lands in the app's DM with them
+        with self._changed:
+            ts = f"1700000000.{next(self._timestamps):06d}"
+        return {"ok": True, "channel": channel, "ts": ts}
 
 
 _METHODS: dict[str, Callable[[FakeSlack, Mapping[str, Any]], dict[str, Any]]] = {
