@@ -5,17 +5,37 @@ Everything wrong is a ConfigError naming the variable or key, raised at start-up
 
 from __future__ import annotations
 
+import logging
+import math
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import time
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import botocore.session
+from apscheduler.triggers.cron import CronTrigger
 from dotenv import dotenv_values
+
+from bot.core.policy import Accounts, Actions, Nudges, Policy, Schedule, SlackPolicy, Thresholds
+from bot.core.resources import (
+    CLASSIC_LOAD_BALANCER,
+    EBS_VOLUME,
+    EC2_INSTANCE,
+    EKS_CLUSTER,
+    ELASTIC_IP,
+    LOAD_BALANCER,
+    NAT_GATEWAY,
+    PATROLLED_TYPES,
+    RDS_INSTANCE,
+)
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_POLICY_FILE = "whocreated.toml"
 
@@ -46,6 +66,7 @@ class Settings:
     aws_profile: str | None = None
     directory: DirectorySettings = field(default_factory=DirectorySettings)
     lookup_workers: int = 8
+    policy: Policy = field(default_factory=Policy)  # the patrol policy from whocreated.toml
 
     @property
     def socket_mode(self) -> bool:
@@ -93,8 +114,9 @@ def load_settings(
             if value is not None:
                 env.setdefault(key, value)
     policy_path = _policy_path(env, cwd)
-    policy = read_policy(policy_path) if policy_path else {}
-    aws = policy.get("aws", {})
+    values = read_policy(policy_path) if policy_path else {}
+    aws = values.get("aws", {})
+    policy = build_policy(values)
     return Settings(
         slack_bot_token=env.get("SLACK_BOT_TOKEN") or None,
         slack_app_token=env.get("SLACK_APP_TOKEN") or None,
@@ -104,9 +126,10 @@ def load_settings(
         database_url=env.get("DATABASE_URL") or None,
         policy_path=policy_path,
         aws_region=_default_region(env, aws.get("region")),
-        aws_regions=tuple(aws.get("regions", ())),
+        aws_regions=() if policy.regions == "all" else tuple(policy.regions),
         aws_profile=env.get("AWS_PROFILE") or None,
-        directory=_directory(policy.get("directory", {})),
+        directory=_directory(values.get("directory", {})),
+        policy=policy,
     )
 
 
@@ -121,15 +144,12 @@ def _policy_path(env: Mapping[str, str], cwd: Path) -> Path | None:
     return default if default.is_file() else None
 
 
-# The keys the policy file may hold, and their types: an unknown key is an error, not ignored.
-_POLICY_SCHEMA: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "aws": {"region": str, "regions": list},
-    "directory": {"email_domain": str, "users": dict},
-}
-
-
 def read_policy(path: Path) -> dict[str, Any]:
-    """Parse and validate the policy file; errors name the file and the key."""
+    """Parse and validate the policy file; errors name the file and the key.
+
+    Returns section → key → value, each value already converted (tuples, times, day numbers, the
+    CloudFormation type names under "idle"), ready for `build_policy`.
+    """
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
@@ -137,46 +157,336 @@ def read_policy(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({error})") from error
     except OSError as error:
         raise ConfigError(f"{path}: cannot be read ({error.strerror})") from error
-    for section, values in data.items():
-        if section not in _POLICY_SCHEMA:
-            known = ", ".join(f"[{name}]" for name in _POLICY_SCHEMA)
-            raise ConfigError(f"{path}: unknown section [{section}] (known: {known})")
-        if not isinstance(values, dict):
-            raise ConfigError(f"{path}: {section} must be a table, e.g. [{section}]")
-        for key, value in values.items():
-            expected = _POLICY_SCHEMA[section].get(key)
-            if expected is None:
-                known = ", ".join(_POLICY_SCHEMA[section])
-                raise ConfigError(f"{path}: unknown key {section}.{key} (known: {known})")
-            if not isinstance(value, expected):
-                raise ConfigError(
-                    f"{path}: {section}.{key} must be a {_type_name(expected)}, "
-                    f"not {type(value).__name__}"
-                )
-    _check_policy_values(path, data)
-    return data
+    try:
+        return policy_values(data)
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from None
 
 
-def _check_policy_values(path: Path, data: Mapping[str, Any]) -> None:
-    aws = data.get("aws", {})
-    for name in [aws.get("region"), *aws.get("regions", [])]:
-        if name is not None and not is_known_region(name):
-            raise ConfigError(f"{path}: aws.region(s): unknown AWS region {name!r}")
-    users = data.get("directory", {}).get("users", {})
-    for aws_name, slack_id in users.items():
-        if not isinstance(slack_id, str) or not re.fullmatch(r"[UW][A-Z0-9]{2,}", slack_id):
-            raise ConfigError(
-                f"{path}: directory.users.{aws_name} must be a Slack user id like U012AB3CD"
-            )
-    domain = data.get("directory", {}).get("email_domain")
-    if domain is not None and not re.fullmatch(r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}", domain):
-        raise ConfigError(f"{path}: directory.email_domain {domain!r} is not a domain name")
+def policy_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    """Check parsed TOML against the schema and convert every value; ConfigError names the key."""
+    known_sections = [*_POLICY_SCHEMA, "idle"]
+    values: dict[str, Any] = {}
+    for section, table in data.items():
+        if section not in known_sections:
+            known = ", ".join(f"[{name}]" for name in known_sections)
+            raise ConfigError(f"unknown section [{section}] (known: {known})")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{section} must be a table, e.g. [{section}]")
+        if section == "idle":
+            values["idle"] = _idle_values(table)
+        else:
+            values[section] = _table_values(section, table, _POLICY_SCHEMA[section])
+    _check_together(values)
+    return values
 
 
-def _type_name(expected: type | tuple[type, ...]) -> str:
-    names = {str: "string", list: "list", dict: "table", int: "number", bool: "true/false"}
-    kinds = expected if isinstance(expected, tuple) else (expected,)
-    return " or ".join(names.get(kind, kind.__name__) for kind in kinds)
+def build_policy(values: Mapping[str, Any]) -> Policy:
+    """A Policy from `policy_values` output; what the file leaves out keeps its default."""
+    aws = values.get("aws", {})
+    return Policy(
+        schedule=Schedule(**values.get("schedule", {})),
+        accounts=Accounts(**values.get("accounts", {})),
+        regions=aws.get("regions", Policy().regions),
+        thresholds=values.get("idle", {}),
+        exclude_tags=values.get("exclude", {}).get("tags", Policy().exclude_tags),
+        slack=SlackPolicy(**values.get("slack", {})),
+        nudges=Nudges(**values.get("nudges", {})),
+        actions=Actions(**values.get("actions", {})),
+    )
+
+
+class _Invalid(ValueError):
+    """Raised by a parser with what was expected: "must be <message>"."""
+
+
+Parser = Callable[[Any], Any]
+
+
+def _table_values(section: str, table: Mapping[str, Any], schema: Mapping[str, Parser]) -> dict:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        parse = schema.get(key)
+        if parse is None:
+            known = ", ".join(schema)
+            raise ConfigError(f"unknown key {section}.{key} (known: {known})")
+        try:
+            values[key] = parse(value)
+        except _Invalid as error:
+            raise ConfigError(f"{section}.{key} must be {error}") from None
+    return values
+
+
+def _idle_values(table: Mapping[str, Any]) -> dict[str, Thresholds]:
+    """[idle] keys are defaults for every type; [idle.<type>] tables hold that type's own."""
+    shared = _table_values(
+        "idle", {k: v for k, v in table.items() if not isinstance(v, dict)}, _THRESHOLD_KEYS
+    )
+    per_type: dict[str, dict[str, Any]] = {}
+    for short, own in table.items():
+        if not isinstance(own, dict):
+            continue
+        if short not in IDLE_TYPES:
+            known = ", ".join(IDLE_TYPES)
+            raise ConfigError(f"unknown resource type [idle.{short}] (known: {known})")
+        keys = {name: _THRESHOLD_KEYS[name] for name in _TYPE_THRESHOLDS[short]}
+        per_type[IDLE_TYPES[short]] = _table_values(f"idle.{short}", own, keys)
+    if not shared and not any(per_type.values()):
+        return {}
+    return {kind: Thresholds(**{**shared, **per_type.get(kind, {})}) for kind in PATROLLED_TYPES}
+
+
+def _check_together(values: Mapping[str, Any]) -> None:
+    """Rules that involve two keys."""
+    accounts = values.get("accounts", {})
+    if accounts.get("ids") and not accounts.get("role_name"):
+        raise ConfigError(
+            "accounts.role_name must be set when accounts.ids lists accounts "
+            "(the role assumed in each of them)"
+        )
+    if accounts.get("external_id") and not accounts.get("role_name"):
+        raise ConfigError("accounts.external_id needs accounts.role_name")
+
+
+# Parsers: each returns the value as the Policy holds it, or raises _Invalid("what it must be").
+
+
+def _whole(low: int, high: int | None = None) -> Parser:
+    expects = (
+        f"a whole number from {low} to {high}" if high is not None else f"a whole number >= {low}"
+    )
+
+    def parse(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Invalid(expects)
+        if value < low or (high is not None and value > high):
+            raise _Invalid(expects)
+        return value
+
+    return parse
+
+
+def _number(low: float, high: float | None = None) -> Parser:
+    expects = f"a number from {low:g} to {high:g}" if high is not None else f"a number >= {low:g}"
+
+    def parse(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Invalid(expects)
+        if not low <= value <= (high if high is not None else math.inf):
+            raise _Invalid(expects)
+        return float(value)
+
+    return parse
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid("true or false")
+    return value
+
+
+def _matching(pattern: str, expects: str) -> Parser:
+    def parse(value: Any) -> str:
+        if not isinstance(value, str) or not re.fullmatch(pattern, value):
+            raise _Invalid(expects)
+        return value
+
+    return parse
+
+
+def _choice(*choices: str) -> Parser:
+    expects = " or ".join(f'"{choice}"' for choice in choices)
+
+    def parse(value: Any) -> str:
+        if value not in choices:
+            raise _Invalid(expects)
+        return value
+
+    return parse
+
+
+def _list_of(item: Parser, expects: str) -> Parser:
+    def parse(value: Any) -> tuple:
+        if not isinstance(value, list):
+            raise _Invalid(expects)
+        try:
+            return tuple(dict.fromkeys(item(element) for element in value))
+        except _Invalid:
+            raise _Invalid(expects) from None
+
+    return parse
+
+
+def _region(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid('a region name like "eu-west-1"')
+    if not is_known_region(value):
+        raise _Invalid(f"a known AWS region (unknown AWS region {value!r})")
+    return value
+
+
+def _regions(value: Any) -> tuple[str, ...] | str:
+    expects = 'a list of regions or "all" (every enabled region)'
+    if value == "all":
+        return "all"
+    if not isinstance(value, list):
+        raise _Invalid(expects)
+    try:
+        return tuple(dict.fromkeys(_region(name) for name in value))
+    except _Invalid as error:
+        raise _Invalid(f"{expects}; {error}") from None
+
+
+def _cron(value: Any) -> str:
+    expects = 'a crontab expression "minute hour day month day-of-week", e.g. "0 9 * * 1-5"'
+    if not isinstance(value, str):
+        raise _Invalid(expects)
+    try:
+        CronTrigger.from_crontab(value, timezone="UTC")
+    except ValueError as error:
+        raise _Invalid(f"{expects} ({error})") from None
+    return value
+
+
+def _timezone(value: Any) -> str:
+    expects = 'an IANA time zone like "Europe/Berlin" or "UTC"'
+    if not isinstance(value, str) or not value:
+        raise _Invalid(expects)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise _Invalid(f"{expects}; {value!r} is not one") from None
+    return value
+
+
+def _working_hours(value: Any) -> tuple[time, time]:
+    expects = 'a range of 24-hour times like "09:00-17:00", the start before the end'
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})", str(value))
+    if not isinstance(value, str) or not match:
+        raise _Invalid(expects)
+    try:
+        start = time(int(match[1]), int(match[2]))
+        end = time(int(match[3]), int(match[4]))
+    except ValueError:
+        raise _Invalid(expects) from None
+    if start >= end:
+        raise _Invalid(expects)
+    return start, end
+
+
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _working_days(value: Any) -> tuple[int, ...]:
+    expects = 'a list of days like ["mon", "tue", "wed", "thu", "fri"]'
+    if not isinstance(value, list) or not value:
+        raise _Invalid(expects)
+    names = [day.lower() if isinstance(day, str) else None for day in value]
+    if any(name not in _WEEKDAYS for name in names):
+        raise _Invalid(expects)
+    return tuple(sorted({_WEEKDAYS.index(name) for name in names}))
+
+
+def _users(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise _Invalid("a table of AWS name = Slack user id")
+    for aws_name, slack_id in value.items():
+        if not isinstance(slack_id, str) or not re.fullmatch(_SLACK_USER, slack_id):
+            raise ConfigError(f"directory.users.{aws_name} must be a Slack user id like U012AB3CD")
+    return dict(value)
+
+
+_SLACK_USER = r"[UW][A-Z0-9]{2,}"
+_slack_user = _matching(_SLACK_USER, "a Slack user id like U012AB3CD")
+_slack_channel = _matching(r"[CG][A-Z0-9]{2,}", "a Slack channel id like C012AB3CD")
+_tag_rule = _matching(r"[^=\s][^=]*(=.*)?", 'a tag key, or "key=value"')
+
+# The keys the policy file may hold: an unknown key is an error, not ignored.
+_POLICY_SCHEMA: dict[str, dict[str, Parser]] = {
+    "schedule": {"cron": _cron, "timezone": _timezone},
+    "accounts": {
+        "ids": _list_of(
+            _matching(r"\d{12}", ""),
+            'a list of 12-digit account ids in quotes, e.g. ["123456789012"]',
+        ),
+        "role_name": _matching(
+            r"(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", 'an IAM role name like "WhoCreatedPatrol"'
+        ),
+        "external_id": _matching(r"[\w+=,.@:/-]{2,1224}", "an external id of 2 to 1224 characters"),
+    },
+    "aws": {"region": _region, "regions": _regions},
+    "exclude": {"tags": _list_of(_tag_rule, 'a list of tag keys or "key=value" strings')},
+    "slack": {
+        "admins": _list_of(_slack_user, 'a list of Slack user ids like ["U012AB3CD"]'),
+        "admin_group": _matching(r"S[A-Z0-9]{2,}", "a Slack user group id like S012AB3CD"),
+        "fallback_channel": _slack_channel,
+        "audit_channel": _slack_channel,
+        "summary_channel": _slack_channel,
+    },
+    "nudges": {
+        "working_hours": _working_hours,
+        "working_days": _working_days,
+        "renudge_days": _whole(1, 365),
+        "escalate_after": _whole(1, 100),
+        "auto_stop_after": _whole(0, 100),
+        "max_in_digest": _whole(1, 40),
+    },
+    "actions": {
+        "mode": _choice("dry-run", "enabled"),
+        "snapshot_before_delete": _flag,
+        "protected_tags": _list_of(_tag_rule, "a list of tag keys"),
+        "write_tags": _flag,
+    },
+    "directory": {
+        "email_domain": _matching(
+            r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "a domain name like example.com"
+        ),
+        "users": _users,
+    },
+}
+
+# [idle.<short name>] → the resource type it configures.
+IDLE_TYPES: dict[str, str] = {
+    "ec2_instance": EC2_INSTANCE,
+    "ebs_volume": EBS_VOLUME,
+    "elastic_ip": ELASTIC_IP,
+    "nat_gateway": NAT_GATEWAY,
+    "load_balancer": LOAD_BALANCER,
+    "classic_load_balancer": CLASSIC_LOAD_BALANCER,
+    "rds_instance": RDS_INSTANCE,
+    "eks_cluster": EKS_CLUSTER,
+}
+
+_THRESHOLD_KEYS: dict[str, Parser] = {
+    "enabled": _flag,
+    "lookback_days": _whole(1, 455),  # CloudWatch keeps hourly data for 455 days
+    "max_cpu_percent": _number(0, 100),
+    "max_network_bytes": _whole(0),
+    "stopped_days": _whole(0, 3650),
+    "unattached_days": _whole(0, 3650),
+    "max_nat_bytes": _whole(0),
+    "max_lb_requests": _whole(0),
+    "max_nlb_flows": _whole(0),
+    "max_db_connections": _number(0),
+}
+
+# The thresholds each type's rule reads; anything else under [idle.<type>] is a mistake.
+_TYPE_THRESHOLDS: dict[str, tuple[str, ...]] = {
+    "ec2_instance": (
+        "enabled",
+        "lookback_days",
+        "max_cpu_percent",
+        "max_network_bytes",
+        "stopped_days",
+    ),
+    "ebs_volume": ("enabled", "unattached_days"),
+    "elastic_ip": ("enabled",),
+    "nat_gateway": ("enabled", "lookback_days", "max_nat_bytes"),
+    "load_balancer": ("enabled", "lookback_days", "max_lb_requests", "max_nlb_flows"),
+    "classic_load_balancer": ("enabled", "lookback_days", "max_lb_requests"),
+    "rds_instance": ("enabled", "lookback_days", "max_db_connections"),
+    "eks_cluster": ("enabled", "lookback_days"),
+}
 
 
 def _directory(section: Mapping[str, Any]) -> DirectorySettings:

@@ -23,6 +23,7 @@ class Thresholds:
     max_lb_requests: int = 0  # ALB RequestCount / classic RequestCount
     max_nlb_flows: int = 0  # NLB NewFlowCount
     max_db_connections: float = 0  # RDS: max DatabaseConnections
+    enabled: bool = True  # False: this type is not patrolled at all
 
 
 @dataclass(frozen=True)
