@@ -1,0 +1,203 @@
+"""CloudWatch datapoints for many resources through GetMetricData, as few calls as its limits allow.
+
+One GetMetricData call holds at most 500 queries and returns at most 100,800 datapoints, so
+queries per call = min(500, ⌊100,800 / datapoints per query⌋) (DESIGN.md §5). The period is one
+hour: it is the sparkline's resolution, it is valid for any start time (CloudWatch keeps hourly
+data for 455 days, finer data only for 15 or 63), and a 7-day look-back is 168 points, so a call
+carries the full 500 queries. Only look-backs over 60 days widen the period, in whole hours, to
+keep a query at 1,440 points or fewer. A finer period (the smallest standard one that keeps 1,440
+points) would cut the queries per call, 150 instead of 500 for 7 days, and the idle rules gain
+nothing from it: a maximum of hourly maxima and a sum of hourly sums are the same numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from bot.core.idle import MetricSpec, dimension_value, metrics_for
+from bot.core.resources import Resource
+
+logger = logging.getLogger(__name__)
+
+ClientFactory = Callable[[str, str], Any]
+ResourceKey = tuple[str, str, str, str]
+Observed = dict[ResourceKey, dict[str, list[float]]]
+
+MAX_QUERIES_PER_CALL = 500
+MAX_DATAPOINTS_PER_CALL = 100_800
+HOUR = 3600
+MAX_POINTS_PER_QUERY = 1_440
+FAILED_STATUSES = frozenset({"Forbidden", "InternalError"})
+
+
+@dataclass(frozen=True)
+class Window:
+    """The time range every query of one observe() shares, aligned to whole periods."""
+
+    start: datetime
+    end: datetime
+    period: int  # seconds
+    points: int  # datapoints per query, at most
+
+    @property
+    def queries_per_call(self) -> int:
+        return queries_per_call(self.points)
+
+
+def period_for(lookback: timedelta) -> int:
+    """Hourly; whole hours wider only when a query would pass 1,440 points."""
+    hours = max(1, math.ceil(lookback.total_seconds() / HOUR))
+    return HOUR * math.ceil(hours / MAX_POINTS_PER_QUERY)
+
+
+def queries_per_call(points_per_query: int) -> int:
+    return max(1, min(MAX_QUERIES_PER_CALL, MAX_DATAPOINTS_PER_CALL // max(1, points_per_query)))
+
+
+def window(lookback: timedelta, now: datetime) -> Window:
+    """Ends at the last whole period before now, so each query holds exactly `points` periods."""
+    period = period_for(lookback)
+    points = max(1, math.ceil(lookback.total_seconds() / period))
+    epoch = int(now.timestamp())
+    end = datetime.fromtimestamp(epoch - epoch % period, UTC)
+    return Window(end - timedelta(seconds=period * points), end, period, points)
+
+
+@dataclass(frozen=True)
+class _Query:
+    id: str
+    key: ResourceKey
+    spec: MetricSpec
+    dimension: str
+
+    def request(self, period: int) -> dict[str, Any]:
+        return {
+            "Id": self.id,
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": self.spec.namespace,
+                    "MetricName": self.spec.metric,
+                    "Dimensions": [{"Name": self.spec.dimension, "Value": self.dimension}],
+                },
+                "Period": period,
+                "Stat": self.spec.stat,
+            },
+            "ReturnData": True,
+        }
+
+
+class MetricsReader:
+    """Observations for the idle rules, with clients from client_for(service, region)."""
+
+    def __init__(self, client_for: ClientFactory) -> None:
+        self._client_for = client_for
+
+    def observe(
+        self,
+        resources: Iterable[Resource],
+        account: str,
+        region: str,
+        lookback: timedelta,
+        now: datetime,
+    ) -> Observed:
+        """resource key → alias → datapoints, oldest first.
+
+        Every alias of a resource whose queries were answered is present, with [] when CloudWatch
+        reported nothing. A resource (or alias) whose call failed is absent: the rules call that
+        unknown. Resources without metrics (volumes, addresses, clusters) are absent too.
+        """
+        span = window(lookback, now)
+        queries = list(self._queries(resources, account, region))
+        client = self._client_for("cloudwatch", region)
+        observed: Observed = {}
+        per_call = span.queries_per_call
+        for start in range(0, len(queries), per_call):
+            batch = queries[start : start + per_call]
+            try:
+                values = self._fetch(client, batch, span)
+            except (ClientError, BotoCoreError):
+                logger.exception(
+                    "GetMetricData for %d queries in %s/%s failed; those resources stay unknown",
+                    len(batch),
+                    account,
+                    region,
+                )
+                continue
+            for query in batch:
+                if query.id in values:
+                    observed.setdefault(query.key, {})[query.spec.alias] = values[query.id]
+        return observed
+
+    def _queries(
+        self, resources: Iterable[Resource], account: str, region: str
+    ) -> Iterable[_Query]:
+        count = 0
+        for resource in resources:
+            if (resource.account, resource.region) != (account, region):
+                raise ValueError(f"{resource.label} is in {resource.account}/{resource.region}")
+            specs = metrics_for(resource)
+            if not specs:
+                continue
+            value = dimension_value(resource)
+            if value is None:
+                logger.warning("no CloudWatch dimension for %s %s", resource.type, resource.id)
+                continue
+            for spec in specs:
+                # Ids are unique within a call and match ^[a-z][a-zA-Z0-9_]*$.
+                yield _Query(f"q{count}", resource.key, spec, value)
+                count += 1
+
+    def _fetch(self, client: Any, batch: Sequence[_Query], span: Window) -> dict[str, list[float]]:
+        """One batch, following NextToken; one query's values may span pages."""
+        values: dict[str, list[float]] = {query.id: [] for query in batch}
+        failed: set[str] = set()
+        params: dict[str, Any] = {
+            "MetricDataQueries": [query.request(span.period) for query in batch],
+            "StartTime": span.start,
+            "EndTime": span.end,
+            "ScanBy": "TimestampAscending",
+        }
+        seen: set[str] = set()
+        while True:
+            response = client.get_metric_data(**params)
+            for result in response.get("MetricDataResults", []):
+                if result.get("Id") not in values:
+                    continue
+                if result.get("StatusCode") in FAILED_STATUSES:
+                    failed.add(result["Id"])
+                values[result["Id"]].extend(float(v) for v in result.get("Values", []))
+            for message in response.get("Messages", []):
+                logger.warning("GetMetricData: %s %s", message.get("Code"), message.get("Value"))
+            token = response.get("NextToken")
+            if not token:
+                break
+            if token in seen:
+                # An endpoint that repeats itself would loop forever; what was read is partial,
+                # and partial sums must not pass for small ones.
+                logger.warning("GetMetricData repeated a NextToken after %d pages", len(seen))
+                return {}
+            seen.add(token)
+            params["NextToken"] = token
+        if failed:
+            logger.warning(
+                "GetMetricData could not answer %d of %d queries", len(failed), len(batch)
+            )
+        return {query_id: found for query_id, found in values.items() if query_id not in failed}
+
+
+def calls_needed(query_count: int, lookback: timedelta) -> int:
+    """GetMetricData calls for this many queries over this look-back: ⌈queries / per call⌉."""
+    per_call = queries_per_call(window(lookback, datetime(2000, 1, 1, tzinfo=UTC)).points)
+    return math.ceil(query_count / per_call)
+
+
+def queries_for(resources: Iterable[Resource]) -> int:
+    """How many queries these resources need."""
+    return sum(len(metrics_for(resource)) for resource in resources)
