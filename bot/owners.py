@@ -1,0 +1,723 @@
+"""Owners at fleet scale: who each patrolled resource belongs to, and how we know.
+
+In order (DESIGN.md §2, patrol round):
+1. owner tags on the resource (Owner, CreatedBy, AutoTag_Creator, whocreated:created-by, …);
+2. the creators cache in the store;
+3. CloudTrail in bulk: one `BulkCreators.index` per account × region for the types still unknown;
+4. the parent chain: an Auto Scaling group, CloudFormation stack or EKS node group (or cluster)
+   → whoever created that parent, when the resource's own creator is an AWS service or unknown;
+then the Slack user, through the directory. A resolved creator is written back as the
+`whocreated:created-by` tag where the policy allows, so the answer outlives CloudTrail's 90 days.
+
+Work is batched by level: all resources first, then all their parents at once, then the parents'
+parents, so CloudTrail is paged through at most once per event name, account and region.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from bot.aws.bulk_trail import BulkCreators, CreatorIndex, event_names_for, newest
+from bot.aws.creation_hints import OWNER_TAG_KEYS, owner_tags
+from bot.aws.tagging import Tagger
+from bot.aws.trail import RETENTION
+from bot.core import events
+from bot.core.created_by import (
+    CREATED_BY_TAG,
+    created_by_tag,
+    format_created_by,
+    parse_created_by,
+)
+from bot.core.events import Actor, CreationFact
+from bot.core.policy import Policy
+from bot.core.resources import (
+    CLASSIC_LOAD_BALANCER,
+    EBS_VOLUME,
+    EC2_INSTANCE,
+    ELASTIC_IP,
+    LOAD_BALANCER,
+    NAT_GATEWAY,
+    Owner,
+    Resource,
+)
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+Key = tuple[str, str, str, str]  # Resource.key: account, region, type, id
+
+AUTOSCALING_GROUP = "AWS::AutoScaling::AutoScalingGroup"
+CLOUDFORMATION_STACK = "AWS::CloudFormation::Stack"
+EKS_NODEGROUP = "AWS::EKS::Nodegroup"
+EKS_CLUSTER = "AWS::EKS::Cluster"
+
+MAX_PARENT_DEPTH = 3  # instance → Auto Scaling group → EKS node group is two
+CREATION_SLACK = timedelta(minutes=10)  # the create call is logged a little before the resource
+REUSE_TOLERANCE = timedelta(days=1)  # a cached creation this much older names an earlier resource
+CACHE_QUERY_CHUNK = 500  # ids per store query (SQLite's variable limit is far above)
+
+# AWS never reuses these ids; other names (DB ids, LB and cluster names) come back after deletion.
+UNIQUE_ID_TYPES = frozenset({EC2_INSTANCE, EBS_VOLUME, ELASTIC_IP, NAT_GATEWAY})
+# The services that create resources on a parent's behalf: their creator is the parent's.
+PARENT_SERVICES = frozenset(
+    {
+        "autoscaling.amazonaws.com",
+        "cloudformation.amazonaws.com",
+        "eks.amazonaws.com",
+        "eks-nodegroup.amazonaws.com",
+    }
+)
+
+
+class Directory(Protocol):
+    def slack_user(self, actor: Actor) -> str | None: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables
+
+
+@dataclass(frozen=True)
+class ParentKind:
+    """Where a resource names a parent: Resource.details keys, then tag keys (first wins)."""
+
+    type: str
+    words: str
+    details: tuple[str, ...]
+    tags: tuple[str, ...]
+
+
+# Most specific first: an EKS node is its node group's (else its cluster's) before its
+# Auto Scaling group's, whose creator would be EKS itself.
+PARENT_KINDS: tuple[ParentKind, ...] = (
+    ParentKind(EKS_NODEGROUP, "EKS node group", ("eks_nodegroup",), ("eks:nodegroup-name",)),
+    ParentKind(
+        EKS_CLUSTER,
+        "EKS cluster",
+        ("eks_cluster",),
+        ("eks:cluster-name", "aws:eks:cluster-name", "alpha.eksctl.io/cluster-name"),
+    ),
+    ParentKind(
+        CLOUDFORMATION_STACK,
+        "CloudFormation stack",
+        ("cloudformation_stack",),
+        ("aws:cloudformation:stack-id", "aws:cloudformation:stack-name"),
+    ),
+    ParentKind(
+        AUTOSCALING_GROUP,
+        "Auto Scaling group",
+        ("autoscaling_group",),
+        ("aws:autoscaling:groupName",),
+    ),
+)
+
+_MACHINE_NAME = re.compile(
+    r"^(?:i-(?:[0-9a-f]{17}|[0-9a-f]{8})|botocore-session-.*|aws-go-sdk-.*|\d+"
+    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$",
+    re.IGNORECASE,
+)
+
+
+def _is_service(name: str, actor: Actor) -> bool:
+    return (
+        actor.identity_type == "AWSService"
+        or name == actor.invoked_by
+        or name.lower().endswith(".amazonaws.com")
+    )
+
+
+# An identity that is not a person: (words for the reason, test). First match wins.
+NOT_A_PERSON: tuple[tuple[str, Callable[[str, Actor], bool]], ...] = (
+    ("an AWS service", _is_service),
+    ("an AWS service-linked role", lambda name, actor: name.startswith("AWSServiceRoleFor")),
+    ("a machine-made session name", lambda name, actor: bool(_MACHINE_NAME.match(name))),
+)
+
+
+def not_a_person(actor: Actor) -> str | None:
+    """Why this identity is not a person, or None when it may be one."""
+    if not actor.name:
+        return "an identity without a name"
+    return next((words for words, test in NOT_A_PERSON if test(actor.name, actor)), None)
+
+
+# How to read an owner tag's value: (name, arn). Keys are lower case.
+def _created_by_value(value: str) -> tuple[str, str | None]:
+    parsed = parse_created_by(value)
+    return (parsed.name if parsed else value), None
+
+
+def _aws_createdby_value(value: str) -> tuple[str, str | None]:
+    # AWS's cost-allocation tag: "IAMUser:AIDA…:alice", "AssumedRole:AROA…:session".
+    return value.rsplit(":", 1)[-1], None
+
+
+TAG_VALUE_READERS: dict[str, Callable[[str], tuple[str, str | None]]] = {
+    CREATED_BY_TAG: _created_by_value,
+    "aws:createdby": _aws_createdby_value,
+}
+
+_SLACK_ID = re.compile(r"^<?@?(?P<id>[UW](?=[A-Z0-9]*\d)[A-Z0-9]{6,14})(?:\|[^>]*)?>?$")
+_TAG_ORDER = {key: position for position, key in enumerate(OWNER_TAG_KEYS)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Values inside one resolve()
+
+
+@dataclass(frozen=True)
+class _Subject:
+    """A resource, or a parent of one, whose creator is wanted."""
+
+    account: str
+    region: str
+    type: str
+    id: str
+    names: tuple[str, ...]  # what its creation event may call it (ARN, id, name)
+    words: str  # "Auto Scaling group web-asg", for reasons
+    partition: str = "aws"
+    before: datetime | None = None  # its creation event is not after this, when known
+    created_at: datetime | None = None  # the service's own creation time (resources only)
+    cluster: str | None = None  # an EKS node group's cluster
+    resource: Resource | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def place(self) -> tuple[str, str]:
+        return (self.account, self.region)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What is known about a subject's creator."""
+
+    source: str
+    actor: Actor | None = None  # set only when the creator may be a person
+    fact: CreationFact | None = None
+    reason: str | None = None  # when no person was found: why
+    non_person: str | None = None  # the creator's name when it is a service or machine
+
+    @property
+    def person(self) -> bool:
+        return self.actor is not None
+
+
+@dataclass(frozen=True)
+class _Climb:
+    """A subject whose creator is its parent's: try the parents in order, else `fallback`."""
+
+    parents: tuple[_Subject, ...]
+    fallback: _Outcome
+    why: str
+
+
+@dataclass
+class _Run:
+    indexes: dict[tuple[str, str], CreatorIndex] = field(default_factory=dict)
+    slack: dict[tuple[str | None, str | None], str | None] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class OwnerResolver:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        bulk: BulkCreators,
+        directory: Directory,
+        policy: Policy,
+        clock: Callable[[], datetime],
+        tagger: Tagger | None = None,
+        max_workers: int = 8,
+    ) -> None:
+        self._store = store
+        self._bulk = bulk
+        self._directory = directory
+        self._policy = policy
+        self._clock = clock
+        self._tagger = tagger
+        self._max_workers = max(1, max_workers)
+
+    def resolve(self, resources: Sequence[Resource]) -> dict[Key, Owner]:
+        """Resource.key → Owner for every resource given."""
+        run = _Run()
+        owners: dict[Key, Owner] = {}
+        tag_misses: dict[Key, Owner] = {}
+        rest: list[Resource] = []
+        for resource in resources:
+            owner, miss = self._from_tags(run, resource)
+            if owner is not None:
+                owners[resource.key] = owner
+                continue
+            rest.append(resource)
+            if miss is not None:
+                tag_misses[resource.key] = miss
+        if rest:
+            subjects = [_subject_of(resource) for resource in rest]
+            outcomes = self._outcomes(run, subjects, depth=0)
+            for resource, subject in zip(rest, subjects, strict=True):
+                owners[resource.key] = self._owner(
+                    run, resource, outcomes[subject], tag_misses.get(resource.key)
+                )
+        self._write_back(resources, owners)
+        sources = Counter(owner.source.split(":", 1)[0] for owner in owners.values())
+        logger.info(
+            "owners of %d resources: %s; %d LookupEvents calls",
+            len(owners),
+            ", ".join(f"{count} by {source}" for source, count in sorted(sources.items())),
+            sum(index.calls for index in run.indexes.values()),
+        )
+        return owners
+
+    # (a) Owner tags -----------------------------------------------------------------------
+
+    def _from_tags(self, run: _Run, resource: Resource) -> tuple[Owner | None, Owner | None]:
+        """(owner with a Slack user, or the first tag owner without one)."""
+        tags = owner_tags(resource.tags)
+        first_miss: Owner | None = None
+        for key in sorted(tags, key=lambda k: _TAG_ORDER.get(k.lower(), len(_TAG_ORDER))):
+            value = tags[key].strip()
+            source = f"tag:{key}"
+            slack_id = _SLACK_ID.match(value)
+            if slack_id:
+                return Owner(aws_name=value, source=source, slack_user=slack_id["id"]), None
+            reader = TAG_VALUE_READERS.get(key.lower(), _plain_value)
+            name, arn = reader(value)
+            actor = Actor(identity_type=None, arn=arn, name=name or None, account=None)
+            if not_a_person(actor) is not None:
+                continue  # e.g. AutoTag_Creator naming an instance's role session
+            slack_user = self._slack(run, actor)
+            if slack_user is not None:
+                return Owner(aws_name=name, source=source, slack_user=slack_user), None
+            if first_miss is None:
+                first_miss = Owner(
+                    aws_name=name,
+                    source=source,
+                    reason=f"its {key} tag names {name}, who has no Slack account "
+                    "whocreated can match",
+                )
+        return None, first_miss
+
+    # (b), (c), (d): facts, level by level -------------------------------------------------
+
+    def _outcomes(
+        self, run: _Run, subjects: Sequence[_Subject], depth: int
+    ) -> dict[_Subject, _Outcome]:
+        unique = list(dict.fromkeys(subjects))
+        facts = self._facts(run, unique)
+        judged = {
+            subject: self._judge(run, subject, *facts.get(subject, (None, "")))
+            for subject in unique
+        }
+        parents = [
+            parent
+            for verdict in judged.values()
+            if isinstance(verdict, _Climb)
+            for parent in verdict.parents
+        ]
+        above = (
+            self._outcomes(run, parents, depth + 1) if parents and depth < MAX_PARENT_DEPTH else {}
+        )
+        return {
+            subject: verdict if isinstance(verdict, _Outcome) else _climbed(verdict, above)
+            for subject, verdict in judged.items()
+        }
+
+    def _judge(
+        self, run: _Run, subject: _Subject, fact: CreationFact | None, source: str
+    ) -> _Outcome | _Climb:
+        parents = _parents(subject, fact)
+        kind = not_a_person(fact.actor) if fact is not None else None
+        if fact is not None and kind is None:
+            person = _Outcome(source, actor=fact.actor, fact=fact)
+            # Made by CloudFormation, Auto Scaling or EKS with someone's credentials: that
+            # someone made the parent; without a known parent, they are the best answer.
+            if not parents or (fact.actor.invoked_by or "").lower() not in PARENT_SERVICES:
+                return person
+            return _Climb(parents, person, f"created by {fact.actor.name} through a parent")
+        if fact is not None:
+            why = f"created by {fact.actor.name or 'an unnamed identity'}, {kind}"
+            if not parents:
+                why += (
+                    ", and no Auto Scaling group, CloudFormation stack or EKS node group "
+                    "it belongs to is known"
+                )
+        else:
+            why = self._why_no_fact(run, subject)
+        fallback = _Outcome(
+            "none", fact=fact, reason=why, non_person=fact.actor.name if fact else None
+        )
+        return _Climb(parents, fallback, why) if parents else fallback
+
+    def _why_no_fact(self, run: _Run, subject: _Subject) -> str:
+        """Why CloudTrail did not name a creator, in plain words."""
+        names = event_names_for([subject.type])
+        if not names:
+            return f"whocreated does not know which CloudTrail event creates {subject.type}"
+        index = run.indexes.get(subject.place)
+        if index is None:
+            return "CloudTrail was not read"
+        if index.denied:
+            return (
+                f"CloudTrail lookups are denied in {subject.region} "
+                "(the credentials need cloudtrail:LookupEvents)"
+            )
+        unread = index.unread(names)
+        if unread:
+            causes = ", ".join(sorted(set(unread.values())))
+            return (
+                f"CloudTrail could not be read in {subject.region} ({causes}); "
+                "it is tried again next round"
+            )
+        if subject.created_at is not None and subject.created_at < self._clock() - RETENTION:
+            return (
+                f"it was created on {subject.created_at:%Y-%m-%d}, before CloudTrail's "
+                "90 days of event history"
+            )
+        return f"CloudTrail has no creation event for it since {index.start:%Y-%m-%d}"
+
+    def _facts(
+        self, run: _Run, subjects: Sequence[_Subject]
+    ) -> dict[_Subject, tuple[CreationFact, str]]:
+        found = {subject: (fact, "cache") for subject, fact in self._cached(subjects).items()}
+        missing = [subject for subject in subjects if subject not in found]
+        if missing:
+            for subject, fact in self._from_trail(run, missing).items():
+                found[subject] = (fact, "cloudtrail")
+                self._remember(subject, fact)
+        return found
+
+    def _cached(self, subjects: Sequence[_Subject]) -> dict[_Subject, CreationFact]:
+        """One store query per partition, account and region (in chunks), not one per subject."""
+        groups: dict[tuple[str, str, str], list[_Subject]] = {}
+        for subject in subjects:
+            groups.setdefault((subject.partition, *subject.place), []).append(subject)
+        found: dict[_Subject, CreationFact] = {}
+        for (partition, account, region), group in groups.items():
+            ids = list(dict.fromkeys(name for subject in group for name in subject.names))
+            by_id: dict[str, list[CreationFact]] = {}
+            for start in range(0, len(ids), CACHE_QUERY_CHUNK):
+                chunk = ids[start : start + CACHE_QUERY_CHUNK]
+                for fact in self._store.find_facts(
+                    chunk, partition=partition, account=account, region=region
+                ):
+                    by_id.setdefault(fact.resource_id, []).append(fact)
+            for subject in group:
+                pairs = set(events.creation_event_names(subject.type))
+                candidates = [
+                    fact
+                    for name in subject.names
+                    for fact in by_id.get(name, ())
+                    if (fact.event_source, fact.event_name) in pairs
+                    and _accepts(subject, fact)
+                    and _plausible(subject, fact)
+                ]
+                fact = newest(candidates, subject.before)
+                if fact is not None:
+                    found[subject] = fact
+        return found
+
+    def _from_trail(self, run: _Run, subjects: Sequence[_Subject]) -> dict[_Subject, CreationFact]:
+        groups: dict[tuple[str, str], list[_Subject]] = {}
+        for subject in subjects:
+            groups.setdefault(subject.place, []).append(subject)
+        places = list(groups)
+        if len(places) == 1:
+            self._index(run, places[0], groups[places[0]])
+        else:
+            # Regions have separate LookupEvents limits: read them side by side.
+            workers = min(self._max_workers, len(places))
+            with ThreadPoolExecutor(workers, thread_name_prefix="whocreated-owners") as pool:
+                futures = [pool.submit(self._index, run, place, groups[place]) for place in places]
+                for future in futures:
+                    future.result()  # a bug in one region is not swallowed
+        found: dict[_Subject, CreationFact] = {}
+        for subject in subjects:
+            index = run.indexes.get(subject.place)
+            if index is None:
+                continue
+            fact = index.creation(
+                subject.names,
+                resource_type=subject.type,
+                before=subject.before,
+                accept=lambda fact, subject=subject: _accepts(subject, fact),
+            )
+            if fact is not None:
+                found[subject] = fact
+        return found
+
+    def _index(self, run: _Run, place: tuple[str, str], subjects: Sequence[_Subject]) -> None:
+        """Read the event names these subjects need that this round has not read yet."""
+        with run.lock:
+            known = run.indexes.get(place)
+        done = set(known.read) | set(known.failed) if known else set()
+        types = list(dict.fromkeys(subject.type for subject in subjects))
+        if not [name for name in event_names_for(types) if name not in done]:
+            return
+        if known is not None and known.denied:
+            return  # denied once is denied for the round
+        fresh = self._bulk.index(*place, types, skip_events=done)
+        with run.lock:
+            current = run.indexes.get(place)
+            run.indexes[place] = current.merged(fresh) if current else fresh
+
+    def _remember(self, subject: _Subject, fact: CreationFact) -> None:
+        self._store.put_fact(
+            partition=subject.partition,
+            account=subject.account,
+            region=subject.region,
+            resource_type=subject.type,
+            fact=dataclasses.replace(fact, resource_id=subject.id),
+        )
+
+    # Slack and the Owner -----------------------------------------------------------------
+
+    def _owner(
+        self, run: _Run, resource: Resource, outcome: _Outcome, tag_miss: Owner | None
+    ) -> Owner:
+        if outcome.actor is not None:
+            name = outcome.actor.name
+            slack_user = self._slack(run, outcome.actor)
+            if slack_user is None and tag_miss is not None:
+                return tag_miss  # the tag is the declared owner; neither is on Slack
+            reason = None
+            if slack_user is None:
+                reason = f"its creator {name} has no Slack account whocreated can match"
+            return Owner(
+                aws_name=name,
+                source=outcome.source,
+                slack_user=slack_user,
+                fact=outcome.fact,
+                reason=reason,
+            )
+        if tag_miss is not None:
+            return dataclasses.replace(tag_miss, reason=f"{tag_miss.reason}; {outcome.reason}")
+        return Owner(
+            aws_name=outcome.non_person,
+            source="none",
+            fact=outcome.fact,
+            reason=f"no owner tag, and {outcome.reason}",
+        )
+
+    def _slack(self, run: _Run, actor: Actor) -> str | None:
+        key = (actor.arn, actor.name)
+        with run.lock:
+            if key in run.slack:
+                return run.slack[key]
+        user = self._directory.slack_user(actor)
+        with run.lock:
+            run.slack[key] = user
+        return user
+
+    # Write-back ----------------------------------------------------------------------------
+
+    def _write_back(self, resources: Iterable[Resource], owners: Mapping[Key, Owner]) -> None:
+        """Tag resources whose own creation event named a person (not a parent's, not a tag)."""
+        if self._tagger is None or not self._policy.actions.write_tags:
+            return
+        written = failed = 0
+        for resource in resources:
+            owner = owners.get(resource.key)
+            if (
+                owner is None
+                or owner.source not in ("cache", "cloudtrail")
+                or owner.fact is None
+                or not owner.aws_name
+                or created_by_tag(resource.tags) is not None
+            ):
+                continue
+            value = format_created_by(owner.aws_name, owner.fact.event_time, owner.fact.event_name)
+            if self._tagger.tag(resource, {CREATED_BY_TAG: value}):
+                written += 1
+            else:
+                failed += 1
+        if written or failed:
+            logger.info("%s tags written: %d, not written: %d", CREATED_BY_TAG, written, failed)
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def _plain_value(value: str) -> tuple[str, str | None]:
+    """A person's name or email as it is; an ARN (AutoTag_Creator) by its last part."""
+    if value.startswith("arn:"):
+        return value.rsplit("/", 1)[-1].rsplit(":", 1)[-1], value
+    return value, None
+
+
+def _partition(arn: str | None) -> str:
+    if arn and arn.startswith("arn:"):
+        return arn.split(":", 2)[1] or "aws"
+    return "aws"
+
+
+# What a resource's creation event may call it, per type; others by ARN and id.
+_NAMES: dict[str, Callable[[Resource], tuple[str, ...]]] = {
+    # The id of a v2 load balancer is its ARN; its name alone could be a classic one's.
+    LOAD_BALANCER: lambda r: (r.arn or r.id,),
+}
+
+
+def _subject_of(resource: Resource) -> _Subject:
+    namer = _NAMES.get(resource.type)
+    names = namer(resource) if namer else tuple(n for n in (resource.arn, resource.id) if n)
+    created_at = resource.created_at
+    return _Subject(
+        account=resource.account,
+        region=resource.region,
+        type=resource.type,
+        id=resource.id,
+        names=tuple(dict.fromkeys(names)),
+        words=resource.label,
+        partition=_partition(resource.arn),
+        before=created_at + CREATION_SLACK if created_at else None,
+        created_at=created_at,
+        resource=resource,
+    )
+
+
+def _parents(subject: _Subject, fact: CreationFact | None) -> tuple[_Subject, ...]:
+    """Parents the subject names: its details, its tags, the tags its creation event set."""
+    details: Mapping[str, Any] = subject.resource.details if subject.resource else {}
+    tags: dict[str, str] = dict(_record_tags(fact.record)) if fact is not None else {}
+    if subject.resource is not None:
+        tags.update(subject.resource.tags)
+    hints: dict[str, str] = {}
+    for kind in PARENT_KINDS:
+        values = [details.get(key) for key in kind.details] + [tags.get(key) for key in kind.tags]
+        value = next((str(v) for v in values if v), None)
+        if value:
+            hints[kind.type] = value
+    # The parent was made before the child's creation (or its launch, at the latest).
+    before = fact.event_time if fact is not None else subject.before
+    parents = []
+    for kind in PARENT_KINDS:
+        value = hints.get(kind.type)
+        if not value or (kind.type == subject.type and _short(value) == subject.id):
+            continue
+        name = _short(value)
+        parents.append(
+            _Subject(
+                account=subject.account,
+                region=subject.region,
+                type=kind.type,
+                id=name,
+                names=tuple(dict.fromkeys((value, name))),
+                words=f"{kind.words} {name}",
+                partition=subject.partition,
+                before=before,
+                cluster=hints.get(EKS_CLUSTER) if kind.type == EKS_NODEGROUP else None,
+            )
+        )
+    return tuple(parents)
+
+
+def _short(value: str) -> str:
+    """A stack ARN (arn:…:stack/NAME/UUID) or node group ARN → its name; names as they are."""
+    if value.startswith("arn:") and ":stack/" in value:
+        return value.split(":stack/", 1)[1].split("/", 1)[0]
+    if value.startswith("arn:") and ":nodegroup/" in value:
+        parts = value.split(":nodegroup/", 1)[1].split("/")
+        return parts[1] if len(parts) > 1 else parts[0]
+    if value.startswith("arn:"):
+        return value.rsplit("/", 1)[-1]
+    return value
+
+
+def _climbed(climb: _Climb, above: Mapping[_Subject, _Outcome]) -> _Outcome:
+    """The first parent whose creator may be a person; else the subject's own outcome."""
+    for parent in climb.parents:
+        outcome = above.get(parent)
+        if outcome is not None and outcome.person:
+            source = outcome.source
+            if not source.startswith("parent:"):
+                source = f"parent:{parent.type} {parent.id}"
+            return dataclasses.replace(outcome, source=source)
+    if climb.fallback.person:
+        return climb.fallback
+    first = climb.parents[0]
+    outcome = above.get(first)
+    parent_why = outcome.reason if outcome is not None else "its creator was not looked for"
+    return dataclasses.replace(
+        climb.fallback, reason=f"{climb.why}; its {first.words}: {parent_why}"
+    )
+
+
+def _same_cluster(subject: _Subject, fact: CreationFact) -> bool:
+    """An EKS node group name is unique only within its cluster."""
+    if subject.cluster is None:
+        return True
+    cluster = _cluster_of(fact.record)
+    return cluster is None or cluster == subject.cluster
+
+
+def _classic_creation(subject: _Subject, fact: CreationFact) -> bool:
+    """v1 and v2 share CreateLoadBalancer; a v2 creation answers with its ARN."""
+    return not any(_V2_LOAD_BALANCER.search(created) for created in fact.created)
+
+
+_V2_LOAD_BALANCER = re.compile(r":loadbalancer/(?:app|net|gwy)/")
+
+# Checks a creation event must pass to be this subject's, beyond its names and type.
+ACCEPTS: dict[str, Callable[[_Subject, CreationFact], bool]] = {
+    EKS_NODEGROUP: _same_cluster,
+    CLASSIC_LOAD_BALANCER: _classic_creation,
+}
+
+
+def _accepts(subject: _Subject, fact: CreationFact) -> bool:
+    check = ACCEPTS.get(subject.type)
+    return check is None or check(subject, fact)
+
+
+def _cluster_of(record: Mapping[str, Any]) -> str | None:
+    request = record.get("requestParameters") or {}
+    response = record.get("responseElements") or {}
+    nodegroup = response.get("nodegroup") if isinstance(response, Mapping) else None
+    for value in (
+        nodegroup.get("clusterName") if isinstance(nodegroup, Mapping) else None,
+        request.get("clusterName") if isinstance(request, Mapping) else None,
+        request.get("name") if isinstance(request, Mapping) else None,
+    ):
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def _plausible(subject: _Subject, fact: CreationFact) -> bool:
+    """A cached creation much older than the service's creation time named an earlier resource
+    with the same name (deleted since): CloudTrail must be asked again."""
+    if subject.type in UNIQUE_ID_TYPES or subject.created_at is None:
+        return True
+    return fact.event_time >= subject.created_at - REUSE_TOLERANCE
+
+
+def _record_tags(record: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+    """Tags a creation request set ({key, value} pairs anywhere in requestParameters).
+
+    Auto Scaling launches carry aws:autoscaling:groupName, CloudFormation its stack tags,
+    EKS node groups' Auto Scaling groups eks:nodegroup-name and eks:cluster-name.
+    """
+    stack: list[Any] = [record.get("requestParameters")]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            lowered = {str(k).lower(): v for k, v in node.items()}
+            key, value = lowered.get("key"), lowered.get("value")
+            if isinstance(key, str) and isinstance(value, str) and value:
+                yield key, value
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
