@@ -1,4 +1,8 @@
-"""One lookup as users see it: the creators cache first, CloudTrail when it cannot answer."""
+"""One lookup as users see it: the creators cache first, CloudTrail when it cannot answer.
+
+When CloudTrail cannot find the creation (older than 90 days, denied…) but the resource carries the
+`whocreated:created-by` tag a patrol round wrote, the tag answers, and the answer says so.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from datetime import timedelta
 from typing import Protocol
 
 from bot.aws.creation_hints import Hint
+from bot.core import events
 from bot.core.answers import LookupAnswer, Source
-from bot.core.events import CreationFact
+from bot.core.created_by import CREATED_BY_TAG, created_by_tag
+from bot.core.events import Actor, CreationFact
 from bot.core.refs import ResourceRef
 from bot.store import Store
 
@@ -45,6 +51,8 @@ class LookupService:
         answer = self.finder.find(ref, region, interactive=interactive)
         if answer.fact is not None and answer.source is Source.CLOUDTRAIL:
             self._remember(ref, answer.fact, answer.account)
+        if answer.fact is None:
+            return from_created_by_tag(answer) or answer
         return answer
 
     def _from_cache(self, ref: ResourceRef, region: str | None) -> LookupAnswer | None:
@@ -86,3 +94,56 @@ class LookupService:
             resource_type=ref.type or "unknown",
             fact=dataclasses.replace(fact, resource_id=ref.id),
         )
+
+
+def from_created_by_tag(answer: LookupAnswer) -> LookupAnswer | None:
+    """The answer the `whocreated:created-by` tag gives, when it is complete; else None.
+
+    Honest about what a tag knows: a name, a time and an event name; no identity type, ARN or
+    record. Never cached: the creators cache holds only what CloudTrail said.
+    """
+    tag = created_by_tag(answer.owner_tags)
+    if tag is None or tag.event_time is None or tag.event_name is None:
+        return None
+    ref = answer.ref
+    region = ref.region or (
+        answer.regions_searched[0] if len(answer.regions_searched) == 1 else None
+    )
+    fact = CreationFact(
+        resource_id=ref.id,
+        created=(ref.id,),
+        related=(),
+        actor=Actor(identity_type=None, arn=None, name=tag.name, account=None),
+        event_name=tag.event_name,
+        event_source=_event_source(ref.type, tag.event_name),
+        event_time=tag.event_time,
+        region=region,
+        event_id=None,
+        source_ip=None,
+        user_agent=None,
+        tool=None,
+        account=ref.account or answer.account,
+        record={},
+    )
+    why = f": {answer.reason.value}" if answer.reason else ""
+    note = (
+        f"from the {CREATED_BY_TAG} tag on the resource, which whocreated wrote from CloudTrail "
+        f"(the {tag.event_name} event of {tag.event_time:%Y-%m-%d}); CloudTrail itself did not "
+        f"find the creation{why}"
+    )
+    return dataclasses.replace(
+        answer,
+        fact=fact,
+        reason=None,
+        source=Source.TAG,
+        notes=(note, *answer.notes),
+        first_seen=None,
+    )
+
+
+def _event_source(resource_type: str | None, event_name: str) -> str:
+    """The service that logs `event_name` for this type, from the create-event table."""
+    sources = {
+        source for source, name in events.creation_event_names(resource_type) if name == event_name
+    }
+    return sources.pop() if len(sources) == 1 else ""

@@ -23,6 +23,7 @@ class Source(StrEnum):
     CLOUDTRAIL = "cloudtrail"
     CACHE = "cache"
     TRAIL_LOGS = "trail-logs"
+    TAG = "tag"  # the whocreated:created-by tag, written from CloudTrail while it had the event
 
 
 @dataclass(frozen=True)
