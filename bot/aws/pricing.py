@@ -1,0 +1,112 @@
+"""On-demand list prices from the AWS Pricing API, cached for the life of the process.
+
+`PriceBook.monthly_cost(resource)` asks core/costs.py which prices the resource needs, looks each
+up with GetProducts (TERM_MATCH filters), and lets core/costs.py do the sums. The product list
+for one (service, filters) is fetched once per process: list prices change a few times a year and
+a patrol round asks for the same few dozen again and again. Where the filters leave several
+different prices, none is chosen: the cost is reported as not found, never guessed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from bot.aws.errors import error_code
+from bot.core.costs import PriceQuery, Quote, Unpriced, components, monthly_cost
+from bot.core.resources import Cost, Resource
+
+logger = logging.getLogger(__name__)
+
+ClientFactory = Callable[[str, str], Any]
+
+PRICING_REGION = "us-east-1"  # the Pricing API's endpoint (also in eu-central-1, ap-south-1)
+
+# Usage types carry a region prefix: "EUW2-NatGateway-Hours", "EU-AmazonEKS-Hours:perCluster";
+# us-east-1 often has none. "TS-" (Local Zones) and "Outposts-" are not region prefixes.
+_REGION_PREFIX = r"(?:EU|[A-Z]{3,4}[0-9])-"
+
+
+class PriceBook:
+    """List prices with clients from client_for(service, region)."""
+
+    def __init__(self, client_for: ClientFactory, region: str = PRICING_REGION) -> None:
+        self._client_for = client_for
+        self._region = region
+        self._products: dict[tuple[str, tuple[tuple[str, str], ...]], list[dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+
+    def monthly_cost(self, resource: Resource) -> Cost:
+        parts = components(resource)
+        if isinstance(parts, Unpriced):
+            return Cost(None, parts.why)
+        quotes = {}
+        try:
+            for part in parts:
+                quotes[part.query] = self.quote(part.query)
+                if part.required and quotes[part.query].usd is None:
+                    break  # the figure is already unknown; ask for nothing more
+        except (ClientError, BotoCoreError) as error:
+            why = error_code(error) if isinstance(error, ClientError) else type(error).__name__
+            logger.warning("Pricing API failed for %s %s: %s", resource.type, resource.id, why)
+            return Cost(None, f"no price: the Pricing API could not be read ({why})")
+        return monthly_cost(resource, quotes)
+
+    def quote(self, query: PriceQuery) -> Quote:
+        """The single on-demand price per unit that matches, or why there is none."""
+        prices = sorted(set(on_demand_prices(self._products_for(query), query)))
+        if not prices:
+            return Quote(None, "no price found")
+        if len(prices) > 1:
+            logger.warning("%d different prices for %s; not choosing one", len(prices), query)
+            return Quote(None, f"{len(prices)} different prices found")
+        return Quote(prices[0])
+
+    def _products_for(self, query: PriceQuery) -> list[dict[str, Any]]:
+        key = (query.service, query.filters)
+        with self._lock:  # one fetch per key, even when rounds price in parallel
+            if key not in self._products:
+                self._products[key] = self._fetch(query)
+            return self._products[key]
+
+    def _fetch(self, query: PriceQuery) -> list[dict[str, Any]]:
+        client = self._client_for("pricing", self._region)
+        filters = [
+            {"Type": "TERM_MATCH", "Field": field, "Value": value} for field, value in query.filters
+        ]
+        return [
+            json.loads(item) if isinstance(item, str) else item
+            for page in client.get_paginator("get_products").paginate(
+                ServiceCode=query.service, Filters=filters, FormatVersion="aws_v1"
+            )
+            for item in page.get("PriceList", [])
+        ]
+
+
+def on_demand_prices(products: Iterable[dict[str, Any]], query: PriceQuery) -> list[float]:
+    """USD per unit of every on-demand price dimension that fits the query (first tier only)."""
+    prices = []
+    for product in products:
+        usagetype = product.get("product", {}).get("attributes", {}).get("usagetype", "")
+        if query.usagetype and not usagetype_matches(usagetype, query.usagetype):
+            continue
+        for offer in product.get("terms", {}).get("OnDemand", {}).values():
+            for dimension in offer.get("priceDimensions", {}).values():
+                if dimension.get("unit", "").lower() != query.unit.lower():
+                    continue
+                if str(dimension.get("beginRange", "0")) != "0":  # later tiers of a tiered price
+                    continue
+                usd = dimension.get("pricePerUnit", {}).get("USD")
+                if usd is not None:
+                    prices.append(float(usd))
+    return prices
+
+
+def usagetype_matches(usagetype: str, wanted: str) -> bool:
+    return re.fullmatch(f"(?:{_REGION_PREFIX})?{re.escape(wanted)}", usagetype) is not None
