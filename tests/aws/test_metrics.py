@@ -255,6 +255,27 @@ def test_a_forbidden_query_leaves_its_alias_out() -> None:
     assert observed[_instance(1).key] == {"cpu": [1.0], "network_in": []}
 
 
+def test_an_endpoint_repeating_its_next_token_gives_unknown_not_partial_sums() -> None:
+    stand_in = GetMetricDataStandIn()
+
+    def stuck(model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        page = {"Id": "q0", "Values": [1.0], "Timestamps": [NOW], "StatusCode": "PartialData"}
+        return AWSResponse("https://x.invalid", 200, {}, None), {
+            "MetricDataResults": [page],
+            "NextToken": "same",
+        }
+
+    stand_in.client.meta.events.unregister("before-call", stand_in._answer)
+    stand_in.client.meta.events.register("before-call", stuck)
+
+    observed = MetricsReader(stand_in.client_for).observe(
+        [_instance(1)], ACCOUNT, REGION, WEEK, NOW
+    )
+
+    assert [call.get("NextToken") for call in stand_in.calls] == [None, "same"]
+    assert observed == {}  # no partial sums passed off as small ones
+
+
 def test_resources_of_another_account_or_region_are_refused() -> None:
     stand_in = GetMetricDataStandIn()
     other = Resource(rt.EC2_INSTANCE, "i-1", "us-east-1", ACCOUNT)
