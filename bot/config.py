@@ -5,7 +5,6 @@ Everything wrong is a ConfigError naming the variable or key, raised at start-up
 
 from __future__ import annotations
 
-import logging
 import math
 import os
 import re
@@ -34,8 +33,6 @@ from bot.core.resources import (
     PATROLLED_TYPES,
     RDS_INSTANCE,
 )
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_POLICY_FILE = "whocreated.toml"
 
