@@ -381,6 +381,7 @@ _SOURCE_WORDS = {
     Source.CACHE: "the bot's cache (found in CloudTrail earlier)",
     Source.CLOUDTRAIL: "CloudTrail event history",
     Source.TRAIL_LOGS: "CloudTrail log files",
+    Source.TAG: "the whocreated:created-by tag, written earlier from CloudTrail",
 }
 
 

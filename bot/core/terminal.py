@@ -7,7 +7,12 @@ from datetime import datetime
 from bot.core.answers import LookupAnswer, explain, note_text
 from bot.core.events import CreationFact
 
-SOURCE_WORDS = {"cloudtrail": "CloudTrail", "cache": "cache", "trail-logs": "trail logs"}
+SOURCE_WORDS = {
+    "cloudtrail": "CloudTrail",
+    "cache": "cache",
+    "trail-logs": "trail logs",
+    "tag": "the whocreated:created-by tag, written earlier from CloudTrail",
+}
 
 
 def render_answer(answer: LookupAnswer, *, now: datetime) -> str:
