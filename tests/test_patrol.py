@@ -1,0 +1,260 @@
+"""A whole patrol round over a seeded fleet of several owners, then delivery to Slack.
+
+moto holds the account (EC2, EBS, CloudWatch data seeded with put_metric_data); LookupEvents is
+the stand-in at the wire; Slack is the fake Web API. A price table stands in for the Pricing API,
+which moto lacks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+import boto3
+import pytest
+from moto import mock_aws
+from slack_sdk import WebClient
+
+from bot.aws.accounts import AccountAccess
+from bot.aws.bulk_trail import BulkCreators
+from bot.aws.limiter import RegionRateLimiter
+from bot.aws.tagging import Tagger
+from bot.config import DirectorySettings
+from bot.core.policy import Nudges, Policy, SlackPolicy
+from bot.core.resources import EC2_INSTANCE, Cost, Resource
+from bot.notifier import Notifier
+from bot.owners import OwnerResolver
+from bot.patrol import Patrol
+from bot.sandbox.cloudtrail_api import CloudTrailServer
+from bot.slack.directory import SlackDirectory
+from bot.store import Store
+from bot.wiring import AwsClients
+from tests.creator_records import create_volume
+from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.slack.conftest import assert_valid_blocks
+from tests.trail_support import run_instances
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"  # moto's
+AMI = "ami-12c6146b"  # one of moto's built-in images
+SLACK_IDS = {"alice": "U0ALICE001", "bob": "U0BOB00001", "carol": "U0CAROL001"}
+FALLBACK = "C0FALLBACK"
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def next_monday_noon(after: datetime) -> datetime:
+    day = (after + timedelta(days=1)).replace(hour=12, minute=0, second=0, microsecond=0)
+    while day.weekday() != 0:
+        day += timedelta(days=1)
+    return day
+
+
+class PriceTable:
+    """The Pricing API's answer for what this fleet holds (moto has no Pricing API)."""
+
+    PRICES: ClassVar[dict[str, float]] = {EC2_INSTANCE: 70.08}
+
+    def monthly_cost(self, resource: Resource) -> Cost:
+        price = self.PRICES.get(resource.type)
+        return Cost(price, "on-demand") if price else Cost(None, "no price in this test")
+
+
+@dataclass
+class Fleet:
+    ids: dict[str, str]
+    clock: Clock
+    clients: AwsClients
+    trail: CloudTrailServer
+    slack: FakeSlack
+    store: Store
+
+
+@pytest.fixture
+def fleet(monkeypatch: pytest.MonkeyPatch) -> Iterator[Fleet]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    created = datetime.now(UTC)
+    clock = Clock(next_monday_noon(created + timedelta(days=8)))
+    with (
+        mock_aws(),
+        CloudTrailServer(clock=clock, throttle_rate=None) as trail,
+    ):
+        slack = FakeSlack()
+        for name, user_id in SLACK_IDS.items():
+            slack.add_user(f"{name}@example.com", user_id, name.title(), tz="UTC")
+        ids = seed(trail, clock, created)
+        clients = AwsClients(boto3.Session(), endpoints={"cloudtrail": trail.endpoint_url})
+        yield Fleet(ids, clock, clients, trail, slack, Store.in_memory())
+        slack.close()
+
+
+def seed(trail: CloudTrailServer, clock: Clock, created: datetime) -> dict[str, str]:
+    """Who made what: alice two idle things, bob one idle and one busy instance, carol an idle
+    instance she kept, dave an excluded one, and one idle instance nobody's events explain."""
+    ec2 = boto3.client("ec2", region_name=REGION)
+    cloudwatch = boto3.client("cloudwatch", region_name=REGION)
+    ids: dict[str, str] = {}
+    plan = {
+        "alice-idle": ("alice", 0.4, {}),
+        "bob-idle": ("bob", 0.8, {}),
+        "bob-busy": ("bob", 85.0, {}),
+        "carol-kept": ("carol", 0.2, {}),
+        "dave-excluded": ("dave", 0.1, {"whocreated:ignore": "true"}),
+        "nobody-idle": (None, 0.3, {}),
+    }
+    for label, (user, cpu, tags) in plan.items():
+        spec: dict[str, Any] = {"ImageId": AMI, "MinCount": 1, "MaxCount": 1}
+        all_tags = {"Name": label, **tags}
+        spec["TagSpecifications"] = [
+            {
+                "ResourceType": "instance",
+                "Tags": [{"Key": k, "Value": v} for k, v in all_tags.items()],
+            }
+        ]
+        instance = ec2.run_instances(**spec)["Instances"][0]
+        ids[label] = instance["InstanceId"]
+        if user:
+            trail.add(
+                run_instances(
+                    instance["InstanceId"], created, image_id=AMI, region=REGION, user=user
+                )
+            )
+        put_cpu(cloudwatch, instance["InstanceId"], cpu, clock.now)
+    volume = ec2.create_volume(AvailabilityZone=f"{REGION}a", Size=100, VolumeType="gp3")
+    ids["alice-volume"] = volume["VolumeId"]
+    trail.add(create_volume(volume["VolumeId"], created, "alice", region=REGION))
+    return ids
+
+
+def put_cpu(cloudwatch: Any, instance_id: str, percent: float, now: datetime) -> None:
+    points = [
+        {
+            "MetricName": "CPUUtilization",
+            "Dimensions": [{"Name": "InstanceId", "Value": instance_id}],
+            "Timestamp": now - timedelta(hours=hour),
+            "Value": percent,
+            "Unit": "Percent",
+        }
+        for hour in range(1, 7 * 24, 6)
+    ]
+    for start in range(0, len(points), 20):
+        cloudwatch.put_metric_data(Namespace="AWS/EC2", MetricData=points[start : start + 20])
+
+
+def patrol_for(fleet: Fleet) -> tuple[Patrol, Notifier]:
+    policy = Policy(
+        regions=(REGION,),
+        slack=SlackPolicy(fallback_channel=FALLBACK),
+        nudges=Nudges(renudge_days=3),
+    )
+    web = WebClient(token=BOT_TOKEN, base_url=fleet.slack.url)
+    directory = SlackDirectory(
+        web, DirectorySettings(email_domain="example.com"), clock=fleet.clock
+    )
+    limiter = RegionRateLimiter()
+    owners = OwnerResolver(
+        store=fleet.store,
+        bulk=BulkCreators(fleet.clients, limiter, clock=fleet.clock, account_id=lambda: ACCOUNT),
+        directory=directory,
+        policy=policy,
+        clock=fleet.clock,
+        tagger=Tagger(fleet.clients),
+    )
+    patrol = Patrol(
+        policy=policy,
+        store=fleet.store,
+        accounts=lambda: [AccountAccess(ACCOUNT, fleet.clients)],
+        owners=owners,
+        prices=PriceTable(),
+        clock=fleet.clock,
+        default_regions=(REGION,),
+    )
+    notifier = Notifier(store=fleet.store, client=web, policy=policy, clock=fleet.clock)
+    return patrol, notifier
+
+
+def digests_by_channel(slack: FakeSlack) -> dict[str, str]:
+    sent: dict[str, str] = {}
+    for call in slack.calls_to("chat.postMessage"):
+        blocks = call.params.get("blocks")
+        blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+        assert_valid_blocks(blocks)
+        assert call.params["channel"] not in sent, "one digest per owner per round"
+        sent[call.params["channel"]] = json.dumps(blocks)
+    return sent
+
+
+def test_a_round_finds_idle_resources_names_owners_and_sends_one_digest_each(
+    fleet: Fleet,
+) -> None:
+    ids = fleet.ids
+    carol_kept = (ACCOUNT, REGION, EC2_INSTANCE, ids["carol-kept"])
+    fleet.store.put_keep(
+        carol_kept,
+        until=fleet.clock.now + timedelta(days=7),
+        reason="demo",
+        by="U0CAROL001",
+        at=fleet.clock.now,
+    )
+    patrol, notifier = patrol_for(fleet)
+
+    result = patrol.run()
+
+    idle_ids = {f.resource.id for f in result.findings}
+    assert idle_ids == {ids["alice-idle"], ids["alice-volume"], ids["bob-idle"], ids["nobody-idle"]}
+    owners = {f.resource.id: f.owner for f in result.findings}
+    assert owners[ids["alice-idle"]].slack_user == SLACK_IDS["alice"]
+    assert owners[ids["alice-volume"]].slack_user == SLACK_IDS["alice"]
+    assert owners[ids["bob-idle"]].slack_user == SLACK_IDS["bob"]
+    assert owners[ids["nobody-idle"]].source == "none"
+    reasons = {f.resource.id: " ".join(f.verdict.reasons) for f in result.findings}
+    assert "CPU" in reasons[ids["alice-idle"]]
+    summary = result.summary()
+    assert (summary["kept"], summary["excluded"]) == (1, 1)
+    assert summary["busy"] == 7  # bob's busy instance and the six root volumes in use
+    assert summary["unpriced"] == 1  # the volume: no price given, none invented
+    # CloudTrail in bulk: one page per creation event name, not one lookup per resource.
+    assert fleet.trail.calls() <= 3
+
+    delivery = notifier.deliver(result.findings, result.round_id)
+
+    sent = digests_by_channel(fleet.slack)
+    assert set(sent) == {SLACK_IDS["alice"], SLACK_IDS["bob"], FALLBACK}
+    assert ids["alice-idle"] in sent[SLACK_IDS["alice"]]
+    assert ids["alice-volume"] in sent[SLACK_IDS["alice"]]
+    assert ids["bob-idle"] not in sent[SLACK_IDS["alice"]]
+    assert ids["bob-idle"] in sent[SLACK_IDS["bob"]]
+    assert ids["bob-busy"] not in sent[SLACK_IDS["bob"]]
+    assert ids["nobody-idle"] in sent[FALLBACK]
+    for hidden in ("carol-kept", "dave-excluded"):
+        assert all(ids[hidden] not in text for text in sent.values())
+    assert delivery.digests == 2
+
+    # The next round, a day later: still idle, but inside the re-nudge interval.
+    fleet.clock.now += timedelta(days=1)
+    before = len(fleet.slack.calls_to("chat.postMessage"))
+    again = patrol.run()
+    assert {f.resource.id for f in again.findings} == idle_ids
+    notifier.deliver(again.findings, again.round_id)
+    assert len(fleet.slack.calls_to("chat.postMessage")) == before
+
+
+def test_the_creator_is_written_back_as_a_tag(fleet: Fleet) -> None:
+    patrol, _ = patrol_for(fleet)
+    patrol.run()
+    ec2 = boto3.client("ec2", region_name=REGION)
+    tags = ec2.describe_tags(
+        Filters=[{"Name": "resource-id", "Values": [fleet.ids["alice-idle"]]}]
+    )["Tags"]
+    written = {tag["Key"]: tag["Value"] for tag in tags}
+    assert written["whocreated:created-by"].startswith("alice ")
