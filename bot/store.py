@@ -24,8 +24,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from bot.core.decisions import actions_for
 from bot.core.events import Actor, CreationFact
-from bot.core.resources import Resource
+from bot.core.resources import Cost, Finding, Owner, Resource, Verdict
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +177,30 @@ class Nudge:
             size=saved.get("size"),
             tags=dict(saved.get("tags") or {}),
             details=dict(saved.get("details") or {}),
+        )
+
+    def finding(self) -> Finding:
+        """The nudge as a Finding, for the same rows and buttons as the digest (App Home, a
+        reassigned nudge). Reads what the notifier stores in details: reasons, owner_name,
+        owner_source, actions, and when present idle_since, series and cost_note."""
+        resource = self.resource()
+        details = self.details
+        actions = tuple(details.get("actions") or actions_for(resource.type, resource.state))
+        return Finding(
+            resource=resource,
+            verdict=Verdict(
+                idle=True,
+                reasons=tuple(str(r) for r in details.get("reasons") or ()),
+                idle_since=_parse_time(details.get("idle_since")),
+                series=tuple(float(v) for v in details.get("series") or ()),
+            ),
+            owner=Owner(
+                aws_name=details.get("owner_name"),
+                source=str(details.get("owner_source") or "none"),
+                slack_user=self.owner_slack_user,
+            ),
+            cost=Cost(self.monthly_cost, details.get("cost_note")),
+            actions=tuple(str(action) for action in actions),
         )
 
 

@@ -191,3 +191,32 @@ def test_keeps_and_decisions_survive_a_restart(tmp_path: Path) -> None:
     again = Store.open(url)
     assert again.get_nudge(nudge.id).status == "kept"
     assert again.active_keep(WEB.key, NOW) is not None
+
+
+def test_a_nudge_becomes_a_finding_for_app_home(store: Store) -> None:
+    nudge = store.create_nudge(
+        WEB,
+        owner_slack_user="U0ALICE",
+        sent_at=NOW,
+        monthly_cost=61.32,
+        details={
+            "reasons": ["max CPU 0.4 % over 7 days"],
+            "owner_source": "cloudtrail",
+            "owner_name": "alice",
+            "actions": ["keep", "stop", "terminate", "not_mine"],
+            "idle_since": "2026-02-20T00:00:00+00:00",
+            "series": [0.1, 0.4],
+        },
+    )
+    finding = store.get_nudge(nudge.id).finding()
+    assert finding.resource == WEB
+    assert finding.verdict.idle and finding.verdict.reasons == ("max CPU 0.4 % over 7 days",)
+    assert finding.verdict.idle_since == datetime(2026, 2, 20, tzinfo=UTC)
+    assert finding.verdict.series == (0.1, 0.4)
+    assert (finding.owner.aws_name, finding.owner.source) == ("alice", "cloudtrail")
+    assert finding.owner.slack_user == "U0ALICE"
+    assert finding.cost.monthly_usd == 61.32
+    assert finding.actions == ("keep", "stop", "terminate", "not_mine")
+    # Without stored actions, the type and state decide them.
+    bare = store.create_nudge(DISK, owner_slack_user=None, sent_at=NOW).finding()
+    assert bare.actions == ("keep", "delete", "not_mine") and bare.cost.monthly_usd is None
