@@ -42,6 +42,8 @@ class FakeSlack:
         self._refused: dict[str, tuple[int, str]] = {}
         self._views = itertools.count(1)
         self._timestamps = itertools.count(100)
+        self.usergroups: dict[str, list[str]] = {}
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → message
         self._changed = threading.Condition()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
@@ -74,6 +76,14 @@ class FakeSlack:
             "tz": tz,
             "profile": {"email": email, "real_name": name},
         }
+
+    def add_usergroup(self, group_id: str, members: list[str]) -> None:
+        self.usergroups[group_id] = list(members)
+
+    def message(self, channel: str, ts: str) -> dict[str, Any]:
+        """A message as it stands now (posted, then maybe updated)."""
+        with self._changed:
+            return self.messages[(channel, ts)]
 
     def fail_next(self, method: str, error: str) -> None:
         """The next call of `method` answers {"ok": false, "error": error}."""
@@ -183,7 +193,46 @@ class FakeSlack:
             channel = "D" + channel[1:]  # a DM to a user id lands in the app's DM with them
         with self._changed:
             ts = f"1700000000.{next(self._timestamps):06d}"
+            self.messages[(channel, ts)] = {
+                "ts": ts,
+                "text": params.get("text", ""),
+                "blocks": _json_field(params, "blocks") or [],
+            }
         return {"ok": True, "channel": channel, "ts": ts}
+
+    def _update(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        key = (str(params.get("channel")), str(params.get("ts")))
+        with self._changed:
+            if key not in self.messages:
+                return {"ok": False, "error": "message_not_found"}
+            message = self.messages[key]
+            message["text"] = params.get("text", message["text"])
+            if "blocks" in params:
+                message["blocks"] = _json_field(params, "blocks") or []
+        return {"ok": True, "channel": key[0], "ts": key[1], "text": message["text"]}
+
+    def _post_ephemeral(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        with self._changed:
+            ts = f"1700000000.{next(self._timestamps):06d}"
+        return {"ok": True, "message_ts": ts}
+
+    def _history(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        channel, latest = str(params.get("channel")), str(params.get("latest") or "")
+        with self._changed:
+            found = [
+                dict(message)
+                for (where, ts), message in self.messages.items()
+                if where == channel and (not latest or ts <= latest)
+            ]
+        found.sort(key=lambda message: message["ts"], reverse=True)
+        limit = int(params.get("limit") or 100)
+        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
+
+    def _usergroup_users(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        members = self.usergroups.get(str(params.get("usergroup")))
+        if members is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": members}
 
 
 _METHODS: dict[str, Callable[[FakeSlack, Mapping[str, Any]], dict[str, Any]]] = {
@@ -193,7 +242,18 @@ _METHODS: dict[str, Callable[[FakeSlack, Mapping[str, Any]], dict[str, Any]]] = 
     "views.open": FakeSlack._view,
     "views.update": FakeSlack._view,
     "chat.postMessage": FakeSlack._post_message,
+    "chat.update": FakeSlack._update,
+    "chat.postEphemeral": FakeSlack._post_ephemeral,
+    "conversations.history": FakeSlack._history,
+    "views.publish": FakeSlack._view,
+    "usergroups.users.list": FakeSlack._usergroup_users,
 }
+
+
+def _json_field(params: Mapping[str, Any], name: str) -> Any:
+    """A JSON body holds lists as they are; a form body holds them as JSON text."""
+    value = params.get(name)
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:

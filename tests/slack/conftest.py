@@ -4,6 +4,7 @@ answering with facts made from a real CloudTrail record."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import itertools
 import json
@@ -30,7 +31,7 @@ from bot.core.refs import ResourceRef
 from bot.slack.app import http_server
 from bot.store import Store
 from bot.wiring import Services, build
-from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.fake_slack import BOT_TOKEN, TEAM_ID, FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
@@ -165,6 +166,99 @@ class Harness:
         body = urlencode({"payload": json.dumps(payload)})
         return self.post(body, "application/x-www-form-urlencoded", SECRET, None), key
 
+    def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        user: str,
+        channel: str | None = None,
+        message_ts: str | None = None,
+        blocks: list[dict[str, Any]] | None = None,
+        home_view_id: str | None = None,
+        key: str | None = None,
+    ) -> tuple[Reply, str]:
+        """A signed block_actions payload for a button in a message (or, with home_view_id, in
+        App Home, which has no response_url and no channel)."""
+        key = key or self.new_key()
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": TEAM_ID, "domain": "test"},
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+            "api_app_id": "A0TEST001",
+            "token": "legacy-verification-token",
+            "trigger_id": f"1234.5678.{key}",
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "b1",
+                    "type": "button",
+                    "value": value,
+                    "text": {"type": "plain_text", "text": action_id},
+                    "action_ts": "1700000001.000200",
+                }
+            ],
+        }
+        if home_view_id is not None:
+            payload["container"] = {"type": "view", "view_id": home_view_id}
+            payload["view"] = {"id": home_view_id, "type": "home", "blocks": blocks or []}
+        else:
+            payload["container"] = {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel,
+                "is_ephemeral": False,
+            }
+            payload["channel"] = {"id": channel, "name": "directmessage"}
+            payload["message"] = {"type": "message", "ts": message_ts, "blocks": blocks or []}
+            payload["response_url"] = self.fake.response_url(key)
+        body = urlencode({"payload": json.dumps(payload)})
+        return self.post(body, "application/x-www-form-urlencoded", SECRET, None), key
+
+    def submit_view(
+        self,
+        callback_id: str,
+        values: dict[str, Any],
+        *,
+        user: str,
+        private_metadata: str,
+    ) -> Reply:
+        """A signed view_submission payload for a modal's form."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": "test"},
+            "user": {"id": user, "username": user.lower(), "team_id": TEAM_ID},
+            "api_app_id": "A0TEST001",
+            "token": "legacy-verification-token",
+            "trigger_id": "1234.5678.submit",
+            "view": {
+                "id": "V0MODAL01",
+                "type": "modal",
+                "callback_id": callback_id,
+                "private_metadata": private_metadata,
+                "state": {"values": values},
+                "hash": "hash-1",
+                "blocks": [],
+            },
+        }
+        body = urlencode({"payload": json.dumps(payload)})
+        return self.post(body, "application/x-www-form-urlencoded", SECRET, None)
+
+    def event(self, event: dict[str, Any]) -> Reply:
+        """A signed Events API callback (JSON), e.g. app_home_opened."""
+        body = json.dumps(
+            {
+                "token": "legacy-verification-token",
+                "team_id": TEAM_ID,
+                "api_app_id": "A0TEST001",
+                "type": "event_callback",
+                "event_id": f"Ev{self.new_key()}",
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
+        return self.post(body, "application/json", SECRET, None)
+
     def post(self, body: str, content_type: str, secret: str, timestamp: int | None) -> Reply:
         timestamp = int(time.time()) if timestamp is None else timestamp
         signature = SignatureVerifier(secret).generate_signature(
@@ -225,17 +319,26 @@ def harness(fake_slack: FakeSlack) -> Iterator[Harness]:
         aws=no_aws,
         account_id=lambda: ACCOUNT,
     )
+    with serving(services) as base_url:
+        yield Harness(fake_slack, services, lookups, base_url)
+        if lookups.gate is not None:
+            lookups.gate.set()
+
+
+@contextlib.contextmanager
+def serving(services: Services) -> Iterator[str]:
+    """The app on waitress at 127.0.0.1 (a free port), closed with its executor afterwards."""
     server = http_server(services.app, 0, host="127.0.0.1")
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    yield Harness(fake_slack, services, lookups, f"http://127.0.0.1:{server.effective_port}")
-    if lookups.gate is not None:
-        lookups.gate.set()
-    # Close the server from its own loop thread (closing it from here races its select()).
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-    thread.join(5)
-    server.task_dispatcher.shutdown()
-    services.executor.shutdown(wait=True, cancel_futures=True)
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        # Close the server from its own loop thread (closing it from here races its select()).
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(5)
+        server.task_dispatcher.shutdown()
+        services.executor.shutdown(wait=True, cancel_futures=True)
 
 
 # Block Kit limits, checked on what was actually sent.
