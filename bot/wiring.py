@@ -81,16 +81,19 @@ class Services:
     executor: ThreadPoolExecutor
     clock: Clock
     app: Any = None  # slack_bolt.App, when Slack is configured
+    operations: Any = None  # bot.aws.operations.Operations: what the nudge buttons do in AWS
     extras: dict[str, Any] = field(default_factory=dict)
 
 
 def build(settings: Settings, **overrides: Any) -> Services:
     """Assemble the services.
 
-    Overrides: store, aws, clock, web_client, executor, limiter, account_id, lookups, with_app.
+    Overrides: store, aws, clock, web_client, executor, limiter, account_id, lookups, operations,
+    with_app.
     """
     from bot.aws.creation_hints import creation_hint
     from bot.aws.limiter import RegionRateLimiter
+    from bot.aws.operations import Operations
     from bot.aws.trail import TrailFinder
     from bot.lookups import LookupService
 
@@ -118,6 +121,8 @@ def build(settings: Settings, **overrides: Any) -> Services:
         directory=None,
         executor=executor,
         clock=clock,
+        operations=overrides.get("operations")
+        or Operations(aws, settings.policy.actions, clock=clock),
     )
     if overrides.get("with_app", True) and (settings.slack_bot_token or "web_client" in overrides):
         from bot.slack.app import create_app

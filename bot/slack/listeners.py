@@ -1,4 +1,5 @@
-"""Slack listeners: `/whocreated` and its buttons.
+"""Slack listeners: `/whocreated` and its buttons; the nudge's buttons, modals and App Home
+(handled in bot/slack/nudges.py, mapped here).
 
 `register` only maps Slack ids to handlers (Bolt starter-template style). Handlers are bound methods
 of `Listeners`, so Bolt can inject `ack`, `command`, `respond`, `body`, `client` by parameter name,
@@ -29,9 +30,11 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.config import ConfigError, check_region
-from bot.core import messages
+from bot.core import decision_views, messages
 from bot.core.answers import LookupAnswer
+from bot.core.decisions import Action, action_id
 from bot.core.refs import InvalidReference, ResourceRef, parse
+from bot.slack.nudges import NudgeListeners
 
 if TYPE_CHECKING:
     from bot.wiring import Services
@@ -46,6 +49,13 @@ def register(app: App, services: Services) -> None:
     app.command(COMMAND)(handlers.whocreated)
     app.action(messages.SHOW_RAW_EVENT)(handlers.show_raw_event)
     app.action(messages.OPEN_CLOUDTRAIL)(handlers.link_clicked)
+    # The nudge: its buttons (nudge_keep, nudge_stop, …), the Keep and Not mine modals, App Home.
+    nudges = NudgeListeners(services)
+    for action in Action:
+        app.action(action_id(action))(nudges.button)
+    app.view(decision_views.KEEP_CALLBACK)(nudges.keep_submitted)
+    app.view(decision_views.NOT_MINE_CALLBACK)(nudges.not_mine_submitted)
+    app.event("app_home_opened")(nudges.home_opened)
 
 
 # ---------------------------------------------------------------------------------------------
