@@ -10,7 +10,7 @@ import argparse
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
@@ -29,6 +29,11 @@ _SEVERITY = {EXIT_OK: 0, EXIT_NOT_FOUND: 1, EXIT_UNAVAILABLE: 2, EXIT_BAD_INPUT:
 def worst(*codes: int) -> int:
     """Combine exit codes: 2 > 3 > 1 > 0."""
     return max(codes, key=_SEVERITY.__getitem__, default=EXIT_OK)
+
+
+NO_CREDENTIALS = (
+    "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+)
 
 
 class UsageError(Exception):
@@ -63,6 +68,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lookup.add_argument("--json", action="store_true", help="one JSON object per line")
 
+    scan = commands.add_parser("scan", help="one patrol round: idle resources, owners, cost")
+    scan.add_argument("--json", action="store_true", help="one JSON object per idle resource")
+    scan.add_argument("--notify", action="store_true", help="send the owners their digests")
+
     commands.add_parser("check", help="check configuration, Slack auth and AWS permissions")
     commands.add_parser("health", help="exit 0 when the running instance is healthy")
     return parser
@@ -74,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "lookup":
             return run_lookup(args, sys.stdout)
+        if args.command == "scan":
+            return run_scan(args, sys.stdout, sys.stderr)
         if args.command == "serve":
             from bot.serve import serve
 
@@ -164,11 +175,66 @@ def _answers_from_aws(parsed: list[refs.ResourceRef], region: str | None) -> lis
         # Lookups of several ids run side by side; answers are printed in the order given.
         return list(services.executor.map(lambda ref: services.lookups.lookup(ref, region), parsed))
     except NoCredentialsError as error:
-        raise Unavailable(
-            "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
-            "or use --trail-logs"
-        ) from error
+        raise Unavailable(f"{NO_CREDENTIALS}, or use --trail-logs") from error
     except BotoCoreError as error:
         raise Unavailable(f"AWS is unreachable: {error}") from error
     finally:
         services.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def run_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from botocore.exceptions import BotoCoreError, NoCredentialsError
+
+    from bot.core.terminal import finding_json, render_scan
+    from bot.wiring import build, build_patrol
+
+    settings = load_settings()
+    settings.require_region()
+    web_client = None
+    if args.notify:
+        from bot.slack.app import build_web_client
+
+        if not settings.slack_bot_token:
+            raise UsageError("--notify needs SLACK_BOT_TOKEN (the xoxb- bot token) to send digests")
+        web_client = build_web_client(settings)
+    services = build(settings, with_app=False)
+    patrol, notifier = build_patrol(services, web_client)
+    progress = _progress(err) if err.isatty() else None
+    try:
+        result = patrol.run(progress=progress)
+    except NoCredentialsError as error:
+        raise Unavailable(
+            "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID"
+        ) from error
+    except BotoCoreError as error:
+        raise Unavailable(f"AWS is unreachable: {error}") from error
+    finally:
+        if progress:
+            err.write("\r\033[K")
+    summary = result.summary()
+    if args.notify and notifier is not None:
+        summary["delivery"] = notifier.deliver(result.findings, result.round_id).summary()
+    if args.json:
+        for finding in result.findings:
+            out.write(json.dumps(finding_json(finding)) + "\n")
+        out.write(json.dumps({"summary": summary}) + "\n")
+    else:
+        out.write(render_scan(result.findings, summary) + "\n")
+        if "delivery" in summary:
+            delivery = summary["delivery"]
+            out.write(
+                f"sent {delivery['digests_sent']} digests about {delivery['resources_nudged']} "
+                f"resources; {delivery['deferred_outside_hours']} wait for their owners' working "
+                f"hours, {delivery['waiting_for_interval']} were nudged recently\n"
+            )
+    if result.scanned == 0 and result.notes:
+        return EXIT_UNAVAILABLE  # nothing could be looked at: denied or unreachable everywhere
+    return EXIT_OK
+
+
+def _progress(err: TextIO) -> Callable[[str], None]:
+    def show(message: str) -> None:
+        err.write(f"\r\033[K{message}")
+        err.flush()
+
+    return show

@@ -82,6 +82,8 @@ class Services:
     clock: Clock
     app: Any = None  # slack_bolt.App, when Slack is configured
     operations: Any = None  # bot.aws.operations.Operations: what the nudge buttons do in AWS
+    limiter: Any = None  # the one LookupEvents limiter of the process (bot.aws.limiter)
+    account_id: Callable[[], str | None] = lambda: None
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -123,6 +125,8 @@ def build(settings: Settings, **overrides: Any) -> Services:
         clock=clock,
         operations=overrides.get("operations")
         or Operations(aws, settings.policy.actions, clock=clock),
+        limiter=limiter,
+        account_id=account_id,
     )
     if overrides.get("with_app", True) and (settings.slack_bot_token or "web_client" in overrides):
         from bot.slack.app import create_app
@@ -150,3 +154,95 @@ def _caller_account(aws: ClientFactory, settings: Settings) -> Callable[[], str 
             return known["account"]
 
     return account_id
+
+
+def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
+    """The patrol round and its delivery, from the services: (Patrol, Notifier or None).
+
+    `web_client` is Slack for `scan --notify` outside `serve`; without one (and without the app)
+    there is no delivery and owners are named from AWS alone.
+    """
+    from bot.aws.accounts import visit
+    from bot.aws.bulk_trail import BulkCreators
+    from bot.aws.pricing import PriceBook
+    from bot.aws.tagging import Tagger
+    from bot.notifier import Notifier
+    from bot.owners import OwnerResolver
+    from bot.patrol import Patrol
+
+    settings, policy = services.settings, services.settings.policy
+    client = web_client or (services.app.client if services.app is not None else None)
+    directory = services.directory
+    if directory is None and client is not None:
+        from bot.slack.directory import SlackDirectory
+
+        directory = SlackDirectory(client, settings.directory, clock=services.clock)
+    home = settings.aws_region or "us-east-1"
+    account_clients: dict[str, ClientFactory | None] = {}
+
+    def accounts() -> list[Any]:
+        visits = visit(
+            policy.accounts,
+            services.aws,
+            services.account_id(),
+            home,
+            make_clients=lambda session: AwsClients(session),
+        )
+        account_clients.update({v.account: v.clients for v in visits})
+        return visits
+
+    owners = OwnerResolver(
+        store=services.store,
+        bulk=BulkCreators(
+            services.aws,
+            services.limiter,
+            clock=services.clock,
+            account_id=services.account_id,
+            clients_for_account=account_clients.get,
+        ),
+        directory=directory or _NoDirectory(),
+        policy=policy,
+        clock=services.clock,
+        tagger=Tagger(
+            services.aws, account_id=services.account_id, clients_for_account=account_clients.get
+        )
+        if policy.actions.write_tags
+        else None,
+    )
+    patrol = Patrol(
+        policy=policy,
+        store=services.store,
+        accounts=accounts,
+        owners=owners,
+        prices=PriceBook(services.aws),
+        clock=services.clock,
+        default_regions=settings.fallback_regions or (home,),
+    )
+    notifier = None
+    if client is not None:
+        notifier = Notifier(
+            store=services.store,
+            client=client,
+            policy=policy,
+            clock=services.clock,
+            auto_stop=_auto_stop(services),
+        )
+    return patrol, notifier
+
+
+class _NoDirectory:
+    """Without Slack, nobody maps to a Slack user: owners are named from AWS alone."""
+
+    def slack_user(self, actor: Any) -> str | None:
+        return None
+
+
+def _auto_stop(services: Services) -> Callable[[Any], str]:
+    from bot.core.decisions import Action
+
+    def stop(finding: Any) -> str:
+        dry_run = not services.settings.policy.actions.enabled
+        outcome = services.operations.perform(Action.STOP, finding.resource.key, dry_run=dry_run)
+        return str(outcome.summary)
+
+    return stop

@@ -11,6 +11,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 
 import boto3
@@ -22,6 +23,7 @@ from bot.aws.accounts import AccountAccess
 from bot.aws.bulk_trail import BulkCreators
 from bot.aws.limiter import RegionRateLimiter
 from bot.aws.tagging import Tagger
+from bot.cli import main
 from bot.config import DirectorySettings
 from bot.core.policy import Nudges, Policy, SlackPolicy
 from bot.core.resources import EC2_INSTANCE, Cost, Resource
@@ -32,7 +34,7 @@ from bot.sandbox.cloudtrail_api import CloudTrailServer
 from bot.slack.directory import SlackDirectory
 from bot.store import Store
 from bot.wiring import AwsClients
-from tests.creator_records import create_volume
+from tests.creator_records import allocate_address, create_volume
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack.conftest import assert_valid_blocks
 from tests.trail_support import run_instances
@@ -258,3 +260,41 @@ def test_the_creator_is_written_back_as_a_tag(fleet: Fleet) -> None:
     )["Tags"]
     written = {tag["Key"]: tag["Value"] for tag in tags}
     assert written["whocreated:created-by"].startswith("alice ")
+
+
+def test_scan_command_prints_idle_resources_and_a_summary(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    (tmp_path / "whocreated.toml").write_text(f'[aws]\nregions = ["{REGION}"]\n')
+    monkeypatch.chdir(tmp_path)
+    for variable, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'state.sqlite3'}",
+    }.items():
+        monkeypatch.setenv(variable, value)
+    for variable in ("AWS_PROFILE", "SLACK_BOT_TOKEN", "WHOCREATED_CONFIG"):
+        monkeypatch.delenv(variable, raising=False)
+    with CloudTrailServer() as trail, mock_aws():
+        monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", trail.endpoint_url)
+        ec2 = boto3.client("ec2", region_name=REGION)
+        address = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        trail.add(allocate_address(address, datetime.now(UTC), "alice", region=REGION))
+
+        assert main(["scan", "--json"]) == 0
+        lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        [finding, summary] = lines
+        assert finding["resource"]["id"] == address
+        assert finding["owner"]["name"] == "alice"
+        assert finding["monthly_cost"] is None and "no price" in finding["cost_note"]
+        assert finding["actions"] == ["keep", "release", "not_mine"]
+        assert summary["summary"]["idle"] == 1
+
+        assert main(["scan"]) == 0
+        table = capsys.readouterr().out
+        assert address in table and "alice" in table
+
+        assert main(["scan", "--notify"]) == 2
+        assert "SLACK_BOT_TOKEN" in capsys.readouterr().err

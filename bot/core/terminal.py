@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from bot.core.answers import LookupAnswer, explain, note_text
 from bot.core.events import CreationFact
+from bot.core.resources import Finding
 
 SOURCE_WORDS = {
     "cloudtrail": "CloudTrail",
@@ -76,3 +79,72 @@ def age(then: datetime, now: datetime) -> str:
             count = int(seconds // size)
             return f"{count} {unit}{'s' if count != 1 else ''} ago"
     return "just now"
+
+
+def finding_json(finding: Finding) -> dict[str, Any]:
+    """One `scan --json` line: the idle resource, its owner, why, what it costs, which buttons."""
+    resource, owner = finding.resource, finding.owner
+    return {
+        "resource": {
+            "id": resource.id,
+            "type": resource.type,
+            "name": resource.name,
+            "region": resource.region,
+            "account": resource.account,
+            "state": resource.state,
+            "size": resource.size,
+        },
+        "owner": {
+            "name": owner.aws_name,
+            "slack_user": owner.slack_user,
+            "source": owner.source,
+            "reason": owner.reason,
+        },
+        "reasons": list(finding.verdict.reasons),
+        "monthly_cost": finding.cost.monthly_usd,
+        "cost_note": finding.cost.note,
+        "actions": list(finding.actions),
+    }
+
+
+def render_scan(findings: Sequence[Finding], summary: Mapping[str, Any]) -> str:
+    """A table of idle resources, most expensive first, then the round's summary."""
+    rows = [("RESOURCE", "TYPE", "REGION", "OWNER", "$/MONTH", "WHY")]
+    for finding in findings:
+        resource, owner = finding.resource, finding.owner
+        cost = finding.cost.monthly_usd
+        rows.append(
+            (
+                _clip(resource.label, 40),
+                resource.type.rsplit("::", 1)[-1],
+                resource.region,
+                _clip(owner.aws_name or f"unknown ({owner.reason or 'no owner found'})", 40),
+                f"{cost:,.2f}" if cost is not None else "no price",
+                _clip("; ".join(finding.verdict.reasons), 70),
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True))
+        + "  "
+        + row[-1]
+        for row in rows
+    ]
+    if not findings:
+        lines = ["Nothing idle found."]
+    total = summary.get("monthly_cost_usd", 0)
+    lines.append("")
+    lines.append(
+        f"{summary.get('idle', 0)} idle of {summary.get('scanned', 0)} resources scanned in "
+        f"{_count(len(summary.get('regions', [])), 'region')}; ${total:,.2f}/month where priced"
+        + (f", {summary['unpriced']} without a price" if summary.get("unpriced") else "")
+        + f"; {summary.get('kept', 0)} kept, {summary.get('excluded', 0)} excluded, "
+        f"{summary.get('not_judged', 0)} too new or without data to judge."
+    )
+    for note in summary.get("notes", []):
+        lines.append(f"note: {note}")
+    return "\n".join(lines)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
