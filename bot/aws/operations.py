@@ -98,6 +98,10 @@ class Target:
     region: str
     type: str
     id: str
+    clients: ClientFactory
+
+    def client(self, service: str) -> Any:
+        return self.clients(service, self.region)
 
 
 class _Stop(Exception):
@@ -120,8 +124,13 @@ class Operations:
         snapshot_timeout: float = 120.0,
         poll_interval: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
+        account_clients: Callable[[str], ClientFactory | None] | None = None,
     ) -> None:
+        """`account_clients(account)` gives the factory for a patrolled account (an assumed role)
+        or None when it cannot be entered; without it every action uses `client_for`, the
+        credentials' own account."""
         self.client_for = client_for
+        self.account_clients = account_clients
         self.policy = actions_policy
         self.clock = clock
         self.snapshot_timeout = snapshot_timeout
@@ -137,7 +146,15 @@ class Operations:
         keep_until: datetime | None = None,
         keep_reason: str | None = None,
     ) -> Outcome:
-        target = Target(*key)
+        account, region, resource_type, resource_id = key
+        clients = self.client_for if self.account_clients is None else self._enter(account)
+        if clients is None:
+            return Outcome(
+                done=False,
+                summary=f"I cannot get into account {account} to {action.value} {resource_id} "
+                "right now. Nothing was changed; try again later.",
+            )
+        target = Target(account, region, resource_type, resource_id, clients)
         if action is Action.KEEP:
             return self._keep(target, keep_until, keep_reason, dry_run)
         if action is Action.NOT_MINE:
@@ -173,10 +190,18 @@ class Operations:
                 "Nothing was changed; try again later.",
             )
 
+    def _enter(self, account: str) -> ClientFactory | None:
+        assert self.account_clients is not None
+        try:
+            return self.account_clients(account)
+        except Exception:
+            logger.exception("could not get clients for account %s", account)
+            return None
+
     # EC2 instances ------------------------------------------------------------------------------
 
     def _instance(self, target: Target) -> tuple[Any, dict[str, Any], str]:
-        ec2 = self.client_for("ec2", target.region)
+        ec2 = target.client("ec2")
         try:
             reservations = ec2.describe_instances(InstanceIds=[target.id])["Reservations"]
         except ClientError as error:
@@ -238,7 +263,7 @@ class Operations:
     # EBS volumes --------------------------------------------------------------------------------
 
     def _delete_volume(self, target: Target, dry_run: bool) -> Outcome:
-        ec2 = self.client_for("ec2", target.region)
+        ec2 = target.client("ec2")
         try:
             volumes = ec2.describe_volumes(VolumeIds=[target.id])["Volumes"]
         except ClientError as error:
@@ -325,7 +350,7 @@ class Operations:
     # Elastic IPs and NAT gateways ---------------------------------------------------------------
 
     def _release_address(self, target: Target, dry_run: bool) -> Outcome:
-        ec2 = self.client_for("ec2", target.region)
+        ec2 = target.client("ec2")
         by_id = target.id.startswith("eipalloc-")
         ask = {"AllocationIds": [target.id]} if by_id else {"PublicIps": [target.id]}
         try:
@@ -354,7 +379,7 @@ class Operations:
         return Outcome(done=True, summary=f"Released {where}.")
 
     def _delete_nat(self, target: Target, dry_run: bool) -> Outcome:
-        ec2 = self.client_for("ec2", target.region)
+        ec2 = target.client("ec2")
         try:
             found = ec2.describe_nat_gateways(NatGatewayIds=[target.id])["NatGateways"]
         except ClientError as error:
@@ -382,7 +407,7 @@ class Operations:
     # Load balancers -----------------------------------------------------------------------------
 
     def _delete_lb(self, target: Target, dry_run: bool) -> Outcome:
-        elb = self.client_for("elbv2", target.region)
+        elb = target.client("elbv2")
         is_arn = target.id.startswith("arn:")
         ask = {"LoadBalancerArns": [target.id]} if is_arn else {"Names": [target.id]}
         try:
@@ -410,7 +435,7 @@ class Operations:
         )
 
     def _delete_classic_lb(self, target: Target, dry_run: bool) -> Outcome:
-        elb = self.client_for("elb", target.region)
+        elb = target.client("elb")
         try:
             found = elb.describe_load_balancers(LoadBalancerNames=[target.id])
         except ClientError as error:
@@ -429,7 +454,7 @@ class Operations:
     # RDS ----------------------------------------------------------------------------------------
 
     def _db(self, target: Target) -> tuple[Any, dict[str, Any], str]:
-        rds = self.client_for("rds", target.region)
+        rds = target.client("rds")
         try:
             found = rds.describe_db_instances(DBInstanceIdentifier=target.id)["DBInstances"]
         except ClientError as error:
@@ -525,22 +550,22 @@ class Operations:
         return Outcome(done=True, summary=f"{kept} Tagged {KEEP_UNTIL_TAG} on it.")
 
     def _tag_ec2(self, target: Target, tags: Mapping[str, str]) -> None:
-        self.client_for("ec2", target.region).create_tags(
+        target.client("ec2").create_tags(
             Resources=[target.id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
         )
 
     def _tag_lb(self, target: Target, tags: Mapping[str, str]) -> None:
-        self.client_for("elbv2", target.region).add_tags(
+        target.client("elbv2").add_tags(
             ResourceArns=[target.id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
         )
 
     def _tag_classic_lb(self, target: Target, tags: Mapping[str, str]) -> None:
-        self.client_for("elb", target.region).add_tags(
+        target.client("elb").add_tags(
             LoadBalancerNames=[target.id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
         )
 
     def _tag_db(self, target: Target, tags: Mapping[str, str]) -> None:
-        rds = self.client_for("rds", target.region)
+        rds = target.client("rds")
         found = rds.describe_db_instances(DBInstanceIdentifier=target.id)["DBInstances"]
         rds.add_tags_to_resource(
             ResourceName=found[0]["DBInstanceArn"],
@@ -548,7 +573,7 @@ class Operations:
         )
 
     def _tag_eks(self, target: Target, tags: Mapping[str, str]) -> None:
-        eks = self.client_for("eks", target.region)
+        eks = target.client("eks")
         arn = eks.describe_cluster(name=target.id)["cluster"]["arn"]
         eks.tag_resource(resourceArn=arn, tags=dict(tags))
 

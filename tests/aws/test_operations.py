@@ -442,3 +442,27 @@ def test_what_a_button_cannot_do_is_refused() -> None:
     outcome = operations.perform(Action.DELETE, key(rt.EKS_CLUSTER, "dev"), dry_run=False)
     assert outcome.refused and "cannot delete" in outcome.summary
     assert operations.perform(Action.NOT_MINE, key(rt.EKS_CLUSTER, "dev"), dry_run=False).done
+
+
+# Accounts ---------------------------------------------------------------------------------------
+
+
+def test_each_account_gets_its_own_clients(fleet: Fleet) -> None:
+    instance = fleet.instance("web-1")
+    asked: list[str] = []
+
+    def account_clients(account: str) -> Any:
+        asked.append(account)
+        return fleet.client_for if account == ACCOUNT else None
+
+    operations = Operations(
+        lambda service, region: Denied(), ENABLED, account_clients=account_clients
+    )
+    outcome = operations.perform(Action.STOP, key(rt.EC2_INSTANCE, instance), dry_run=False)
+    assert outcome.done and fleet.instance_state(instance) == "stopped"
+    other = operations.perform(
+        Action.STOP, ("210987654321", REGION, rt.EC2_INSTANCE, instance), dry_run=False
+    )
+    assert not other.done and not other.already  # never "gone" for want of a way in
+    assert "cannot get into account 210987654321" in other.summary
+    assert asked == [ACCOUNT, "210987654321"]
