@@ -297,6 +297,8 @@ class NudgeListeners:
             problem = "Pick who it belongs to: no fallback channel is configured to ask instead."
         elif form.new_owner is not None and form.new_owner == user:
             problem = "That is you: pick the person it belongs to, or leave it empty."
+        elif form.new_owner is not None and form.new_owner == self._owner_of(origin.nudge_id):
+            problem = "It is already theirs: pick someone else, or leave it empty."
         if problem:
             ack(response_action="errors", errors={views.NEW_OWNER_BLOCK: problem})
             return
@@ -439,6 +441,15 @@ class NudgeListeners:
             logger.info("unknown nudge %r clicked by %s", nudge_id, click.user)
             click.replier.say(STALE)
         return nudge
+
+    def _owner_of(self, nudge_id: str) -> str | None:
+        """For form validation (one local query); a store error is left to the worker."""
+        try:
+            nudge = self.services.store.get_nudge(nudge_id)
+        except Exception:
+            logger.exception("could not read nudge %s to check a not-mine form", nudge_id)
+            return None
+        return nudge.owner_slack_user if nudge else None
 
     def _may_act(self, nudge: Nudge, click: Click) -> bool:
         if self.admins.may_act(click.user, nudge.owner_slack_user):

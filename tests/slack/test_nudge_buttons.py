@@ -774,6 +774,7 @@ def test_not_mine_without_a_name_goes_to_the_fallback_channel(
     [
         (None, None, "no fallback channel is configured"),
         (FALLBACK, OWNER, "That is you"),
+        (FALLBACK, "OWNER-BY-ADMIN", "already theirs"),
     ],
 )
 def test_not_mine_form_errors(
@@ -781,11 +782,13 @@ def test_not_mine_form_errors(
 ) -> None:
     world = make_world("enabled", fallback_channel=fallback)
     [posted] = world.digest(world.instance("web-1"))
-    view = open_modal(world, Action.NOT_MINE, posted)
+    view = open_modal(world, Action.NOT_MINE, posted, user=ADMIN)
+    # An admin passing it to its owner, or the owner passing it to themselves.
+    clicker = OWNER if user == OWNER else ADMIN
     reply = world.harness.submit_view(
         views.NOT_MINE_CALLBACK,
-        not_mine_values(user),
-        user=OWNER,
+        not_mine_values(OWNER if user == "OWNER-BY-ADMIN" else user),
+        user=clicker,
         private_metadata=view["private_metadata"],
     )
     assert words in reply.json()["errors"][views.NEW_OWNER_BLOCK]
@@ -892,3 +895,24 @@ def test_moto_and_the_fake_slack_coexist(fake_slack: FakeSlack) -> None:
             assert json.loads(response.read())["ok"] is True
         assert fleet.instance_state(instance) == "running"
     assert fake_slack.methods() == ["auth.test"]
+
+
+def test_the_click_is_acked_before_aws_is_touched(make_world: Callable[..., World]) -> None:
+    world = make_world("enabled")
+    web = world.instance("web-1")
+    [posted] = world.digest(web)
+    real = world.services.operations
+    gate, threads = threading.Event(), []
+
+    class Slow:
+        def perform(self, *args: Any, **kwargs: Any) -> Any:
+            threads.append(threading.current_thread().name)
+            assert gate.wait(10)
+            return real.perform(*args, **kwargs)
+
+    world.services.operations = Slow()
+    reply, _ = world.click(Action.STOP, posted)  # returns while AWS waits behind the gate
+    assert reply.status == 200 and world.fleet.instance_state(web.id) == "running"
+    gate.set()
+    assert audit_rows(world)[0].outcome == "done"
+    assert threads == [threads[0]] and threads[0].startswith("whocreated-lookup")
