@@ -10,7 +10,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -51,8 +51,9 @@ class Delivery:
         }
 
 
-# Performs a stop for auto-stop; returns the outcome's words. Given by wiring (operations).
-AutoStop = Callable[[Finding], str]
+# Performs a stop for auto-stop; returns the outcome's words and its audit kind (done, dry-run,
+# refused, already, failed). Given by wiring (operations).
+AutoStop = Callable[[Finding], tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -198,14 +199,16 @@ class Notifier:
         assert item.nudge is not None
         if not self.store.decide(item.nudge.id, "stopped", by=None, at=now):
             return  # answered in the meantime
-        words = self.auto_stop(item.finding)
+        words, kind = self.auto_stop(item.finding)
+        if kind not in ("done", "dry-run"):
+            self.store.reopen(item.nudge.id, from_status="stopped")  # e.g. refused: ask again
         self.store.add_audit(
             action="auto_stop",
             key=item.finding.resource.key,
             slack_user=None,
             nudge_id=item.nudge.id,
             dry_run=not self.policy.actions.enabled,
-            outcome="dry-run" if not self.policy.actions.enabled else "done",
+            outcome=kind,
             detail=words,
             at=now,
         )
@@ -251,6 +254,19 @@ class Notifier:
             self._record(nudge_id, item, None, posted[0], posted[1], round_id, now)
         delivery.unknown_owner += len(fresh)
 
+    # The weekly summary --------------------------------------------------------------------------
+
+    def weekly_summary(self, days: int = 7) -> bool:
+        """Post what the week's decisions did to the summary channel; False when none is set."""
+        channel = self.policy.slack.summary_channel
+        if not channel:
+            return False
+        now = self.clock()
+        since = now - timedelta(days=days)
+        stats = weekly_stats(self.store, since)
+        blocks = digests.weekly_summary_blocks(stats, since=since, now=now)
+        return self._post(channel, blocks, "Idle AWS resources: the week", Delivery()) is not None
+
     # Slack ---------------------------------------------------------------------------------------
 
     def _zone(self, user: str) -> str | None:
@@ -276,3 +292,43 @@ class Notifier:
             delivery.failed.append(channel)
             return None
         return response["channel"], response["ts"]
+
+
+_REMOVED = {"stop", "terminate", "delete", "release", "auto_stop"}
+
+
+def weekly_stats(store: Store, since: datetime) -> digests.WeeklyStats:
+    """Count the audit trail since `since`: what was done, what dry-run would have done, and the
+    monthly cost removed (from the cost each nudge carried); plus what still waits."""
+    done: dict[str, int] = defaultdict(int)
+    dry: dict[str, int] = defaultdict(int)
+    removed_usd = dry_usd = 0.0
+    unpriced = 0
+    for row in store.audit_since(since):
+        action = "stop" if row.action == "auto_stop" else row.action
+        if row.outcome not in ("done", "dry-run"):
+            continue
+        nudge = store.get_nudge(row.nudge_id) if row.nudge_id else None
+        cost = nudge.monthly_cost if nudge else None
+        if row.outcome == "dry-run":
+            dry[action] += 1
+            if row.action in _REMOVED:
+                dry_usd += cost or 0.0
+            continue
+        done[action] += 1
+        if row.action in _REMOVED:
+            if cost is None:
+                unpriced += 1
+            else:
+                removed_usd += cost
+    waiting = store.open_nudges()
+    costs = [n.monthly_cost for n in waiting if n.monthly_cost is not None]
+    return digests.WeeklyStats(
+        done=dict(done),
+        dry_run=dict(dry),
+        monthly_usd_removed=removed_usd,
+        unpriced_removed=unpriced,
+        dry_run_monthly_usd=dry_usd,
+        still_idle=len(waiting),
+        still_idle_usd=sum(costs) if costs else None,
+    )

@@ -240,9 +240,9 @@ class _NoDirectory:
 def _auto_stop(services: Services) -> Callable[[Any], str]:
     from bot.core.decisions import Action
 
-    def stop(finding: Any) -> str:
+    def stop(finding: Any) -> tuple[str, str]:
         dry_run = not services.settings.policy.actions.enabled
         outcome = services.operations.perform(Action.STOP, finding.resource.key, dry_run=dry_run)
-        return str(outcome.summary)
+        return str(outcome.summary), str(outcome.kind)
 
     return stop

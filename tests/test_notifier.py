@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from bot.core.decisions import actions_for
 from bot.core.policy import Nudges, Policy, SlackPolicy
 from bot.core.resources import EBS_VOLUME, EC2_INSTANCE, Cost, Finding, Owner, Resource, Verdict
-from bot.notifier import Notifier
+from bot.notifier import Notifier, weekly_stats
 from bot.store import Store
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack.conftest import assert_valid_blocks
@@ -152,7 +152,12 @@ def test_auto_stop_is_announced_then_done_and_audited(slack: FakeSlack) -> None:
     store, clock = Store.in_memory(), Clock(MONDAY_NOON)
     stopped: list[str] = []
     note = notifier(slack, store, clock, renudge_days=1, auto_stop_after=2)
-    note.auto_stop = lambda f: stopped.append(f.resource.id) or f"would stop {f.resource.id}"
+
+    def auto_stop(found: Finding) -> tuple[str, str]:
+        stopped.append(found.resource.id)
+        return f"would stop {found.resource.id}", "dry-run"
+
+    note.auto_stop = auto_stop
     findings = [finding("i-0aaaaaaaaaaaaaaa1", ALICE)]
     note.deliver(findings, "round-1")
     assert "stopped" in json.dumps(blocks_of(posts(slack)[0])).lower()
@@ -162,3 +167,32 @@ def test_auto_stop_is_announced_then_done_and_audited(slack: FakeSlack) -> None:
     assert stopped == ["i-0aaaaaaaaaaaaaaa1"]
     [row] = [r for r in store.audit_since(MONDAY_NOON) if r.action == "auto_stop"]
     assert row.dry_run is True and row.resource_id == "i-0aaaaaaaaaaaaaaa1"
+
+
+def test_weekly_summary_counts_decisions_and_the_cost_removed(slack: FakeSlack) -> None:
+    store, clock = Store.in_memory(), Clock(MONDAY_NOON)
+    note = notifier(slack, store, clock)
+    note.policy = Policy(slack=SlackPolicy(summary_channel="C0SUMMARY"))
+    note.deliver(
+        [finding("i-0aaaaaaaaaaaaaaa1", ALICE, 120.0), finding("i-0bbbbbbbbbbbbbbb1", BOB, 30.0)],
+        "round-1",
+    )
+    decided = {"i-0aaaaaaaaaaaaaaa1": "terminate", "i-0bbbbbbbbbbbbbbb1": "keep"}
+    for nudge in store.open_nudges():
+        store.add_audit(
+            at=clock.now,
+            slack_user=nudge.owner_slack_user,
+            action=decided[nudge.resource_id],
+            key=nudge.key,
+            dry_run=False,
+            outcome="done",
+            nudge_id=nudge.id,
+        )
+    stats = weekly_stats(store, clock.now - timedelta(days=7))
+    assert stats.done == {"terminate": 1, "keep": 1}
+    assert stats.monthly_usd_removed == 120.0  # a keep removes nothing
+
+    assert note.weekly_summary() is True
+    [summary] = [p for p in posts(slack) if p["channel"] == "C0SUMMARY"]
+    assert_valid_blocks(blocks_of(summary))
+    assert "terminat" in json.dumps(blocks_of(summary)).lower()
