@@ -19,18 +19,48 @@ MISFIRE_GRACE = timedelta(hours=6)
 PATROL_JOB_ID = "patrol-round"
 
 
-def build_scheduler(schedule: Schedule, run_round: Callable[[], object]) -> BackgroundScheduler:
+DEFERRED_JOB_ID = "deferred-digests"
+SUMMARY_JOB_ID = "weekly-summary"
+
+
+def build_scheduler(
+    schedule: Schedule,
+    run_round: Callable[[], object],
+    *,
+    retry_deferred: Callable[[], object] | None = None,
+    weekly_summary: Callable[[], object] | None = None,
+) -> BackgroundScheduler:
+    """Patrol rounds on the policy's cron; hourly, the digests of owners who were outside their
+    working hours when the round ran; on Mondays at 09:00, the weekly summary."""
     scheduler = BackgroundScheduler(timezone=schedule.timezone)
-    scheduler.add_job(
-        _logged(run_round),
-        cron_trigger(schedule.cron, schedule.timezone),
-        id=PATROL_JOB_ID,
-        name="patrol round",
-        misfire_grace_time=int(MISFIRE_GRACE.total_seconds()),
-        coalesce=True,
-        max_instances=1,
-        replace_existing=True,
-    )
+    jobs: list[tuple[str, str, Callable[[], object] | None, CronTrigger]] = [
+        (PATROL_JOB_ID, "patrol round", run_round, cron_trigger(schedule.cron, schedule.timezone)),
+        (
+            DEFERRED_JOB_ID,
+            "deferred digests",
+            retry_deferred,
+            CronTrigger(minute=5, timezone=schedule.timezone),
+        ),
+        (
+            SUMMARY_JOB_ID,
+            "weekly summary",
+            weekly_summary,
+            CronTrigger(day_of_week="mon", hour=9, timezone=schedule.timezone),
+        ),
+    ]
+    for job_id, name, work, trigger in jobs:
+        if work is None:
+            continue
+        scheduler.add_job(
+            _logged(work, name),
+            trigger,
+            id=job_id,
+            name=name,
+            misfire_grace_time=int(MISFIRE_GRACE.total_seconds()),
+            coalesce=True,
+            max_instances=1,
+            replace_existing=True,
+        )
     return scheduler
 
 
@@ -85,13 +115,13 @@ def _day_number(token: str) -> int:
     raise ValueError(f"{token!r} is not a day of the week (0-7 or sun-sat)")
 
 
-def _logged(run_round: Callable[[], object]) -> Callable[[], None]:
+def _logged(work: Callable[[], object], name: str) -> Callable[[], None]:
     def job() -> None:
         try:
-            logger.info("patrol round starting")
-            result = run_round()
-            logger.info("patrol round done: %s", result)
+            logger.info("%s starting", name)
+            result = work()
+            logger.info("%s done: %s", name, result)
         except Exception:
-            logger.exception("patrol round failed; the next one runs on schedule")
+            logger.exception("%s failed; the next one runs on schedule", name)
 
     return job

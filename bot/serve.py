@@ -9,7 +9,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot.config import Settings
 
@@ -48,7 +48,7 @@ def serve(settings: Settings, *, scheduler: bool = True) -> int:
     if services.store.warning:
         logger.warning(services.store.warning)
     if scheduler:
-        logger.info("no patrol schedule is configured in this version; serving lookups only")
+        _start_schedule(settings, services)
     if settings.socket_mode:
         assert settings.slack_app_token is not None
         handler = serve_socket_mode(services.app, settings.slack_app_token, start=False)
@@ -60,6 +60,30 @@ def serve(settings: Settings, *, scheduler: bool = True) -> int:
         logger.info("serving /whocreated over HTTP on port %d at /slack/events", settings.port)
         serve_http(services.app, settings.port)
     return 0
+
+
+def _start_schedule(settings: Settings, services: Any) -> None:
+    """Patrol rounds on the policy's cron, deferred digests hourly, the weekly summary."""
+    from bot.rounds import Rounds
+    from bot.scheduler import build_scheduler
+    from bot.wiring import build_patrol
+
+    patrol, notifier = build_patrol(services)
+    rounds = Rounds(patrol, notifier)
+    policy = settings.policy
+    scheduler = build_scheduler(
+        policy.schedule,
+        rounds.run_round,
+        retry_deferred=rounds.retry_deferred,
+        weekly_summary=rounds.weekly_summary if policy.slack.summary_channel else None,
+    )
+    scheduler.start()
+    logger.info(
+        "patrol rounds scheduled at %r (%s); actions are %s",
+        policy.schedule.cron,
+        policy.schedule.timezone,
+        policy.actions.mode,
+    )
 
 
 def _start_heartbeat(healthy: Callable[[], bool]) -> None:
