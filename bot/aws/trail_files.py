@@ -1,8 +1,8 @@
 """CloudTrail log files and `aws cloudtrail lookup-events` exports as an event source.
 
-For events older than CloudTrail's 90 days, and for investigations without AWS access. Files are read
-one at a time, so a synced trail bucket holding a year of logs fits in memory. Answers from files are
-never written to the creators cache.
+For events older than CloudTrail's 90 days, and for investigations without AWS access. Files are
+read one at a time, so a synced trail bucket holding a year of logs fits in memory. Answers from
+files are never written to the creators cache.
 """
 
 from __future__ import annotations
@@ -54,7 +54,8 @@ def iter_records(paths: Sequence[str | Path], stats: ReadStats) -> Iterator[dict
     """Every record in the files and folders given, one file in memory at a time.
 
     A missing path, or a file named directly that is not a CloudTrail format, raises TrailLogsError
-    before anything is read; inside folders such files (digests, other data) are skipped and counted.
+    before anything is read; inside folders such files (digests, other data) are skipped and
+    counted.
     """
     roots = [Path(path) for path in paths]
     for root in roots:
