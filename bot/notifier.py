@@ -186,6 +186,9 @@ class Notifier:
             monthly_cost=finding.cost.monthly_usd,
             details={
                 "reasons": list(finding.verdict.reasons),
+                "idle_since": finding.verdict.idle_since,
+                "series": list(finding.verdict.series),
+                "cost_note": finding.cost.note,
                 "owner_source": finding.owner.source,
                 "owner_name": finding.owner.aws_name,
                 "actions": list(finding.actions),

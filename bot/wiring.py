@@ -83,6 +83,7 @@ class Services:
     app: Any = None  # slack_bolt.App, when Slack is configured
     operations: Any = None  # bot.aws.operations.Operations: what the nudge buttons do in AWS
     limiter: Any = None  # the one LookupEvents limiter of the process (bot.aws.limiter)
+    account_clients: Any = None  # bot.aws.accounts.AccountClients: factories per account id
     account_id: Callable[[], str | None] = lambda: None
     extras: dict[str, Any] = field(default_factory=dict)
 
@@ -93,6 +94,7 @@ def build(settings: Settings, **overrides: Any) -> Services:
     Overrides: store, aws, clock, web_client, executor, limiter, account_id, lookups, operations,
     with_app.
     """
+    from bot.aws.accounts import AccountClients
     from bot.aws.creation_hints import creation_hint
     from bot.aws.limiter import RegionRateLimiter
     from bot.aws.operations import Operations
@@ -111,6 +113,13 @@ def build(settings: Settings, **overrides: Any) -> Services:
         clock=clock,
         account_id=account_id,
     )
+    account_clients = AccountClients(
+        settings.policy.accounts,
+        aws,
+        account_id,
+        settings.aws_region or "us-east-1",
+        make_clients=lambda session: AwsClients(session),
+    )
     executor = overrides.get("executor") or ThreadPoolExecutor(
         max_workers=settings.lookup_workers, thread_name_prefix="whocreated-lookup"
     )
@@ -124,9 +133,10 @@ def build(settings: Settings, **overrides: Any) -> Services:
         executor=executor,
         clock=clock,
         operations=overrides.get("operations")
-        or Operations(aws, settings.policy.actions, clock=clock),
+        or Operations(aws, settings.policy.actions, clock=clock, account_clients=account_clients),
         limiter=limiter,
         account_id=account_id,
+        account_clients=account_clients,
     )
     if overrides.get("with_app", True) and (settings.slack_bot_token or "web_client" in overrides):
         from bot.slack.app import create_app
@@ -162,7 +172,6 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
     `web_client` is Slack for `scan --notify` outside `serve`; without one (and without the app)
     there is no delivery and owners are named from AWS alone.
     """
-    from bot.aws.accounts import visit
     from bot.aws.bulk_trail import BulkCreators
     from bot.aws.pricing import PriceBook
     from bot.aws.tagging import Tagger
@@ -178,19 +187,7 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
 
         directory = SlackDirectory(client, settings.directory, clock=services.clock)
     home = settings.aws_region or "us-east-1"
-    account_clients: dict[str, ClientFactory | None] = {}
-
-    def accounts() -> list[Any]:
-        visits = visit(
-            policy.accounts,
-            services.aws,
-            services.account_id(),
-            home,
-            make_clients=lambda session: AwsClients(session),
-        )
-        account_clients.update({v.account: v.clients for v in visits})
-        return visits
-
+    account_clients = services.account_clients
     owners = OwnerResolver(
         store=services.store,
         bulk=BulkCreators(
@@ -198,13 +195,13 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
             services.limiter,
             clock=services.clock,
             account_id=services.account_id,
-            clients_for_account=account_clients.get,
+            clients_for_account=account_clients,
         ),
         directory=directory or _NoDirectory(),
         policy=policy,
         clock=services.clock,
         tagger=Tagger(
-            services.aws, account_id=services.account_id, clients_for_account=account_clients.get
+            services.aws, account_id=services.account_id, clients_for_account=account_clients
         )
         if policy.actions.write_tags
         else None,
@@ -212,7 +209,7 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
     patrol = Patrol(
         policy=policy,
         store=services.store,
-        accounts=accounts,
+        accounts=account_clients.visit,
         owners=owners,
         prices=PriceBook(services.aws),
         clock=services.clock,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,18 +37,9 @@ def visit(
     make_clients: Callable[[boto3.Session], ClientFactory],
 ) -> list[AccountAccess]:
     """One entry per account to patrol; an account we cannot enter says why, the rest go on."""
-    if not accounts.ids:
-        return [AccountAccess(own_account or "unknown", own_clients)]
-    visits = []
-    for account in accounts.ids:
-        if account == own_account:
-            visits.append(AccountAccess(account, own_clients))
-        elif not accounts.role_name:
-            note = f"{account}: set [accounts] role_name to patrol other accounts; skipped"
-            visits.append(AccountAccess(account, None, note))
-        else:
-            visits.append(_assume(accounts, account, own_clients, region, make_clients))
-    return visits
+    return AccountClients(
+        accounts, own_clients, lambda: own_account, region, make_clients=make_clients
+    ).visit()
 
 
 def _assume(
@@ -76,3 +69,55 @@ def _assume(
         aws_session_token=credentials["SessionToken"],
     )
     return AccountAccess(account, make_clients(session))
+
+
+class AccountClients:
+    """Client factories by account id, shared by the patrol, owner look-ups, tagging and buttons:
+    the credentials' own account as they are, others through the policy's role (assumed once,
+    again when the session nears its end)."""
+
+    SESSION_LIFETIME = 50 * 60  # AssumeRole's default session lasts an hour
+
+    def __init__(
+        self,
+        accounts: Accounts,
+        own_clients: ClientFactory,
+        own_account: Callable[[], str | None],
+        region: str,
+        *,
+        make_clients: Callable[[boto3.Session], ClientFactory],
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.accounts = accounts
+        self.own_clients = own_clients
+        self.own_account = own_account
+        self.region = region
+        self.make_clients = make_clients
+        self.monotonic = monotonic
+        self._lock = threading.Lock()
+        self._assumed: dict[str, tuple[float, AccountAccess]] = {}
+
+    def __call__(self, account: str) -> ClientFactory | None:
+        return self.access(account).clients
+
+    def access(self, account: str) -> AccountAccess:
+        own = self.own_account()
+        if account in (own, "unknown") or (not self.accounts.ids and own is None):
+            return AccountAccess(account, self.own_clients)
+        if not self.accounts.role_name:
+            return AccountAccess(account, None, f"{account}: no [accounts] role_name to assume")
+        with self._lock:
+            cached = self._assumed.get(account)
+            if cached and self.monotonic() - cached[0] < self.SESSION_LIFETIME:
+                return cached[1]
+        entered = _assume(self.accounts, account, self.own_clients, self.region, self.make_clients)
+        if entered.clients is not None:
+            with self._lock:
+                self._assumed[account] = (self.monotonic(), entered)
+        return entered
+
+    def visit(self) -> list[AccountAccess]:
+        """One entry per account to patrol: the own account by default, else the policy's list."""
+        if not self.accounts.ids:
+            return [AccountAccess(self.own_account() or "unknown", self.own_clients)]
+        return [self.access(account) for account in self.accounts.ids]
