@@ -8,7 +8,17 @@ from typing import Any, TextIO
 
 from bot.config import ConfigError, Settings
 
-NEEDED_SLACK_SCOPES = ("commands", "chat:write", "users:read", "users:read.email")
+# The bot scopes manifest.yml asks for; a test keeps the two lists the same.
+NEEDED_SLACK_SCOPES = (
+    "commands",
+    "chat:write",
+    "users:read",
+    "users:read.email",
+    "usergroups:read",
+    "im:history",
+    "channels:history",
+    "groups:history",
+)
 
 
 @dataclass(frozen=True)
@@ -38,7 +48,9 @@ def _config_checks(settings: Settings) -> list[Check]:
         Check(
             "policy file",
             True,
-            str(settings.policy_path) if settings.policy_path else "none (defaults apply)",
+            (str(settings.policy_path) if settings.policy_path else "none (defaults apply)")
+            + f"; actions {settings.policy.actions.mode}, rounds at "
+            f"{settings.policy.schedule.cron!r} {settings.policy.schedule.timezone}",
         )
     ]
     try:
