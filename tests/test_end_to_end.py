@@ -72,9 +72,10 @@ def test_terminal_lookup_then_the_cache_answers_without_aws(
     assert answer["creator"]["name"] == "alice"
     assert answer["event"]["name"] == "RunInstances"
     assert answer["event"]["tool"] == "AWS CLI"
-    assert answer["regions_searched"] == ["us-east-1"]
+    # Every enabled region is searched side by side; others may have asked before the answer.
+    assert "us-east-1" in answer["regions_searched"]
+    assert 1 <= aws.calls("us-east-1") <= 2  # the attach-time hint: one narrow window
     first_calls = aws.calls()
-    assert 1 <= first_calls <= 2  # the attach-time hint narrows the search to one window
 
     # Any AWS call now would fail: every endpoint points at a closed port.
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
