@@ -12,7 +12,6 @@ an event name that still could not be read is reported as unread, never as "no c
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,18 +20,15 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.aws.errors import error_code, is_denied, is_throttled
-from bot.aws.trail import PAGE_SIZE, RETENTION, THROTTLE_BACKOFF_S, THROTTLE_RETRIES, Limiter
+from bot.aws.errors import error_code
+from bot.aws.lookup_calls import Limiter, LookupDenied, lookup_events, record_of
+from bot.aws.trail import PAGE_SIZE, RETENTION
 from bot.core import events
 
 logger = logging.getLogger(__name__)
 
 ClientFor = Callable[[str, str], Any]
 Record = Mapping[str, Any]
-
-
-class _Denied(Exception):
-    """LookupEvents was denied in this account and region."""
 
 
 @dataclass
@@ -208,7 +204,7 @@ class BulkCreators:
         for position, name in enumerate(names):
             try:
                 self._read(index, client, name)
-            except _Denied:
+            except LookupDenied:
                 index.denied = True
                 index.failed.update(dict.fromkeys(names[position:], "denied"))
                 index.notes.append(f"cloudtrail:LookupEvents denied in {region}")
@@ -262,7 +258,7 @@ class BulkCreators:
             response = self._call(index, client, request)
             index.pages[name] += 1
             for event in response.get("Events", []):
-                record = _record(event)
+                record = record_of(event)
                 if record is not None:
                     index.add(record)
             token = response.get("NextToken")
@@ -272,37 +268,15 @@ class BulkCreators:
             request["NextToken"] = token
 
     def _call(self, index: CreatorIndex, client: Any, request: dict[str, Any]) -> dict[str, Any]:
-        attempt = 0
-        while True:
-            self._limiter.acquire(index.account, index.region, interactive=False)
+        def count() -> None:
             index.calls += 1
-            try:
-                response: dict[str, Any] = client.lookup_events(**request)
-                return response
-            except ClientError as error:
-                if is_denied(error):
-                    logger.warning(
-                        "LookupEvents denied in %s/%s: %s", index.account, index.region, error
-                    )
-                    raise _Denied from error
-                if not is_throttled(error) or attempt >= THROTTLE_RETRIES:
-                    raise
-                # boto3 already retried; slow every caller of this account and region down.
-                delay = THROTTLE_BACKOFF_S * 2**attempt
-                logger.warning(
-                    "LookupEvents throttled in %s/%s after boto3's retries; again in %.1fs",
-                    index.account,
-                    index.region,
-                    delay,
-                )
-                self._limiter.backoff(index.account, index.region, delay)
-                attempt += 1
 
-
-def _record(event: Mapping[str, Any]) -> dict[str, Any] | None:
-    try:
-        record = json.loads(event.get("CloudTrailEvent") or "null")
-    except ValueError:
-        logger.exception("unreadable CloudTrailEvent in event %s", event.get("EventId"))
-        return None
-    return record if isinstance(record, dict) else None
+        return lookup_events(
+            client,
+            request,
+            self._limiter,
+            index.account,
+            index.region,
+            interactive=False,  # interactive /whocreated lookups go first
+            before_call=count,
+        )

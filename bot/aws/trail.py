@@ -17,19 +17,19 @@ and `bot.core.events` decides which event created the resource.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.aws.creation_hints import Hint, creation_hint
-from bot.aws.errors import error_code, is_denied, is_throttled
+from bot.aws.errors import error_code
+from bot.aws.lookup_calls import Limiter, LookupDenied, lookup_events, record_of
 from bot.aws.regions import enabled_regions
 from bot.core import events
 from bot.core.answers import LookupAnswer, Reason, Source
@@ -45,17 +45,9 @@ BISECT_RESOLUTION = timedelta(minutes=10)
 OLDEST_WINDOW = timedelta(minutes=15)  # read after the oldest event: the creation is near it
 DELIVERY_DELAY = timedelta(minutes=15)  # CloudTrail shows events after about 5 to 15 minutes
 NEW_WITHOUT_EVENTS = timedelta(hours=1)  # exists, no events at all, and this young: too new
-THROTTLE_RETRIES = 3  # after boto3's own retries
-THROTTLE_BACKOFF_S = 1.0
 REGIONS_TTL = timedelta(hours=1)
 DEFAULT_ACCOUNT = "default"
 S3_BUCKET = "AWS::S3::Bucket"
-
-
-class Limiter(Protocol):
-    def acquire(self, account: str, region: str, *, interactive: bool = True) -> float: ...
-
-    def backoff(self, account: str, region: str, seconds: float) -> None: ...
 
 
 class TrailUnavailable(BotoCoreError):
@@ -262,7 +254,7 @@ class TrailFinder:
     def _consider(self, run: _Run, state: _Region, page: list[dict[str, Any]]) -> bool:
         """Record the oldest event seen and any creation; True when a creation was found."""
         for event in page:
-            record = _record(event)
+            record = record_of(event)
             if record is None:
                 continue
             when = _event_time(event)
@@ -297,31 +289,26 @@ class TrailFinder:
         }
         if token:
             request["NextToken"] = token
-        attempt = 0
-        while True:
-            self._check_stop(run)
-            self._limiter.acquire(run.account, state.region, interactive=run.interactive)
+
+        def before_call() -> None:
             with run.lock:
                 self._check_stop(run)
                 state.calls += 1
-            try:
-                response = client.lookup_events(**request)
-                return response.get("Events", []), response.get("NextToken")
-            except ClientError as error:
-                if is_denied(error):
-                    logger.warning("LookupEvents denied in %s: %s", state.region, error)
-                    raise _Denied from error
-                if not is_throttled(error) or attempt >= THROTTLE_RETRIES:
-                    raise
-                # boto3 already retried; slow every caller of this account and region down.
-                delay = THROTTLE_BACKOFF_S * 2**attempt
-                logger.warning(
-                    "LookupEvents throttled in %s after boto3's retries; again in %.1fs",
-                    state.region,
-                    delay,
-                )
-                self._limiter.backoff(run.account, state.region, delay)
-                attempt += 1
+
+        self._check_stop(run)
+        try:
+            response = lookup_events(
+                client,
+                request,
+                self._limiter,
+                run.account,
+                state.region,
+                interactive=run.interactive,
+                before_call=before_call,
+            )
+        except LookupDenied as error:
+            raise _Denied from error
+        return response.get("Events", []), response.get("NextToken")
 
     @staticmethod
     def _check_stop(run: _Run) -> None:
@@ -449,15 +436,6 @@ def _snapshot(state: _Region) -> _Region:
     if state.done:
         return state
     return _Region(state.region, Hint(), calls=state.calls)
-
-
-def _record(event: dict[str, Any]) -> dict[str, Any] | None:
-    try:
-        record = json.loads(event.get("CloudTrailEvent") or "null")
-    except ValueError:
-        logger.exception("unreadable CloudTrailEvent in event %s", event.get("EventId"))
-        return None
-    return record if isinstance(record, dict) else None
 
 
 def _event_time(event: dict[str, Any]) -> datetime:
