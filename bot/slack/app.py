@@ -68,7 +68,7 @@ def create_app(
             token_verification_enabled=token_verification_enabled,
             request_verification_enabled=True,
             name="whocreated",
-            logger=logging.getLogger("bot.slack.bolt"),
+            logger=_bolt_logger(),
         )
     except BoltError as error:
         # Bolt wraps a refused auth.test in BoltError; re-raise Slack's own error, which carries
@@ -143,3 +143,18 @@ def serve_socket_mode(app: App, app_token: str, *, start: bool = True) -> Socket
         finally:
             handler.close()
     return handler
+
+
+class _SameTokenFilter(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and warns that our client (built
+    from that same token) wins; that is by design here, so the warning is only noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    bolt = logging.getLogger("bot.slack.bolt")
+    if not any(isinstance(f, _SameTokenFilter) for f in bolt.filters):
+        bolt.addFilter(_SameTokenFilter())
+    return bolt
