@@ -1,0 +1,95 @@
+"""`python -m bench --quick`: one JSON line per benchmark, in DESIGN.md §3's shape, whose
+call-count targets hold. Timings are printed, never asserted: they depend on the machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.registry import load
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def lines() -> list[dict[str, Any]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SLACK_"))}
+    ran = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr[-4000:]
+    return [json.loads(line) for line in ran.stdout.splitlines() if line.strip()]
+
+
+def test_one_line_per_benchmark_in_registry_order(lines: list[dict[str, Any]]) -> None:
+    assert [line["bench"] for line in lines] == list(load())
+    assert {"lookup-busy", "lookup-any-region", "lookup-cached", "ack"} <= set(load())
+
+
+def test_each_side_has_calls_time_and_memory(lines: list[dict[str, Any]]) -> None:
+    for line in lines:
+        assert set(line) == {"bench", "scale", "ours", "naive", "targets"}
+        assert isinstance(line["scale"], dict) and line["scale"]
+        for side in (line["ours"], line["naive"]):
+            assert isinstance(side["wall_s"], int | float) and side["wall_s"] >= 0
+            # A whole Python process with boto3 loaded: tens of MB at least, never 0.
+            assert 20 < side["peak_rss_mb"] < 2_000
+            calls = side["aws_calls"]
+            assert all(isinstance(count, int) and count >= 0 for count in calls.values())
+            for name in calls:
+                assert name.split(":")[0] in {"cloudtrail", "ec2", "sts", "monitoring"}, name
+                assert name.split(":")[1][0].isupper(), name
+        assert all(isinstance(value, bool) for value in line["targets"].values())
+
+
+def test_benchmark_specific_figures(lines: list[dict[str, Any]]) -> None:
+    by_name = {line["bench"]: line for line in lines}
+    for side in ("ours", "naive"):
+        assert by_name["lookup-any-region"][side]["single_region_wall_s"] > 0
+        ack = by_name["ack"][side]
+        assert 0 < ack["p50_ms"] <= ack["p99_ms"] <= ack["max_ms"]
+        assert ack["commands"] > 0
+    assert by_name["ack"]["ours"]["commands"] == by_name["ack"]["scale"]["commands"]
+    assert (
+        by_name["lookup-busy"]["naive"]["pages"] * 50 >= by_name["lookup-busy"]["scale"]["events"]
+    )
+
+
+def test_call_count_targets_hold(lines: list[dict[str, Any]]) -> None:
+    benchmarks = load()
+    for line in lines:
+        counted = benchmarks[line["bench"]].counted_targets
+        assert set(counted) <= set(line["targets"])
+        assert {name: line["targets"][name] for name in counted} == dict.fromkeys(counted, True)
+
+
+def test_the_figures_behind_the_targets(lines: list[dict[str, Any]]) -> None:
+    by_name = {line["bench"]: line for line in lines}
+    busy = by_name["lookup-busy"]
+    ours_calls = busy["ours"]["aws_calls"]["cloudtrail:LookupEvents"]
+    naive_answered = (
+        busy["naive"]["aws_calls"]["cloudtrail:LookupEvents"] - busy["naive"]["throttled_calls"]
+    )
+    assert ours_calls <= 2 and naive_answered >= 20 * ours_calls
+    assert busy["ours"]["throttled_calls"] == 0  # ours keeps under 2 requests/s itself
+
+    cached = by_name["lookup-cached"]
+    assert cached["ours"]["aws_calls"] == {} and cached["ours"]["source"] == "cache"
+    assert cached["ours"]["first_lookup_aws_calls"]["cloudtrail:LookupEvents"] >= 1
+    assert cached["naive"]["aws_calls"]["cloudtrail:LookupEvents"] >= 1
+
+    anywhere = by_name["lookup-any-region"]
+    assert anywhere["ours"]["regions_searched"] == anywhere["scale"]["regions"]
+    assert anywhere["ours"]["aws_calls"]["ec2:DescribeRegions"] == 1
