@@ -1,0 +1,326 @@
+"""A Slack Web API on 127.0.0.1 that records every call: the demo's Slack workspace.
+
+Point a `WebClient(base_url=api.url)` at it (`url` ends in /api/). The methods whocreated uses
+answer as Slack does (`{"ok": true, ...}` or `{"ok": false, "error": ...}`); any other method is
+`unknown_method`, and a call without the bot token is `invalid_auth`. Messages are kept, so
+chat.update and conversations.history work on what was posted; a chat.postMessage to a user id
+lands in the app's direct message with them (a `D…` channel). POSTs to `response_url(key)` are
+recorded as what Bolt's `respond()` sent.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import parse_qsl
+
+TOKEN = "xoxb-sandbox-demo"
+TEAM_ID = "T0SANDBOX"
+BOT_USER_ID = "U0WHOCREAT"
+BOT_ID = "B0WHOCREAT"
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    name: str
+    real_name: str
+    email: str
+    tz: str
+
+    def profile(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "team_id": TEAM_ID,
+            "name": self.name,
+            "real_name": self.real_name,
+            "deleted": False,
+            "is_bot": False,
+            "tz": self.tz,
+            "profile": {"email": self.email, "real_name": self.real_name},
+        }
+
+
+class SlackApi:
+    """Use as a context manager; see the module docstring."""
+
+    def __init__(self, *, token: str = TOKEN, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.token = token
+        self.users: dict[str, User] = {}
+        self.channels: dict[str, str] = {}  # channel id → name, for people reading the demo
+        self.calls: list[Call] = []
+        self.responses: dict[str, list[dict[str, Any]]] = {}
+        self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → message
+        self.usergroups: dict[str, list[str]] = {}
+        self._views = itertools.count(1)
+        self._timestamps = itertools.count(1)
+        self._changed = threading.Condition()
+        self._http = ThreadingHTTPServer((host, port), _handler(self))
+        self._http.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    # Lifecycle ---------------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._http.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="slack-api-standin",
+                daemon=True,
+            )
+            self._thread.start()
+        return self
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._http.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._http.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # Set-up --------------------------------------------------------------------------------------
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self._http.server_address[1]}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.base}/api/"
+
+    def response_url(self, key: str) -> str:
+        return f"{self.base}/response/{key}"
+
+    def add_user(
+        self, user_id: str, name: str, *, real_name: str, email: str, tz: str = "UTC"
+    ) -> None:
+        with self._changed:
+            self.users[user_id] = User(user_id, name, real_name, email, tz)
+
+    def add_channel(self, channel_id: str, name: str) -> None:
+        with self._changed:
+            self.channels[channel_id] = name
+
+    # Inspection ----------------------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        with self._changed:
+            return [call for call in self.calls if call.method == method]
+
+    def wait_for_call(self, method: str, count: int = 1, timeout: float = 30.0) -> list[Call]:
+        """The calls to `method` once there are `count` of them; TimeoutError after `timeout`."""
+        with self._changed:
+            if not self._changed.wait_for(
+                lambda: sum(1 for c in self.calls if c.method == method) >= count, timeout
+            ):
+                raise TimeoutError(f"no {count} call(s) to {method} within {timeout:g} s")
+            return [call for call in self.calls if call.method == method]
+
+    def wait_for_response(self, key: str, count: int = 1, timeout: float = 30.0) -> dict[str, Any]:
+        """The `count`-th message posted to response_url `key`."""
+        with self._changed:
+            if not self._changed.wait_for(
+                lambda: len(self.responses.get(key, [])) >= count, timeout
+            ):
+                raise TimeoutError(f"nothing posted to response_url {key} within {timeout:g} s")
+            return self.responses[key][count - 1]
+
+    def message(self, channel: str, ts: str) -> dict[str, Any]:
+        """A message as it stands now (posted, then maybe updated)."""
+        with self._changed:
+            return dict(self.messages[(channel, ts)])
+
+    def dm_channel(self, user_id: str) -> str:
+        """The app's direct message channel with a user, as chat.postMessage answers it."""
+        return "D" + user_id[1:]
+
+    def names(self) -> dict[str, str]:
+        """Ids → names, for showing mentions and channels: users, DMs and channels."""
+        with self._changed:
+            found = {user.id: user.name for user in self.users.values()}
+            found.update({self.dm_channel(u.id): f"DM with {u.name}" for u in self.users.values()})
+            found.update(self.channels)
+            found[BOT_USER_ID] = "whocreated"
+        return found
+
+    # Serving ---------------------------------------------------------------------------------
+
+    def _api(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> dict:
+        with self._changed:
+            self.calls.append(Call(method, params, headers))
+            self._changed.notify_all()
+        if (
+            headers.get("authorization") != f"Bearer {self.token}"
+            and params.get("token") != self.token
+        ):
+            return {"ok": False, "error": "invalid_auth"}
+        answer = _METHODS.get(method)
+        if answer is None:
+            return {"ok": False, "error": "unknown_method"}
+        with self._changed:
+            result = answer(self, params)
+            self._changed.notify_all()
+            return result
+
+    def _response(self, key: str, body: dict[str, Any]) -> None:
+        with self._changed:
+            self.responses.setdefault(key, []).append(body)
+            self._changed.notify_all()
+
+    def _next_ts(self) -> str:
+        return f"1700000000.{next(self._timestamps):06d}"
+
+    # Methods (called with the condition held) ----------------------------------------------------
+
+    def _auth_test(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://sandbox.slack.invalid/",
+            "team": "Sandbox",
+            "user": "whocreated",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _lookup_by_email(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        email = str(params.get("email", "")).lower()
+        for user in self.users.values():
+            if user.email.lower() == email:
+                return {"ok": True, "user": user.profile()}
+        return {"ok": False, "error": "users_not_found"}
+
+    def _users_info(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        if params.get("user") == BOT_USER_ID:
+            bot = {"id": BOT_USER_ID, "team_id": TEAM_ID, "name": "whocreated", "is_bot": True}
+            return {"ok": True, "user": bot}
+        user = self.users.get(str(params.get("user")))
+        return (
+            {"ok": True, "user": user.profile()}
+            if user
+            else {"ok": False, "error": "user_not_found"}
+        )
+
+    def _view(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        view = _json_field(params, "view") or {}
+        view_id = params.get("view_id") or f"V{next(self._views):08d}"
+        return {"ok": True, "view": {**view, "id": view_id, "hash": f"hash-{view_id}"}}
+
+    def _post_message(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel"))
+        if channel.startswith(("U", "W")):
+            channel = self.dm_channel(channel)
+        ts = self._next_ts()
+        self.messages[(channel, ts)] = {
+            "ts": ts,
+            "text": params.get("text", ""),
+            "blocks": _json_field(params, "blocks") or [],
+        }
+        return {"ok": True, "channel": channel, "ts": ts}
+
+    def _update(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        key = (str(params.get("channel")), str(params.get("ts")))
+        message = self.messages.get(key)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        message["text"] = params.get("text", message["text"])
+        if "blocks" in params:
+            message["blocks"] = _json_field(params, "blocks") or []
+        return {"ok": True, "channel": key[0], "ts": key[1], "text": message["text"]}
+
+    def _post_ephemeral(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _history(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        channel, latest = str(params.get("channel")), str(params.get("latest") or "")
+        found = [
+            dict(message)
+            for (where, ts), message in self.messages.items()
+            if where == channel and (not latest or ts <= latest)
+        ]
+        found.sort(key=lambda message: message["ts"], reverse=True)
+        limit = int(params.get("limit") or 100)
+        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
+
+    def _usergroup_users(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        members = self.usergroups.get(str(params.get("usergroup")))
+        if members is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": members}
+
+
+_METHODS: dict[str, Callable[[SlackApi, Mapping[str, Any]], dict[str, Any]]] = {
+    "auth.test": SlackApi._auth_test,
+    "users.lookupByEmail": SlackApi._lookup_by_email,
+    "users.info": SlackApi._users_info,
+    "views.open": SlackApi._view,
+    "views.update": SlackApi._view,
+    "views.publish": SlackApi._view,
+    "chat.postMessage": SlackApi._post_message,
+    "chat.update": SlackApi._update,
+    "chat.postEphemeral": SlackApi._post_ephemeral,
+    "conversations.history": SlackApi._history,
+    "usergroups.users.list": SlackApi._usergroup_users,
+}
+
+
+def _json_field(params: Mapping[str, Any], name: str) -> Any:
+    """A JSON body holds lists as they are; a form body holds them as JSON text."""
+    value = params.get(name)
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _decode(raw: str, content_type: str) -> dict[str, Any]:
+    if "json" in content_type:
+        return json.loads(raw or "{}")
+    return dict(parse_qsl(raw, keep_blank_values=True))
+
+
+def _handler(api: SlackApi) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode()
+            body = _decode(raw, self.headers.get("Content-Type", ""))
+            headers = {key.lower(): value for key, value in self.headers.items()}
+            if self.path.startswith("/api/"):
+                method = self.path[len("/api/") :].split("?")[0]
+                self._send(200, json.dumps(api._api(method, body, headers)), "application/json")
+            elif self.path.startswith("/response/"):
+                api._response(self.path[len("/response/") :], body)
+                self._send(200, "ok", "text/plain")
+            else:
+                self._send(404, "not found", "text/plain")
+
+        def _send(self, status: int, text: str, content_type: str) -> None:
+            data = text.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return  # the recorded calls are the log
+
+    return Handler

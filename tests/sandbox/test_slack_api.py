@@ -1,0 +1,70 @@
+"""The recording Slack Web API the demo talks to: answers as Slack does, and keeps what it got."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.sandbox.slack_api import BOT_USER_ID, TOKEN, SlackApi
+
+
+@pytest.fixture
+def api() -> Iterator[SlackApi]:
+    with SlackApi() as running:
+        running.add_user(
+            "U0ALICE001", "alice", real_name="Alice", email="Alice@Example.com", tz="Europe/Paris"
+        )
+        yield running
+
+
+def test_the_bot_token_is_required(api: SlackApi) -> None:
+    with pytest.raises(SlackApiError, match="invalid_auth"):
+        WebClient(token="xoxb-wrong", base_url=api.url).auth_test()
+    assert WebClient(token=TOKEN, base_url=api.url).auth_test()["user_id"] == BOT_USER_ID
+
+
+def test_users_by_email_and_id_and_the_bot_is_a_bot(api: SlackApi) -> None:
+    client = WebClient(token=TOKEN, base_url=api.url)
+    assert client.users_lookupByEmail(email="alice@example.com")["user"]["id"] == "U0ALICE001"
+    assert client.users_info(user="U0ALICE001")["user"]["tz"] == "Europe/Paris"
+    assert client.users_info(user=BOT_USER_ID)["user"]["is_bot"] is True
+    with pytest.raises(SlackApiError, match="users_not_found"):
+        client.users_lookupByEmail(email="nobody@example.com")
+
+
+def test_a_dm_is_kept_updated_and_read_back(api: SlackApi) -> None:
+    client = WebClient(token=TOKEN, base_url=api.url)
+    posted = client.chat_postMessage(channel="U0ALICE001", text="hi", blocks=[{"type": "divider"}])
+    assert posted["channel"] == api.dm_channel("U0ALICE001") == "D0ALICE001"
+    client.chat_update(channel=posted["channel"], ts=posted["ts"], text="bye", blocks=[])
+    assert api.message(posted["channel"], posted["ts"]) == {
+        "ts": posted["ts"],
+        "text": "bye",
+        "blocks": [],
+    }
+    history = client.conversations_history(channel=posted["channel"], latest=posted["ts"])
+    assert [m["text"] for m in history["messages"]] == ["bye"]
+    assert [call.method for call in api.calls] == [
+        "chat.postMessage",
+        "chat.update",
+        "conversations.history",
+    ]
+    with pytest.raises(SlackApiError, match="unknown_method"):
+        client.api_call("files.upload")
+
+
+def test_response_url_posts_are_recorded(api: SlackApi) -> None:
+    body = json.dumps({"text": "only you", "response_type": "ephemeral"}).encode()
+    request = urllib.request.Request(
+        api.response_url("r1"), data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as reply:
+        assert reply.status == 200
+    assert api.wait_for_response("r1", timeout=1)["text"] == "only you"
+    with pytest.raises(TimeoutError):
+        api.wait_for_response("r2", timeout=0.05)
