@@ -1,4 +1,4 @@
-"""Command line: serve, lookup, check, health. The only module that prints.
+"""Command line: serve, lookup, scan, demo, check, health. The only module that prints.
 
 Exit codes (DESIGN.md §3): 0 done, 1 ran but something not found, 2 bad input or configuration,
 3 AWS or Slack unreachable or denied; when several apply: 2 > 3 > 1 > 0.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -72,6 +73,20 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--json", action="store_true", help="one JSON object per idle resource")
     scan.add_argument("--notify", action="store_true", help="send the owners their digests")
 
+    demo = commands.add_parser(
+        "demo", help="the whole flow against a simulated sandbox account, no credentials needed"
+    )
+    demo.add_argument(
+        "--serve",
+        action="store_true",
+        help="connect the sandbox to your Slack workspace (tokens from .env) and serve",
+    )
+    demo.add_argument(
+        "--owner",
+        metavar="U…",
+        help="with --serve: the Slack member id every sandbox person maps to (gets the digests)",
+    )
+
     commands.add_parser("check", help="check configuration, Slack auth and AWS permissions")
     commands.add_parser("health", help="exit 0 when the running instance is healthy")
     return parser
@@ -85,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_lookup(args, sys.stdout)
         if args.command == "scan":
             return run_scan(args, sys.stdout, sys.stderr)
+        if args.command == "demo":
+            return run_demo(args, sys.stdout)
         if args.command == "serve":
             from bot.serve import serve
 
@@ -230,6 +247,46 @@ def run_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if result.scanned == 0 and result.notes:
         return EXIT_UNAVAILABLE  # nothing could be looked at: denied or unreachable everywhere
     return EXIT_OK
+
+
+DEMO_REGION = "eu-west-1"
+
+
+def run_demo(args: argparse.Namespace, out: TextIO) -> int:
+    """`whocreated demo [--serve]`: the sandbox only; `.env`'s AWS settings, AWS_* variables and
+    the policy file are never read (--serve reads only Slack's settings from `.env`)."""
+    _sandbox_environment()
+    # The demo prints its own story; the product's info logs would interleave with it.
+    logging.getLogger("bot").setLevel(logging.WARNING)
+    from bot.sandbox.seed import SandboxUnavailable
+
+    try:
+        if args.serve:
+            from bot.demo_serve import serve_demo
+
+            return serve_demo(out, owner=args.owner)
+        if args.owner:
+            raise UsageError("--owner is for --serve (whose Slack user gets the digests)")
+        from bot.demo import run_demo as demo
+
+        return demo(out)
+    except SandboxUnavailable as error:
+        raise UsageError(str(error)) from error
+
+
+def _sandbox_environment() -> None:
+    """Before anything makes a boto3 session: no real profile, key, endpoint or region."""
+    for name in [name for name in os.environ if name.startswith("AWS_")]:
+        del os.environ[name]
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="sandbox",
+        AWS_SECRET_ACCESS_KEY="sandbox",
+        AWS_REGION=DEMO_REGION,
+        AWS_DEFAULT_REGION=DEMO_REGION,
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        AWS_EC2_METADATA_DISABLED="true",
+    )
 
 
 def _progress(err: TextIO) -> Callable[[str], None]:
