@@ -163,7 +163,11 @@ def _optional(
 
 
 def _ec2_instance(client_for: ClientFor, region: str, ref: ResourceRef) -> Hint:
-    reservations = client_for("ec2", region).describe_instances(InstanceIds=[ref.id])
+    # A filter, not InstanceIds: a missing instance is an empty answer, not an error to parse,
+    # which matters when every region is asked at once.
+    reservations = client_for("ec2", region).describe_instances(
+        Filters=_id_filter("instance-id", ref)
+    )
     instances = [i for r in reservations.get("Reservations", []) for i in r.get("Instances", [])]
     if not instances:
         return Hint(exists=False)
@@ -178,13 +182,18 @@ def _ec2_instance(client_for: ClientFor, region: str, ref: ResourceRef) -> Hint:
     return Hint(_utc(created), owner_tags(instance.get("Tags")), region, None, True)
 
 
+def _id_filter(name: str, ref: ResourceRef) -> list[dict[str, Any]]:
+    return [{"Name": name, "Values": [ref.id]}]
+
+
 def _ec2_single(
-    method: str, ids_param: str, result_key: str, time_key: str
+    method: str, filter_name: str, result_key: str, time_key: str
 ) -> Callable[[ClientFor, str, ResourceRef], Hint]:
-    """Describe calls shaped alike: Describe*(Ids=[id]) → [{time_key, Tags}]."""
+    """Describe calls shaped alike: Describe*(Filters=[id]) → [{time_key, Tags}]."""
 
     def ask(client_for: ClientFor, region: str, ref: ResourceRef) -> Hint:
-        items = getattr(client_for("ec2", region), method)(**{ids_param: [ref.id]})[result_key]
+        describe = getattr(client_for("ec2", region), method)
+        items = describe(Filters=_id_filter(filter_name, ref))[result_key]
         if not items:
             return Hint(exists=False)
         item = items[0]
@@ -296,18 +305,18 @@ def _iam_user(client_for: ClientFor, region: str, ref: ResourceRef) -> Hint:
 ASKERS: dict[str, _Asker] = {
     "AWS::EC2::Instance": _Asker("ec2:DescribeInstances", _ec2_instance),
     "AWS::EC2::Volume": _Asker(
-        "ec2:DescribeVolumes", _ec2_single("describe_volumes", "VolumeIds", "Volumes", "CreateTime")
+        "ec2:DescribeVolumes", _ec2_single("describe_volumes", "volume-id", "Volumes", "CreateTime")
     ),
     "AWS::EC2::Snapshot": _Asker(
         "ec2:DescribeSnapshots",
-        _ec2_single("describe_snapshots", "SnapshotIds", "Snapshots", "StartTime"),
+        _ec2_single("describe_snapshots", "snapshot-id", "Snapshots", "StartTime"),
     ),
     "AWS::EC2::Image": _Asker(
-        "ec2:DescribeImages", _ec2_single("describe_images", "ImageIds", "Images", "CreationDate")
+        "ec2:DescribeImages", _ec2_single("describe_images", "image-id", "Images", "CreationDate")
     ),
     "AWS::EC2::NatGateway": _Asker(
         "ec2:DescribeNatGateways",
-        _ec2_single("describe_nat_gateways", "NatGatewayIds", "NatGateways", "CreateTime"),
+        _ec2_single("describe_nat_gateways", "nat-gateway-id", "NatGateways", "CreateTime"),
     ),
     "AWS::RDS::DBInstance": _Asker("rds:DescribeDBInstances", _rds_instance),
     "AWS::ElasticLoadBalancingV2::LoadBalancer": _Asker(

@@ -27,7 +27,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.aws.creation_hints import Hint, creation_hint
+from bot.aws.creation_hints import ASKERS, Hint, creation_hint
 from bot.aws.errors import error_code
 from bot.aws.lookup_calls import Limiter, LookupDenied, lookup_events, record_of
 from bot.aws.regions import enabled_regions
@@ -103,7 +103,7 @@ class TrailFinder:
         *,
         default_regions: Sequence[str],
         clock: Callable[[], datetime],
-        max_workers: int = 8,
+        max_workers: int = 32,  # regions searched side by side (threads waiting on I/O)
         account_id: Callable[[], str | None] | None = None,
     ) -> None:
         self._client_for = client_for
@@ -132,24 +132,38 @@ class TrailFinder:
             hint = creation_hint(ref, self._client_for, self._default_regions[0])
             region = hint.region
         if region is not None:
-            regions, known = (region,), True
-        else:
-            regions, listing_note = self._enabled_regions()
-            notes.extend([listing_note] if listing_note else [])
-            known = False
-        results = self._search(run, regions, hint)
-        return self._answer(run, results, known, notes, account)
+            hints = {region: hint} if hint is not None else {}
+            results = self._search(run, (region,), hints)
+            return self._answer(run, results, True, notes, account)
+        regions, listing_note = self._enabled_regions()
+        notes.extend([listing_note] if listing_note else [])
+        hints = self._hints_everywhere(ref, regions)
+        # Where the service says the resource is, CloudTrail has its creation: search there
+        # only. Nowhere (deleted, or no describe for its type): every region, side by side.
+        present = [name for name in regions if hints.get(name, Hint()).exists]
+        results = self._search(run, present or regions, hints)
+        return self._answer(run, results, bool(present), notes, account)
 
-    def _search(self, run: _Run, regions: Sequence[str], hint: Hint | None) -> list[_Region]:
-        states = [_Region(name, hint or Hint()) for name in regions]
+    def _hints_everywhere(self, ref: ResourceRef, regions: Sequence[str]) -> dict[str, Hint]:
+        """Each region's describe answer, asked in parallel (cheap, and no LookupEvents)."""
+        if ref.type not in ASKERS or len(regions) < 2:
+            return {}
+        with ThreadPoolExecutor(
+            max_workers=min(self._max_workers, len(regions)), thread_name_prefix="whocreated-hint"
+        ) as pool:
+            asked = pool.map(lambda name: creation_hint(ref, self._client_for, name), regions)
+            return dict(zip(regions, asked, strict=True))
+
+    def _search(self, run: _Run, regions: Sequence[str], hints: dict[str, Hint]) -> list[_Region]:
+        states = [_Region(name, hints.get(name) or Hint()) for name in regions]
         if len(states) == 1:
-            self._search_region(run, states[0], hint is not None)
+            self._search_region(run, states[0], regions[0] in hints)
             return states
         pool = ThreadPoolExecutor(
             max_workers=min(self._max_workers, len(states)), thread_name_prefix="whocreated-trail"
         )
         searches = {
-            pool.submit(self._search_region, run, state, hint is not None): state
+            pool.submit(self._search_region, run, state, state.region in hints): state
             for state in states
         }
         pending = set(searches)
