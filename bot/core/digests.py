@@ -161,19 +161,22 @@ def format_bytes(count: float) -> str:
     return f"{sign}{value / 1024:,.0f} PB"
 
 
-def sparkline(values: Iterable[float | None], width: int = SPARK_WIDTH) -> str:
+def sparkline(
+    values: Iterable[float | None], width: int = SPARK_WIDTH, ceiling: float | None = None
+) -> str:
     """A line of `▁▂▃▄▅▆▇█`, at most `width` long; "" when there is no usable value.
 
     NaN, infinities and None are dropped. Bars start at zero (not at the lowest value) so the noise
     of an idle resource does not look like load; a flat line sits on the floor, or at the top when
     it is a steady non-zero value. Longer series are cut into `width` buckets and each shows its
-    highest value: idleness is about peaks, and a spike must not be averaged away.
+    highest value: idleness is about peaks, and a spike must not be averaged away. A `ceiling`
+    (100 for a percentage) is the top of the scale, so 0.5 % CPU draws low, not full height.
     """
     points = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     if not points or width <= 0:
         return ""
     points = _bucket_max(points, width)
-    low, high = min(0.0, *points), max(points)
+    low, high = min(0.0, *points), max(*points, ceiling if ceiling is not None else -math.inf)
     if high == low:
         return SPARK_BARS[0] * len(points)
     top = len(SPARK_BARS) - 1
@@ -359,11 +362,12 @@ def _cost_line(cost: Cost) -> str:
 
 def _activity_line(finding: Finding) -> str | None:
     points = [v for v in finding.verdict.series if math.isfinite(v)]
-    line = sparkline(points)
+    is_cpu = finding.resource.type == EC2_INSTANCE
+    line = sparkline(points, ceiling=100.0 if is_cpu else None)
     if not line:
         return None
     peak = max(points)
-    if finding.resource.type == EC2_INSTANCE:
+    if is_cpu:
         return f"CPU: `{line}` (peak {peak:.1f} %)"
     return f"Activity: `{line}` (peak {peak:g})"
 

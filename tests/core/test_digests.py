@@ -216,6 +216,9 @@ def test_sparkline_edge_cases() -> None:
     assert digests.sparkline([0.0, math.nan, 7.0]) == "▁█"
     assert digests.sparkline([-1.0, 1.0]) == "▁█"
     assert digests.sparkline([1.0, 2.0], width=0) == ""
+    # On a 0-100 % scale an idle instance's CPU stays on the floor, and a busy one climbs.
+    assert digests.sparkline([0.4, 0.5, 0.3], ceiling=100.0) == "▁▁▁"
+    assert digests.sparkline([0.5, 50.0, 100.0], ceiling=100.0) == "▁▅█"
 
 
 def test_sparkline_is_short_and_keeps_a_spike() -> None:
@@ -268,7 +271,7 @@ def test_digest_shows_what_where_since_why_cost_and_activity() -> None:
     assert "Idle since <!date^" in text and "(9 days ago)" in text
     assert "Why: max CPU 0.4 % over 7 days; 12 KB network in 7 days" in text
     assert "Cost: *$12.50/month*" in text
-    assert "CPU: `▁▅█` (peak 0.4 %)" in text
+    assert "CPU: `▁▁▁` (peak 0.4 %)" in text  # 0.4 % of a 100 % scale: on the floor
     assert "Yours because: created by *alice*" in text
 
 
