@@ -117,7 +117,10 @@ def slack_harness(aws: CloudTrailServer) -> Iterator[Harness]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield Harness(fake, services, FakeLookups(), f"http://127.0.0.1:{server.effective_port}")
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    try:
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    except OSError:
+        server.close()  # the loop already closed its trigger
     thread.join(5)
     server.task_dispatcher.shutdown()
     services.executor.shutdown(wait=True, cancel_futures=True)

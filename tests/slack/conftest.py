@@ -335,7 +335,10 @@ def serving(services: Services) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
         # Close the server from its own loop thread (closing it from here races its select()).
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        except OSError:
+            server.close()  # the loop already closed its trigger: nothing left to race
         thread.join(5)
         server.task_dispatcher.shutdown()
         services.executor.shutdown(wait=True, cancel_futures=True)
