@@ -15,6 +15,7 @@ import pytest
 from bench.registry import load
 
 ROOT = Path(__file__).resolve().parent.parent
+PATROL_ONLY = {"elasticloadbalancing", "eks", "rds"}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,9 @@ def test_each_side_has_calls_time_and_memory(lines: list[dict[str, Any]]) -> Non
             calls = side["aws_calls"]
             assert all(isinstance(count, int) and count >= 0 for count in calls.values())
             for name in calls:
-                assert name.split(":")[0] in {"cloudtrail", "ec2", "sts", "monitoring"}, name
+                service = name.split(":")[0]
+                # A patrol round also lists load balancers, EKS clusters and RDS instances.
+                assert service in {"cloudtrail", "ec2", "sts", "monitoring"} | PATROL_ONLY, name
                 assert name.split(":")[1][0].isupper(), name
         assert all(isinstance(value, bool) for value in line["targets"].values())
 
@@ -91,5 +94,30 @@ def test_the_figures_behind_the_targets(lines: list[dict[str, Any]]) -> None:
     assert cached["naive"]["aws_calls"]["cloudtrail:LookupEvents"] >= 1
 
     anywhere = by_name["lookup-any-region"]
-    assert anywhere["ours"]["regions_searched"] == anywhere["scale"]["regions"]
+    # Every region's EC2 is asked where the instance is; CloudTrail only where it is.
+    assert anywhere["ours"]["regions_searched"] == 1
+    assert anywhere["ours"]["aws_calls"]["cloudtrail:LookupEvents"] == 1
+    assert anywhere["ours"]["aws_calls"]["ec2:DescribeInstances"] == anywhere["scale"]["regions"]
+    assert anywhere["naive"]["aws_calls"]["cloudtrail:LookupEvents"] == anywhere["scale"]["regions"]
     assert anywhere["ours"]["aws_calls"]["ec2:DescribeRegions"] == 1
+
+
+def test_scan_figures(lines: list[dict[str, Any]]) -> None:
+    from bench.scans import expected_get_metric_data
+
+    by_name = {line["bench"]: line for line in lines}
+    for name in ("scan-1k", "scan-10k", "scan-10k-again"):
+        line = by_name[name]
+        ours, naive = line["ours"]["aws_calls"], line["naive"]["aws_calls"]
+        assert ours["monitoring:GetMetricData"] == expected_get_metric_data(line["scale"])
+        assert ours["ec2:DescribeInstances"] >= 1
+        assert line["ours"]["idle"] == line["ours"]["seeded_idle"] > 0
+        # Naive: one GetMetricStatistics per resource and metric, one LookupEvents per resource.
+        assert naive["monitoring:GetMetricStatistics"] == line["naive"]["metric_queries_total"]
+        assert naive["cloudtrail:LookupEvents"] == line["naive"]["resources"]
+        assert "scaled_from" in line["naive"]
+        if name == "scan-10k-again":
+            assert "cloudtrail:LookupEvents" not in ours
+            assert line["ours"]["first_round_aws_calls"]["cloudtrail:LookupEvents"] >= 1
+        else:
+            assert 10 * ours["cloudtrail:LookupEvents"] <= naive["cloudtrail:LookupEvents"]
