@@ -138,9 +138,7 @@ class _Scan:
             "instances",
             lambda: [
                 instance
-                for page in self.client("ec2")
-                .get_paginator("describe_instances")
-                .paginate(Filters=filters)
+                for page in _pages(self.client("ec2"), "describe_instances", Filters=filters)
                 for reservation in page.get("Reservations", [])
                 for instance in reservation.get("Instances", [])
             ],
@@ -176,8 +174,28 @@ def partition_of(region: str) -> str:
     return next((p for prefix, p in prefixes.items() if region.startswith(prefix)), "aws")
 
 
+# Page sizes within each API's limits: without one, some describes answer a whole fleet in one
+# response, which at 10,000 resources is slow to build and can outlast the client's read timeout.
+PAGE_SIZES: dict[str, int] = {
+    "describe_instances": 1000,
+    "describe_volumes": 500,
+    "describe_nat_gateways": 1000,
+    "describe_load_balancers": 400,
+    "describe_db_instances": 100,
+    "list_clusters": 100,
+    "list_nodegroups": 100,
+    "list_fargate_profiles": 100,
+}
+
+
+def _pages(client: Any, operation: str, **params: Any) -> Iterator[dict[str, Any]]:
+    size = PAGE_SIZES.get(operation)
+    config = {"PaginationConfig": {"PageSize": size}} if size else {}
+    yield from client.get_paginator(operation).paginate(**params, **config)
+
+
 def _items(client: Any, operation: str, key: str, **params: Any) -> Iterator[dict[str, Any]]:
-    for page in client.get_paginator(operation).paginate(**params):
+    for page in _pages(client, operation, **params):
         yield from page.get(key, [])
 
 
