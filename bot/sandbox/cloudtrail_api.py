@@ -37,7 +37,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
+
+from bot.sandbox.loopback import LoopbackServer
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +182,7 @@ class _SlidingWindow:
             return True
 
 
-class CloudTrailServer:
+class CloudTrailServer(LoopbackServer):
     """LookupEvents on 127.0.0.1; use as a context manager, point boto3 at `endpoint_url`.
 
     >>> with CloudTrailServer(clock=lambda: now) as trail:
@@ -191,6 +193,8 @@ class CloudTrailServer:
     per region; None disables throttling), `latency` (seconds added to each call), `delivery_delay`
     (events younger than this are not visible yet, as CloudTrail takes minutes to deliver).
     """
+
+    thread_name = "cloudtrail-standin"
 
     def __init__(
         self,
@@ -219,37 +223,6 @@ class CloudTrailServer:
         self._lock = threading.Lock()
         self._http = _HttpServer((host, port), _Handler, self)
         self._thread: threading.Thread | None = None
-
-    # Lifecycle -----------------------------------------------------------------------------
-
-    @property
-    def endpoint_url(self) -> str:
-        host, port = self._http.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> Self:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._http.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="cloudtrail-standin",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._http.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._http.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # Data and switches -----------------------------------------------------------------------
 

@@ -56,9 +56,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 import cbor2
+
+from bot.sandbox.loopback import LoopbackServer
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +246,7 @@ def _reducer(statistic: str) -> Any:
     return percentile
 
 
-class MetricsServer:
+class MetricsServer(LoopbackServer):
     """GetMetricData and GetMetricStatistics on 127.0.0.1; point boto3 at `endpoint_url`.
 
     >>> with MetricsServer() as metrics:
@@ -254,6 +256,8 @@ class MetricsServer:
     `latency` (seconds added to each call) can be changed while it runs.
     """
 
+    thread_name = "cloudwatch-standin"
+
     def __init__(self, *, latency: float = 0.0, host: str = "127.0.0.1", port: int = 0) -> None:
         self.latency = latency
         self.store = MetricStore()
@@ -261,37 +265,6 @@ class MetricsServer:
         self._lock = threading.Lock()
         self._http = _HttpServer((host, port), _Handler, self)
         self._thread: threading.Thread | None = None
-
-    # Lifecycle -----------------------------------------------------------------------------
-
-    @property
-    def endpoint_url(self) -> str:
-        host, port = self._http.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> Self:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._http.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="cloudwatch-standin",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._http.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._http.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # Data and counters ----------------------------------------------------------------------
 

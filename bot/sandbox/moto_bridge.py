@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
 
@@ -34,6 +34,8 @@ import botocore.session
 from botocore.awsrequest import AWSPreparedRequest
 from botocore.compat import HTTPHeaders
 from moto.core.models import botocore_stubber
+
+from bot.sandbox.loopback import LoopbackServer
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +48,10 @@ _GLOBAL_HOSTS = {"iam": "iam.amazonaws.com"}  # moto matches IAM on its global e
 _HOP_BY_HOP = {"connection", "content-length", "transfer-encoding", "keep-alive", "server", "date"}
 
 
-class MotoBridge:
+class MotoBridge(LoopbackServer):
     """moto over HTTP on 127.0.0.1; use as a context manager inside ``mock_aws()``."""
+
+    thread_name = "moto-bridge"
 
     def __init__(self, *, latency: float = 0.0, host: str = "127.0.0.1", port: int = 0) -> None:
         self.latency = latency
@@ -57,35 +61,6 @@ class MotoBridge:
         self._moto = threading.Lock()  # moto's backends are not thread-safe
         self._http = _HttpServer((host, port), _Handler, self)
         self._thread: threading.Thread | None = None
-
-    @property
-    def endpoint_url(self) -> str:
-        host, port = self._http.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> Self:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._http.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="moto-bridge",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._http.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._http.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def override(self, service: str, operation: str, answer: Override) -> None:
         """Answer `service:operation` with `answer(region, body)` instead of moto."""
