@@ -237,19 +237,28 @@ def _remember(seeder: Any, label: str, kind: str, resource_id: str, creator: str
 def _round(context: Mapping[str, Any]) -> Figures:
     """One patrol round as `wiring.build_patrol` assembles it, timed from Patrol.run()."""
     import boto3
+    from botocore.config import Config
 
     from bot.config import Settings
     from bot.core.policy import Actions, Policy
     from bot.sandbox.aws_clients import SandboxClients
     from bot.store import Store
-    from bot.wiring import build, build_patrol
+    from bot.wiring import AWS_CLIENT_CONFIG, build, build_patrol
 
     now = datetime.fromisoformat(context["now"])
     policy = Policy(regions=(HOME,), actions=Actions(write_tags=False))
     settings = Settings(aws_region=HOME, aws_regions=(HOME,), policy=policy)
     # Endpoints come from the environment the runner gives (the bridge and the stand-ins); only
     # the Pricing API is answered locally, from the sandbox's price list.
-    aws = SandboxClients(boto3.Session(), {}, enabled_regions=(HOME,), price_regions=(HOME,))
+    # moto, playing the account, takes far longer than AWS to describe thousands of resources:
+    # a longer read timeout than the product's, so its slowness is not retried into a stall.
+    aws = SandboxClients(
+        boto3.Session(),
+        {},
+        enabled_regions=(HOME,),
+        price_regions=(HOME,),
+        config=AWS_CLIENT_CONFIG.merge(Config(read_timeout=600)),
+    )
     services = build(
         settings,
         store=Store.open(context["store"]),

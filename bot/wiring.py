@@ -44,10 +44,14 @@ class AwsClients:
     """boto3 clients per (service, region) from one session, made once and shared (thread-safe)."""
 
     def __init__(
-        self, session: boto3.Session | None = None, endpoints: dict[str, str] | None = None
+        self,
+        session: boto3.Session | None = None,
+        endpoints: dict[str, str] | None = None,
+        config: Config = AWS_CLIENT_CONFIG,
     ) -> None:
         self._session = session or boto3.Session()
         self._endpoints = endpoints or {}
+        self._config = config
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self.calls: dict[str, int] = {}
@@ -59,7 +63,7 @@ class AwsClients:
                 self._clients[key] = self._session.client(
                     service,
                     region_name=region,
-                    config=AWS_CLIENT_CONFIG,
+                    config=self._config,
                     endpoint_url=self._endpoints.get(service),
                 )
                 self._clients[key].meta.events.register("before-call", self._count)

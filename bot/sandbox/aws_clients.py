@@ -19,9 +19,10 @@ from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSResponse
+from botocore.config import Config
 
 from bot.sandbox.prices import PriceList
-from bot.wiring import AwsClients
+from bot.wiring import AWS_CLIENT_CONFIG, AwsClients
 
 Answer = Callable[[Mapping[str, Any]], dict[str, Any]]
 
@@ -36,8 +37,9 @@ class SandboxClients(AwsClients):
         *,
         enabled_regions: Sequence[str],
         price_regions: Sequence[str],
+        config: Config = AWS_CLIENT_CONFIG,
     ) -> None:
-        super().__init__(session, endpoints)
+        super().__init__(session, endpoints, config)
         prices = PriceList(price_regions)
         self._answers: dict[tuple[str, str], Answer] = {
             ("ec2", "DescribeRegions"): lambda _: regions_answer(enabled_regions),
