@@ -467,7 +467,8 @@ class OwnerResolver:
             return
         if known is not None and known.denied:
             return  # denied once is denied for the round
-        fresh = self._bulk.index(*place, types, skip_events=done)
+        wanted = {name for subject in subjects for name in subject.names}
+        fresh = self._bulk.index(*place, types, skip_events=done, wanted=wanted)
         with run.lock:
             current = run.indexes.get(place)
             run.indexes[place] = current.merged(fresh) if current else fresh

@@ -49,6 +49,9 @@ class CreatorIndex:
     calls: int = 0  # LookupEvents requests sent, throttled retries included
     denied: bool = False
     notes: list[str] = field(default_factory=list)
+    # The ids and names asked about, case-folded; None keeps every creation. Records of other
+    # resources are dropped as they are read, so memory follows what is asked, not the account.
+    wanted: frozenset[str] | None = field(default=None, repr=False)
     _by_id: dict[str, list[Record]] = field(default_factory=dict, repr=False)
     _event_ids: set[str] = field(default_factory=set, repr=False)
 
@@ -57,6 +60,8 @@ class CreatorIndex:
         created = events.created_ids(record)
         event_id = str(record.get("eventID") or "")
         if not created or (event_id and event_id in self._event_ids):
+            return 0
+        if self.wanted is not None and not any(v.casefold() in self.wanted for v in created):
             return 0
         if event_id:
             self._event_ids.add(event_id)
@@ -182,6 +187,7 @@ class BulkCreators:
         *,
         since: datetime | None = None,
         skip_events: Collection[str] = (),
+        wanted: Collection[str] | None = None,
     ) -> CreatorIndex:
         """Read every creation of `types` in [since or 90 days ago, now] in one region.
 
@@ -191,7 +197,8 @@ class BulkCreators:
         now = self._clock()
         start = max(since or now - RETENTION, now - RETENTION).replace(microsecond=0)
         end = now.replace(microsecond=0)
-        index = CreatorIndex(account, region, start, end)
+        keep = frozenset(name.casefold() for name in wanted) if wanted is not None else None
+        index = CreatorIndex(account, region, start, end, wanted=keep)
         names = [name for name in event_names_for(types) if name not in skip_events]
         if not names:
             return index

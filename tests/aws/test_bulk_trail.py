@@ -250,3 +250,17 @@ def test_another_account_is_read_through_its_own_clients(world: World) -> None:
     )
     index = bulk.index("210987654321", "us-east-1", [EC2_INSTANCE])
     assert asked == ["210987654321"] and index.read == {"RunInstances"}
+
+
+def test_only_the_creations_asked_about_are_kept(world: World) -> None:
+    made = fleet(world, "us-east-1", {"instance": 60, "volume": 10, "address": 0})
+    wanted = sorted(made)[:5]
+
+    index = world.bulk().index(ACCOUNT, "us-east-1", FLEET_TYPES, wanted=wanted)
+
+    # Every page is still read once; only the records of what was asked are held.
+    assert index.read == {"RunInstances", "CreateVolume", "AllocateAddress"}
+    assert index.size == len(wanted)
+    for resource_id in wanted:
+        assert index.creation([resource_id]) is not None
+    assert index.creation([sorted(made)[-1]]) is None
