@@ -163,7 +163,7 @@ class Patrol:
             logger.exception("inventory of %s/%s failed", access.account, region)
             return [], [f"{access.account}/{region}: inventory failed; see the logs"]
         reader = self.make_metrics(access.clients)
-        observations: dict[tuple[str, str, str, str], dict[str, list[float]]] = {}
+        observations: dict[tuple[str, str, str, str], dict[str, Sequence[float]]] = {}
         # GetMetricData has one time window a call: one pass per look-back in the policy.
         for lookback, group in self._by_lookback(collected.resources).items():
             observations.update(reader.observe(group, access.account, region, lookback, now))

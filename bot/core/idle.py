@@ -217,7 +217,22 @@ def _judge_metrics(
         idle=idle,
         reasons=tuple(reasons),
         idle_since=now - lookback if idle else None,  # at least since the look-back began
-        series=tuple(float(value) for value in observations.get("cpu", ())),
+        series=_series(observations.get("cpu", ())) if idle else (),
+    )
+
+
+SERIES_POINTS = 48  # more than a digest's sparkline draws; a patrol of 10,000 keeps only these
+
+
+def _series(values: Sequence[float]) -> tuple[float, ...]:
+    """The CPU line for the digest: at most SERIES_POINTS, each the highest of its stretch."""
+    points = [float(value) for value in values]
+    if len(points) <= SERIES_POINTS:
+        return tuple(points)
+    size = len(points)
+    return tuple(
+        max(points[i * size // SERIES_POINTS : (i + 1) * size // SERIES_POINTS])
+        for i in range(SERIES_POINTS)
     )
 
 

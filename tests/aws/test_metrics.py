@@ -174,7 +174,11 @@ def test_calls_are_the_queries_over_queries_per_call(
         assert {q["MetricStat"]["Period"] for q in call["MetricDataQueries"]} == {span.period}
     # Every resource has all its aliases, empty when CloudWatch reported nothing.
     assert len(observed) == instances
-    assert all(v == {"cpu": [], "network_in": [], "network_out": []} for v in observed.values())
+    assert all(
+        {alias: list(values) for alias, values in v.items()}
+        == {"cpu": [], "network_in": [], "network_out": []}
+        for v in observed.values()
+    )
 
 
 def test_next_token_pages_are_followed_and_one_querys_values_joined() -> None:
@@ -195,10 +199,10 @@ def test_next_token_pages_are_followed_and_one_querys_values_joined() -> None:
     tokens = [call.get("NextToken") for call in stand_in.calls]
     assert tokens == [None, "100", "200", "300", "400", "500"]
     first = observed[_instance(1).key]
-    assert first["cpu"] == cpu  # in order, across the page boundary
-    assert first["network_in"] == [100.0] * 168
-    assert first["network_out"] == []
-    assert observed[_instance(2).key]["cpu"] == [50.0] * 168
+    assert list(first["cpu"]) == cpu  # in order, across the page boundary
+    assert list(first["network_in"]) == [100.0] * 168
+    assert list(first["network_out"]) == []
+    assert list(observed[_instance(2).key]["cpu"]) == [50.0] * 168
 
 
 def test_the_queries_name_the_metric_dimension_and_stat() -> None:
@@ -252,7 +256,7 @@ def test_a_forbidden_query_leaves_its_alias_out() -> None:
         [_instance(1)], ACCOUNT, REGION, WEEK, NOW
     )
 
-    assert observed[_instance(1).key] == {"cpu": [1.0], "network_in": []}
+    assert _lists(observed[_instance(1).key]) == {"cpu": [1.0], "network_in": []}
 
 
 def test_an_endpoint_repeating_its_next_token_gives_unknown_not_partial_sums() -> None:
@@ -335,9 +339,14 @@ def test_moto_fleet_of_hundreds_in_the_fewest_calls(cloudwatch: Any) -> None:
     )
 
     assert calls == [500, 402]  # ⌈(300·3 + 2) / 500⌉ = 2 calls
-    assert observed[busy.key]["cpu"] == [42.0, 41.0, 40.0]  # oldest first
-    assert observed[busy.key]["network_in"] == [1500.0]  # summed within the hour
-    assert observed[busy.key]["network_out"] == []
-    assert observed[quiet.key]["cpu"] == [0.4]
-    assert observed[nat.key] == {"bytes_out": [2048.0], "bytes_in": []}
-    assert observed[fleet[299].key] == {"cpu": [], "network_in": [], "network_out": []}
+    assert list(observed[busy.key]["cpu"]) == [42.0, 41.0, 40.0]  # oldest first
+    assert list(observed[busy.key]["network_in"]) == [1500.0]  # summed within the hour
+    assert list(observed[busy.key]["network_out"]) == []
+    assert list(observed[quiet.key]["cpu"]) == [0.4]
+    assert _lists(observed[nat.key]) == {"bytes_out": [2048.0], "bytes_in": []}
+    assert _lists(observed[fleet[299].key]) == {"cpu": [], "network_in": [], "network_out": []}
+
+
+def _lists(observed: dict) -> dict:
+    """An observation with its arrays as lists, to compare with literal values."""
+    return {alias: list(values) for alias, values in observed.items()}
