@@ -137,7 +137,7 @@ class _Scan:
         return self._once(
             "instances",
             lambda: [
-                instance
+                _slim_instance(instance)
                 for page in _pages(self.client("ec2"), "describe_instances", Filters=filters)
                 for reservation in page.get("Reservations", [])
                 for instance in reservation.get("Instances", [])
@@ -162,6 +162,32 @@ class _Scan:
         if isinstance(found, Exception):
             raise found
         return found
+
+
+# What the patrol reads of an instance; the rest of DescribeInstances' answer (block devices,
+# metadata options, every interface's addresses…) is dropped page by page, which at 10,000
+# instances is most of the round's memory.
+_INSTANCE_KEYS = (
+    "InstanceId",
+    "InstanceLifecycle",
+    "InstanceType",
+    "LaunchTime",
+    "Placement",
+    "Platform",
+    "PlatformDetails",
+    "PublicIpAddress",
+    "State",
+    "StateTransitionReason",
+    "Tags",
+)
+
+
+def _slim_instance(instance: Mapping[str, Any]) -> dict[str, Any]:
+    kept = {key: instance[key] for key in _INSTANCE_KEYS if key in instance}
+    kept["NetworkInterfaces"] = [
+        {"Attachment": eni.get("Attachment", {})} for eni in instance.get("NetworkInterfaces", [])
+    ]
+    return kept
 
 
 def partition_of(region: str) -> str:
