@@ -187,6 +187,7 @@ def _answers_from_aws(parsed: list[refs.ResourceRef], region: str | None) -> lis
     settings = load_settings()
     if region is None and not all(ref.home_region for ref in parsed):
         settings.require_region()
+    _require_credentials(", or use --trail-logs")
     services = build(settings, with_app=False)
     try:
         # Lookups of several ids run side by side; answers are printed in the order given.
@@ -214,6 +215,7 @@ def run_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if not settings.slack_bot_token:
             raise UsageError("--notify needs SLACK_BOT_TOKEN (the xoxb- bot token) to send digests")
         web_client = build_web_client(settings)
+    _require_credentials()
     services = build(settings, with_app=False)
     patrol, notifier = build_patrol(services, web_client)
     progress = _progress(err) if err.isatty() else None
@@ -295,3 +297,16 @@ def _progress(err: TextIO) -> Callable[[str], None]:
         err.flush()
 
     return show
+
+
+def _require_credentials(hint: str = "") -> None:
+    """No credentials anywhere in boto3's chain: say so once, before any call fails on it."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        credentials = boto3.Session().get_credentials()
+    except BotoCoreError as error:
+        raise Unavailable(f"AWS credentials could not be loaded: {error}") from error
+    if credentials is None:
+        raise Unavailable(NO_CREDENTIALS + hint)

@@ -1,6 +1,7 @@
 """`whocreated lookup` as a user runs it: JSON lines, readable text, exit codes, bad input."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,23 @@ def test_invictus_account_creators(capsys: pytest.CaptureFixture) -> None:
         assert answers[resource]["found"] is False
         assert answers[resource]["reason"] == "only_mentioned"
     assert code == 1
+
+
+@pytest.mark.parametrize("argv", [["lookup", "i-0dbc91f429e48eeed"], ["scan"]])
+def test_no_credentials_is_exit_3_in_one_line(
+    capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+) -> None:
+    for variable in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(variable)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance-role lookup here
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(capsys, *argv)
+    assert (code, out) == (3, "")
+    assert err.strip().splitlines() == [err.strip()]  # one line, no traceback
+    assert "no AWS credentials found" in err
