@@ -195,6 +195,7 @@ class CloudTrailServer(LoopbackServer):
     """
 
     thread_name = "cloudtrail-standin"
+    counter_prefix = "cloudtrail:"
 
     def __init__(
         self,
@@ -247,20 +248,7 @@ class CloudTrailServer(LoopbackServer):
 
     def calls(self, region: str | None = None, operation: str | None = LOOKUP_EVENTS) -> int:
         """Requests received (throttled and denied ones included), filtered by region/operation."""
-        with self._lock:
-            return sum(
-                count
-                for (reg, op), count in self._counts.items()
-                if (region is None or reg == region) and (operation is None or op == operation)
-            )
-
-    def call_counts(self) -> dict[str, dict[str, int]]:
-        """region → {"cloudtrail:Operation": requests}."""
-        with self._lock:
-            counts: dict[str, dict[str, int]] = {}
-            for (region, op), count in self._counts.items():
-                counts.setdefault(region, {})[f"cloudtrail:{op}"] = count
-            return counts
+        return self._requests(region, operation)
 
     def throttled(self, region: str | None = None) -> int:
         """Requests answered with ThrottlingException."""
@@ -270,8 +258,8 @@ class CloudTrailServer(LoopbackServer):
             return self._throttled[region]
 
     def reset_counts(self) -> None:
+        super().reset_counts()
         with self._lock:
-            self._counts.clear()
             self._throttled.clear()
 
     # Request handling -------------------------------------------------------------------------

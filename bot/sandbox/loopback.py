@@ -1,8 +1,10 @@
-"""The lifecycle the sandbox's stand-ins share: an HTTP server on 127.0.0.1 in its own thread."""
+"""What the sandbox's stand-ins share: an HTTP server on 127.0.0.1 in its own thread, and
+counters of the requests it received per region and operation."""
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from http.server import ThreadingHTTPServer
 from typing import Self
 
@@ -11,8 +13,11 @@ class LoopbackServer:
     """Start, close, `with`, and `endpoint_url` for a stand-in that sets `self._http`."""
 
     thread_name = "stand-in"
+    counter_prefix = ""  # e.g. "cloudtrail:", so counters read "cloudtrail:LookupEvents"
     _http: ThreadingHTTPServer
     _thread: threading.Thread | None = None
+    _lock: threading.Lock
+    _counts: Counter[tuple[str, str]]  # (region, operation) → requests received
 
     @property
     def endpoint_url(self) -> str:
@@ -42,3 +47,24 @@ class LoopbackServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def _requests(self, region: str | None, operation: str | None) -> int:
+        """Requests received, filtered by region and operation (None: all)."""
+        with self._lock:
+            return sum(
+                count
+                for (reg, op), count in self._counts.items()
+                if (region is None or reg == region) and (operation is None or op == operation)
+            )
+
+    def call_counts(self) -> dict[str, dict[str, int]]:
+        """region → {"service:Operation": requests}."""
+        with self._lock:
+            counts: dict[str, dict[str, int]] = {}
+            for (region, operation), count in self._counts.items():
+                counts.setdefault(region, {})[f"{self.counter_prefix}{operation}"] = count
+            return counts
+
+    def reset_counts(self) -> None:
+        with self._lock:
+            self._counts.clear()

@@ -257,6 +257,7 @@ class MetricsServer(LoopbackServer):
     """
 
     thread_name = "cloudwatch-standin"
+    counter_prefix = f"{SERVICE}:"
 
     def __init__(self, *, latency: float = 0.0, host: str = "127.0.0.1", port: int = 0) -> None:
         self.latency = latency
@@ -286,24 +287,7 @@ class MetricsServer(LoopbackServer):
 
     def calls(self, region: str | None = None, operation: str | None = GET_METRIC_DATA) -> int:
         """Requests received (rejected ones included), filtered by region and operation."""
-        with self._lock:
-            return sum(
-                count
-                for (reg, op), count in self._counts.items()
-                if (region is None or reg == region) and (operation is None or op == operation)
-            )
-
-    def call_counts(self) -> dict[str, dict[str, int]]:
-        """region → {"monitoring:Operation": requests}."""
-        with self._lock:
-            counts: dict[str, dict[str, int]] = {}
-            for (region, operation), count in self._counts.items():
-                counts.setdefault(region, {})[f"{SERVICE}:{operation}"] = count
-            return counts
-
-    def reset_counts(self) -> None:
-        with self._lock:
-            self._counts.clear()
+        return self._requests(region, operation)
 
     # Request handling -------------------------------------------------------------------------
 

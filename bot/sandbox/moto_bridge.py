@@ -66,20 +66,6 @@ class MotoBridge(LoopbackServer):
         """Answer `service:operation` with `answer(region, body)` instead of moto."""
         self._overrides[(service, operation)] = answer
 
-    # Counters ---------------------------------------------------------------------------------
-
-    def call_counts(self) -> dict[str, dict[str, int]]:
-        """region → {"service:Operation": requests}."""
-        with self._lock:
-            counts: dict[str, dict[str, int]] = {}
-            for (region, name), count in self._counts.items():
-                counts.setdefault(region, {})[name] = count
-            return counts
-
-    def reset_counts(self) -> None:
-        with self._lock:
-            self._counts.clear()
-
     # Requests ---------------------------------------------------------------------------------
 
     def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Answer:
