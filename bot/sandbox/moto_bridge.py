@@ -12,6 +12,7 @@ It also counts requests per region and ``"service:Operation"`` (the SigV4 servic
 the endpoint prefix: ``ec2``, ``sts``, ``elasticloadbalancing``…), adds an optional per-call
 latency, and lets a sandbox replace moto's answer to one operation (`override`), e.g. with
 `regions_answer` where moto lists the China and GovCloud regions as enabled in every account.
+EC2 DescribeInstances is paged by instance, as EC2 pages it (bot/sandbox/instance_pages.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from botocore.awsrequest import AWSPreparedRequest
 from botocore.compat import HTTPHeaders
 from moto.core.models import botocore_stubber
 
+from bot.sandbox import instance_pages
 from bot.sandbox.loopback import LoopbackServer
 
 logger = logging.getLogger(__name__)
@@ -81,10 +83,48 @@ class MotoBridge(LoopbackServer):
         override = self._overrides.get((service, operation))
         if override is not None:
             return override(region, body)
+        if (service, operation) == ("ec2", "DescribeInstances"):
+            form, unpaged = instance_pages.unpaged_body(body)
+            if instance_pages.wants_pages(form):
+                return self._instance_page(region, method, path, headers, form, unpaged)
+        return self._moto_answer(service, operation, region, method, path, headers, body)
+
+    def _instance_page(
+        self,
+        region: str,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        form: Mapping[str, str],
+        unpaged: bytes,
+    ) -> Answer:
+        answer = self._moto_answer(
+            "ec2", "DescribeInstances", region, method, path, headers, unpaged
+        )
+        status, answer_headers, everything = answer
+        if status != HTTPStatus.OK:
+            return answer
+        raw = everything.encode() if isinstance(everything, str) else everything
+        try:
+            return status, answer_headers, instance_pages.one_page(form, raw)
+        except instance_pages.BadPaging as problem:
+            error = instance_pages.error_answer(problem)
+            return HTTPStatus.BAD_REQUEST, {"Content-Type": "text/xml"}, error
+
+    def _moto_answer(
+        self,
+        service: str,
+        operation: str,
+        region: str,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> Answer:
         host = _GLOBAL_HOSTS.get(service, f"{service}.{region}.amazonaws.com")
         forwarded = HTTPHeaders()
         for name, value in headers.items():
-            if name.lower() != "host":
+            if name.lower() not in ("host", "content-length"):
                 forwarded[name] = value
         forwarded["Host"] = host  # moto reads some things (S3 buckets) from the host
         request = AWSPreparedRequest(

@@ -77,3 +77,57 @@ def test_an_override_replaces_motos_answer(bridge: MotoBridge) -> None:
         ("us-east-1", "opt-in-not-required"),
         ("eu-north-1", "opt-in-not-required"),
     ]
+
+
+def launch(ec2: Any, image: str, count: int, team: str) -> list[str]:
+    found = ec2.run_instances(
+        ImageId=image,
+        MinCount=count,
+        MaxCount=count,
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "team", "Value": team}]}],
+    )["Instances"]
+    return [instance["InstanceId"] for instance in found]
+
+
+def test_describe_instances_pages_by_instance_as_ec2_does(bridge: MotoBridge) -> None:
+    # moto counts MaxResults in reservations: these 130 instances would be one page of 3.
+    seeding = boto3.client("ec2", region_name="us-east-1")
+    image = seeding.describe_images()["Images"][0]["ImageId"]
+    made = launch(seeding, image, 60, "a") + launch(seeding, image, 7, "b")
+    made += launch(seeding, image, 63, "a")
+    ec2 = remote(bridge, "ec2", "us-east-1")
+
+    pages = list(
+        ec2.get_paginator("describe_instances").paginate(PaginationConfig={"PageSize": 50})
+    )
+    tagged = ec2.get_paginator("describe_instances").paginate(
+        Filters=[{"Name": "tag:team", "Values": ["a"]}], PaginationConfig={"PageSize": 100}
+    )
+
+    sizes = [sum(len(r["Instances"]) for r in page["Reservations"]) for page in pages]
+    seen = [i["InstanceId"] for page in pages for r in page["Reservations"] for i in r["Instances"]]
+    assert sizes == [50, 50, 30]
+    assert seen == made  # each once, in order
+    # The second page holds the end of the first reservation, all of the second, and the third's
+    # start, each under its own reservation id.
+    assert [len(r["Instances"]) for r in pages[1]["Reservations"]] == [10, 7, 33]
+    assert len({r["ReservationId"] for page in pages for r in page["Reservations"]}) == 3
+    a_team = [
+        i["InstanceId"] for page in tagged for r in page["Reservations"] for i in r["Instances"]
+    ]
+    assert a_team == made[:60] + made[67:]
+    assert bridge.call_counts()["us-east-1"]["ec2:DescribeInstances"] == 3 + 2
+
+
+def test_describe_instances_refuses_a_bad_page_size_or_token(bridge: MotoBridge) -> None:
+    ec2 = remote(bridge, "ec2", "us-east-1")
+
+    with pytest.raises(ClientError) as too_small:
+        ec2.describe_instances(MaxResults=2)
+    with pytest.raises(ClientError) as forged:
+        ec2.describe_instances(MaxResults=5, NextToken="not-ours")
+
+    for refused in (too_small, forged):
+        assert refused.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert "maxResults" in str(too_small.value)
+    assert "not-ours" in str(forged.value)
