@@ -6,6 +6,11 @@ answer as Slack does (`{"ok": true, ...}` or `{"ok": false, "error": ...}`); any
 chat.update and conversations.history work on what was posted; a chat.postMessage to a user id
 lands in the app's direct message with them (a `D…` channel). POSTs to `response_url(key)` are
 recorded as what Bolt's `respond()` sent.
+
+Faults, for tests of how whocreated copes: `fail_next(method, error)` makes the next call answer
+`{"ok": false, "error": error}`, `rate_limit_once(method)` answers HTTP 429 with Retry-After: 0,
+and `refuse_responses(key)` answers posts to that response_url with an error, as Slack does once
+a response_url has expired.
 """
 
 from __future__ import annotations
@@ -16,8 +21,10 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qsl
+
+from bot.sandbox.loopback import LoopbackServer
 
 TOKEN = "xoxb-sandbox-demo"
 TEAM_ID = "T0SANDBOX"
@@ -53,8 +60,10 @@ class User:
         }
 
 
-class SlackApi:
+class SlackApi(LoopbackServer):
     """Use as a context manager; see the module docstring."""
+
+    thread_name = "slack-api-standin"
 
     def __init__(self, *, token: str = TOKEN, host: str = "127.0.0.1", port: int = 0) -> None:
         self.token = token
@@ -64,38 +73,14 @@ class SlackApi:
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → message
         self.usergroups: dict[str, list[str]] = {}
+        self._errors: dict[str, list[str]] = {}  # method → errors its next calls answer
+        self._rate_limited: set[str] = set()
+        self._refused: dict[str, tuple[int, str]] = {}  # response_url key → (status, body)
         self._views = itertools.count(1)
         self._timestamps = itertools.count(1)
         self._changed = threading.Condition()
         self._http = ThreadingHTTPServer((host, port), _handler(self))
         self._http.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    # Lifecycle ---------------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._http.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="slack-api-standin",
-                daemon=True,
-            )
-            self._thread.start()
-        return self
-
-    def close(self) -> None:
-        if self._thread is not None:
-            self._http.shutdown()
-            self._thread.join()
-            self._thread = None
-        self._http.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # Set-up --------------------------------------------------------------------------------------
 
@@ -120,11 +105,37 @@ class SlackApi:
         with self._changed:
             self.channels[channel_id] = name
 
+    def add_usergroup(self, group_id: str, members: list[str]) -> None:
+        with self._changed:
+            self.usergroups[group_id] = list(members)
+
+    # Faults --------------------------------------------------------------------------------------
+
+    def fail_next(self, method: str, error: str) -> None:
+        """The next call of `method` answers {"ok": false, "error": error}."""
+        with self._changed:
+            self._errors.setdefault(method, []).append(error)
+
+    def rate_limit_once(self, method: str) -> None:
+        """The next call of `method` answers HTTP 429 with Retry-After: 0."""
+        with self._changed:
+            self._rate_limited.add(method)
+
+    def refuse_responses(self, key: str, status: int = 404, body: str = "expired_url") -> None:
+        """Posts to response_url `key` are recorded but answered with an error."""
+        with self._changed:
+            self._refused[key] = (status, body)
+
     # Inspection ----------------------------------------------------------------------------------
 
     def calls_to(self, method: str) -> list[Call]:
         with self._changed:
             return [call for call in self.calls if call.method == method]
+
+    def methods(self) -> list[str]:
+        """The methods called, in order."""
+        with self._changed:
+            return [call.method for call in self.calls]
 
     def wait_for_call(self, method: str, count: int = 1, timeout: float = 30.0) -> list[Call]:
         """The calls to `method` once there are `count` of them; TimeoutError after `timeout`."""
@@ -132,7 +143,10 @@ class SlackApi:
             if not self._changed.wait_for(
                 lambda: sum(1 for c in self.calls if c.method == method) >= count, timeout
             ):
-                raise TimeoutError(f"no {count} call(s) to {method} within {timeout:g} s")
+                called = [call.method for call in self.calls]
+                raise TimeoutError(
+                    f"no {count} call(s) to {method} within {timeout:g} s; calls: {called}"
+                )
             return [call for call in self.calls if call.method == method]
 
     def wait_for_response(self, key: str, count: int = 1, timeout: float = 30.0) -> dict[str, Any]:
@@ -164,27 +178,38 @@ class SlackApi:
 
     # Serving ---------------------------------------------------------------------------------
 
-    def _api(self, method: str, params: dict[str, Any], headers: dict[str, str]) -> dict:
+    def _api(
+        self, method: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, Any]]:
+        """(HTTP status, body) for a Web API call."""
         with self._changed:
             self.calls.append(Call(method, params, headers))
             self._changed.notify_all()
+            if method in self._rate_limited:
+                self._rate_limited.discard(method)
+                return 429, {"ok": False, "error": "ratelimited"}
+            errors = self._errors.get(method)
+            if errors:
+                return 200, {"ok": False, "error": errors.pop(0)}
         if (
             headers.get("authorization") != f"Bearer {self.token}"
             and params.get("token") != self.token
         ):
-            return {"ok": False, "error": "invalid_auth"}
+            return 200, {"ok": False, "error": "invalid_auth"}
         answer = _METHODS.get(method)
         if answer is None:
-            return {"ok": False, "error": "unknown_method"}
+            return 200, {"ok": False, "error": "unknown_method"}
         with self._changed:
             result = answer(self, params)
             self._changed.notify_all()
-            return result
+            return 200, result
 
-    def _response(self, key: str, body: dict[str, Any]) -> None:
+    def _response(self, key: str, body: dict[str, Any]) -> tuple[int, str]:
+        """Record what was posted to a response_url; (HTTP status, body) to answer."""
         with self._changed:
             self.responses.setdefault(key, []).append(body)
             self._changed.notify_all()
+            return self._refused.get(key, (200, "ok"))
 
     def _next_ts(self) -> str:
         return f"1700000000.{next(self._timestamps):06d}"
@@ -305,18 +330,28 @@ def _handler(api: SlackApi) -> type[BaseHTTPRequestHandler]:
             headers = {key.lower(): value for key, value in self.headers.items()}
             if self.path.startswith("/api/"):
                 method = self.path[len("/api/") :].split("?")[0]
-                self._send(200, json.dumps(api._api(method, body, headers)), "application/json")
+                status, answer = api._api(method, body, headers)
+                extra = {"Retry-After": "0"} if status == 429 else {}
+                self._send(status, json.dumps(answer), "application/json", extra)
             elif self.path.startswith("/response/"):
-                api._response(self.path[len("/response/") :], body)
-                self._send(200, "ok", "text/plain")
+                status, text = api._response(self.path[len("/response/") :], body)
+                self._send(status, text, "text/plain")
             else:
                 self._send(404, "not found", "text/plain")
 
-        def _send(self, status: int, text: str, content_type: str) -> None:
+        def _send(
+            self,
+            status: int,
+            text: str,
+            content_type: str,
+            extra: Mapping[str, str] | None = None,
+        ) -> None:
             data = text.encode()
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
+            for key, value in (extra or {}).items():
+                self.send_header(key, value)
             self.end_headers()
             self.wfile.write(data)
 

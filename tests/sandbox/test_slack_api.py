@@ -68,3 +68,36 @@ def test_response_url_posts_are_recorded(api: SlackApi) -> None:
     assert api.wait_for_response("r1", timeout=1)["text"] == "only you"
     with pytest.raises(TimeoutError):
         api.wait_for_response("r2", timeout=0.05)
+
+
+def test_faults_answer_as_slack_does_once(api: SlackApi) -> None:
+    client = WebClient(token=TOKEN, base_url=api.url)
+    api.fail_next("chat.postMessage", "channel_not_found")
+    api.rate_limit_once("users.info")
+
+    with pytest.raises(SlackApiError, match="channel_not_found"):
+        client.chat_postMessage(channel="C0NOWHERE", text="hello")
+    with pytest.raises(SlackApiError) as limited:
+        client.users_info(user="U0ALICE001")
+
+    assert limited.value.response.status_code == 429
+    assert limited.value.response.headers["Retry-After"] == "0"
+    assert client.chat_postMessage(channel="C0NOWHERE", text="again")["ok"] is True
+    assert client.users_info(user="U0ALICE001")["ok"] is True
+    assert api.methods() == ["chat.postMessage", "users.info"] * 2
+
+
+def test_an_expired_response_url_is_refused_but_recorded(api: SlackApi) -> None:
+    api.refuse_responses("old")
+    request = urllib.request.Request(
+        api.response_url("old"),
+        data=json.dumps({"text": "too late"}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+
+    assert refused.value.code == 404
+    assert refused.value.read() == b"expired_url"
+    assert api.wait_for_response("old")["text"] == "too late"
