@@ -43,33 +43,43 @@ def _scale(quick: bool) -> dict[str, Any]:
 
 
 def _setup(sandbox: Sandbox, scale: Mapping[str, Any]) -> dict[str, Any]:
-    from bench.fake_slack import FakeSlack
-    from bench.records import run_instances
+    from bot.sandbox.records import CLI, iam_user, run_instances
+    from bot.sandbox.slack_api import SlackApi
 
     count = max(scale["commands"], scale["naive_commands"]) + 1  # the last one warms up
     created = datetime.now(UTC) - timedelta(days=3)
     ids = sandbox.launch(HOME, [created + timedelta(seconds=n) for n in range(count)])
     image = sandbox.image(HOME)
+    alice = iam_user("alice")
     sandbox.trail.add_many(
-        run_instances(instance_id, created + timedelta(seconds=n), image_id=image, region=HOME)
+        run_instances(
+            instance_id,
+            created + timedelta(seconds=n),
+            alice,
+            region=HOME,
+            agent=CLI,
+            image_id=image,
+            instance_type="t3.micro",
+        )
         for n, instance_id in enumerate(ids)
     )
-    slack = sandbox.adopt(FakeSlack())
+    slack = sandbox.adopt(SlackApi())
     sandbox.set_latency(scale["aws_latency_s"])
     return {
         "ids": ids[:-1],
         "warm_up_id": ids[-1],
-        "slack_api": slack.api_url,
-        "responses": slack.url_for_response(""),
+        "slack_api": slack.url,
+        "responses": slack.response_url(""),
     }
 
 
 def _settings(context: Mapping[str, Any]) -> Any:
-    from bench.fake_slack import BOT_TOKEN, SIGNING_SECRET
+    from bench.load import SIGNING_SECRET
     from bot.config import Settings
+    from bot.sandbox.slack_api import TOKEN
 
     return Settings(
-        slack_bot_token=BOT_TOKEN,
+        slack_bot_token=TOKEN,
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=context["slack_api"],
         aws_region=HOME,

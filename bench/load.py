@@ -19,7 +19,9 @@ from urllib.parse import urlencode, urlsplit
 
 from slack_sdk.signature import SignatureVerifier
 
-from bench.fake_slack import SIGNING_SECRET, TEAM_ID
+from bot.sandbox.slack_api import TEAM_ID
+
+SIGNING_SECRET = "benchmark-signing-secret-8f742231b10e"  # the app under test is given it too
 
 
 def command_body(text: str, response_url: str, number: int) -> str:

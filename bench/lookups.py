@@ -29,12 +29,18 @@ NAIVE_CREATION_EVENTS = {"i": "RunInstances", "vol": "CreateVolume", "nat": "Cre
 
 def seed_instance(sandbox: Sandbox, region: str, created: datetime, events: int) -> str:
     """A moto instance made at `created` by alice, and `events` CloudTrail events about it."""
-    from bench.records import busy_history
+    from bot.sandbox.records import busy_history, iam_user
 
     (instance_id,) = sandbox.launch(region, [created])
     until = datetime.now(UTC) - timedelta(minutes=30)
     history = busy_history(
-        instance_id, created, until, events, image_id=sandbox.image(region), region=region
+        instance_id,
+        created,
+        until,
+        events,
+        iam_user("alice"),
+        image_id=sandbox.image(region),
+        region=region,
     )
     sandbox.trail.add_many(history)
     return instance_id

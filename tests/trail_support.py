@@ -1,24 +1,24 @@
-"""CloudTrail records shaped like real ones, a fake clock, and boto3 clients for the stand-in.
+"""CloudTrail records with the tests' defaults, a fake clock, and boto3 clients for the stand-in.
 
-The record builders copy the structure of real records (see tests/fixtures/cloudtrail and
-../shared/cloudtrail): RunInstances lists the created instance under responseElements.instancesSet
-and the AMI it used under requestParameters, CreateTags and DescribeInstances only name it.
+The records come from the sandbox's builders (bot/sandbox/records.py), which copy real records:
+RunInstances lists the created instance under responseElements.instancesSet and the AMI it used
+under requestParameters, CreateTags and DescribeInstances only name it. Here everyone is an IAM
+user on the CLI unless a test says otherwise.
 """
 
 from __future__ import annotations
 
-import itertools
 import threading
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
-ACCOUNT = "123456789012"
+from bot.sandbox import records
+
+ACCOUNT = records.ACCOUNT
 NOW = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
-_ids = itertools.count(1)
 
 
 class FakeClock:
@@ -49,10 +49,6 @@ class FakeClock:
             self.now += timedelta(seconds=max(0.0, seconds))
 
 
-def iso(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def record(
     name: str,
     when: datetime,
@@ -65,32 +61,18 @@ def record(
     error: str | None = None,
     user: str = "alice",
 ) -> dict[str, Any]:
-    rec: dict[str, Any] = {
-        "eventVersion": "1.08",
-        "userIdentity": {
-            "type": "IAMUser",
-            "principalId": "AIDAEXAMPLE" + user.upper(),
-            "arn": f"arn:aws:iam::{ACCOUNT}:user/{user}",
-            "accountId": ACCOUNT,
-            "accessKeyId": "AKIAEXAMPLE" + user.upper(),
-            "userName": user,
-        },
-        "eventTime": iso(when),
-        "eventSource": source,
-        "eventName": name,
-        "awsRegion": region,
-        "sourceIPAddress": "192.0.2.10",
-        "userAgent": "aws-cli/2.15.0 Python/3.11.6 Linux/6.1 exe/x86_64",
-        "requestParameters": request,
-        "responseElements": response,
-        "requestID": str(uuid.uuid4()),
-        "eventID": str(uuid.uuid4()),
-        "readOnly": read_only,
-        "eventType": "AwsApiCall",
-        "managementEvent": True,
-        "recipientAccountId": ACCOUNT,
-        "eventCategory": "Management",
-    }
+    """A management event by IAM user `user` with the CLI; `error`: a call that failed."""
+    rec = records.record(
+        name,
+        when,
+        records.iam_user(user),
+        region=region,
+        agent=records.CLI,
+        source=source,
+        request=request,
+        response=response,
+        read_only=read_only,
+    )
     if error:
         rec["errorCode"] = error
         rec["errorMessage"] = "failed"
@@ -106,65 +88,47 @@ def run_instances(
     region: str = "us-east-1",
     user: str = "alice",
 ) -> dict[str, Any]:
-    return record(
-        "RunInstances",
+    return records.run_instances(
+        instance_id,
         when,
+        records.iam_user(user),
         region=region,
-        user=user,
-        request={
-            "instancesSet": {"items": [{"imageId": image_id, "minCount": 1, "maxCount": 1}]},
-            "instanceType": "t3.micro",
-        },
-        response={
-            "reservationId": f"r-{next(_ids):017x}",
-            "ownerId": ACCOUNT,
-            "instancesSet": {
-                "items": [
-                    {
-                        "instanceId": instance_id,
-                        "imageId": image_id,
-                        "instanceState": {"code": 0, "name": "pending"},
-                        "instanceType": "t3.micro",
-                    }
-                ]
-            },
-        },
+        agent=records.CLI,
+        image_id=image_id,
+        instance_type="t3.micro",
     )
 
 
 def describe_instances(instance_id: str, when: datetime, region: str = "us-east-1") -> dict:
-    return record(
-        "DescribeInstances",
-        when,
-        region=region,
-        read_only=True,
-        request={"instancesSet": {"items": [{"instanceId": instance_id}]}},
+    return records.describe_instances(
+        instance_id, when, records.iam_user("monitoring"), region=region, agent=records.CLI
     )
 
 
 def create_tags(resource_id: str, when: datetime, region: str = "us-east-1") -> dict:
-    return record(
-        "CreateTags",
+    return records.create_tags(
+        resource_id,
+        {"team": "data"},
         when,
+        records.iam_user("bob"),
         region=region,
-        request={
-            "resourcesSet": {"items": [{"resourceId": resource_id}]},
-            "tagSet": {"items": [{"key": "team", "value": "data"}]},
-        },
-        response={"_return": True},
+        agent=records.CLI,
     )
 
 
 def busy_history(
     resource_id: str, created: datetime, until: datetime, count: int, region: str = "us-east-1"
 ) -> list[dict[str, Any]]:
-    """RunInstances at `created`, then count-1 mentions spread evenly up to `until`."""
-    step = (until - created) / count
-    mentions = [
-        (describe_instances if n % 3 else create_tags)(resource_id, created + step * n, region)
-        for n in range(1, count)
-    ]
-    return [run_instances(resource_id, created, region=region), *mentions]
+    """alice's RunInstances at `created`, then count-1 mentions spread evenly up to `until`."""
+    return records.busy_history(
+        resource_id,
+        created,
+        until,
+        count,
+        records.iam_user("alice"),
+        region=region,
+        image_id="ami-0123456789abcdef0",
+    )
 
 
 def trail_client(endpoint_url: str, region: str, attempts: int = 8) -> Any:

@@ -504,3 +504,43 @@ def stop_instances(
             },
         },
     )
+
+
+# Histories ---------------------------------------------------------------------------------
+
+
+def busy_history(
+    instance_id: str,
+    created: datetime,
+    until: datetime,
+    count: int,
+    who: Identity,
+    *,
+    region: str,
+    image_id: str,
+    agent: str = CLI,
+    instance_type: str = "t3.micro",
+) -> list[dict[str, Any]]:
+    """`who` launches the instance at `created`; then `count` - 1 events mention it, spread evenly
+    up to `until`: a monitoring user's DescribeInstances, every third one bob's CreateTags. A
+    resource with a long CloudTrail history, as a busy sandbox account gives."""
+    monitoring, tagger = iam_user("monitoring"), iam_user("bob")
+    step = (until - created) / count
+    mentions = [
+        describe_instances(instance_id, created + step * n, monitoring, region=region, agent=CLI)
+        if n % 3
+        else create_tags(
+            instance_id, {"team": "data"}, created + step * n, tagger, region=region, agent=CLI
+        )
+        for n in range(1, count)
+    ]
+    made = run_instances(
+        instance_id,
+        created,
+        who,
+        region=region,
+        agent=agent,
+        image_id=image_id,
+        instance_type=instance_type,
+    )
+    return [made, *mentions]
