@@ -3,24 +3,28 @@
 moto counts MaxResults in reservations, so a fleet launched 500 instances a call comes back in one
 page of thousands of instances, where EC2 returns at most MaxResults instances a page (a
 reservation's instances may then run over two pages, each page repeating the reservation). The
-bridge asks moto for every matching reservation at once and hands out one page of it; the
-NextToken says where the next page starts.
+bridge asks moto once, at a listing's first page, for every matching reservation; that listing's
+pages are cut from it, and its NextToken names the listing and where the next page starts.
 """
 
 from __future__ import annotations
 
 import copy
+import threading
+import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
-_TOKEN_PREFIX = "instance-offset-"
 _PAGING = ("MaxResults", "NextToken")
-_ALL = 10**9
+_ALL = 10**9  # without a MaxResults moto stops at 100 reservations
 
 
 class BadPaging(ValueError):
-    """A NextToken this sandbox did not hand out, or MaxResults outside EC2's 5 to 1000."""
+    """A NextToken this sandbox did not hand out (or has forgotten), or MaxResults outside EC2's
+    5 to 1000."""
 
 
 def wants_pages(form: Mapping[str, str]) -> bool:
@@ -29,44 +33,11 @@ def wants_pages(form: Mapping[str, str]) -> bool:
 
 
 def unpaged_body(body: bytes) -> tuple[dict[str, str], bytes]:
-    """The request's form, and its body without MaxResults and NextToken for moto."""
+    """The request's form, and a body for moto that asks for every matching reservation."""
     form = dict(parse_qsl(body.decode(), keep_blank_values=True))
     rest = {key: value for key, value in form.items() if key not in _PAGING}
-    rest["MaxResults"] = str(_ALL)  # without it moto stops at 100 reservations
+    rest["MaxResults"] = str(_ALL)
     return form, urlencode(rest).encode()
-
-
-def one_page(form: Mapping[str, str], everything: bytes) -> bytes:
-    """moto's answer with every reservation, cut to the page `form` asks for."""
-    size = _size(form["MaxResults"])
-    start = _offset(form.get("NextToken"))
-    root = ET.fromstring(everything)
-    namespace = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
-    ET.register_namespace("", namespace.strip("{}"))
-    reservations = root.find(f"{namespace}reservationSet")
-    if reservations is None:
-        return everything
-    kept, seen = [], 0
-    for reservation in list(reservations):
-        instances = reservation.find(f"{namespace}instancesSet")
-        items = list(instances) if instances is not None else []
-        first, last = max(start - seen, 0), min(start + size - seen, len(items))
-        seen += len(items)
-        if instances is None or first >= last:
-            continue
-        part = copy.copy(reservation)  # the reservation's own fields, with this page's instances
-        part.remove(part.find(f"{namespace}instancesSet"))  # type: ignore[arg-type]
-        page_set = ET.SubElement(part, f"{namespace}instancesSet")
-        page_set.extend(items[first:last])
-        kept.append(part)
-    for reservation in list(reservations):
-        reservations.remove(reservation)
-    reservations.extend(kept)
-    for old in root.findall(f"{namespace}nextToken"):
-        root.remove(old)
-    if start + size < seen:
-        ET.SubElement(root, f"{namespace}nextToken").text = f"{_TOKEN_PREFIX}{start + size}"
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def error_answer(problem: BadPaging) -> bytes:
@@ -78,15 +49,93 @@ def error_answer(problem: BadPaging) -> bytes:
     ).encode()
 
 
+@dataclass
+class _Listing:
+    """moto's answer taken apart: the response without reservations, and each reservation's own
+    fields with its instances."""
+
+    namespace: str
+    response: ET.Element  # the root with its reservationSet emptied
+    reservations: list[tuple[ET.Element, list[ET.Element]]]
+
+    @property
+    def size(self) -> int:
+        return sum(len(instances) for _, instances in self.reservations)
+
+    @classmethod
+    def parse(cls, everything: bytes) -> _Listing:
+        root = ET.fromstring(everything)
+        namespace = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
+        reservation_set = root.find(f"{namespace}reservationSet")
+        reservations = []
+        for reservation in list(reservation_set if reservation_set is not None else []):
+            instance_set = reservation.find(f"{namespace}instancesSet")
+            if instance_set is not None:
+                reservation.remove(instance_set)
+            reservations.append((reservation, list(instance_set or [])))
+        if reservation_set is not None:
+            root.remove(reservation_set)
+        for token in root.findall(f"{namespace}nextToken"):
+            root.remove(token)
+        return cls(namespace, root, reservations)
+
+    def page(self, start: int, size: int, next_token: str | None) -> bytes:
+        root = copy.copy(self.response)
+        reservation_set = ET.SubElement(root, f"{self.namespace}reservationSet")
+        seen = 0
+        for reservation, instances in self.reservations:
+            first, last = max(start - seen, 0), min(start + size - seen, len(instances))
+            seen += len(instances)
+            if first < last:
+                part = copy.copy(reservation)
+                ET.SubElement(part, f"{self.namespace}instancesSet").extend(instances[first:last])
+                reservation_set.append(part)
+        if next_token:
+            ET.SubElement(root, f"{self.namespace}nextToken").text = next_token
+        ET.register_namespace("", self.namespace.strip("{}"))
+        return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+class InstancePager:
+    """The listings being paged through, the `keep` newest at most; a listing is forgotten once
+    its last page is served."""
+
+    def __init__(self, keep: int = 16) -> None:
+        self.keep = keep
+        self._listings: OrderedDict[str, _Listing] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def page(self, form: Mapping[str, str], everything: Callable[[], bytes]) -> bytes:
+        """The page `form` asks for; `everything()` is moto's answer for a new listing."""
+        size = _size(form["MaxResults"])
+        token = form.get("NextToken")
+        if token:
+            listing_id, start = _parse(token)
+            with self._lock:
+                listing = self._listings.get(listing_id)
+            if listing is None:
+                raise BadPaging(f"Invalid value '{token}' for nextToken.")
+        else:
+            listing_id, start, listing = uuid.uuid4().hex[:16], 0, _Listing.parse(everything())
+        more = start + size < listing.size
+        with self._lock:
+            if more:
+                self._listings[listing_id] = listing
+                while len(self._listings) > self.keep:
+                    self._listings.popitem(last=False)
+            else:
+                self._listings.pop(listing_id, None)
+        return listing.page(start, size, f"{listing_id}-{start + size}" if more else None)
+
+
 def _size(value: str) -> int:
     if not value.isdigit() or not 5 <= int(value) <= 1000:
         raise BadPaging(f"Value ( {value} ) for parameter maxResults is invalid. Expect 5 to 1000.")
     return int(value)
 
 
-def _offset(token: str | None) -> int:
-    if not token:
-        return 0
-    if not token.startswith(_TOKEN_PREFIX) or not token[len(_TOKEN_PREFIX) :].isdigit():
+def _parse(token: str) -> tuple[str, int]:
+    listing_id, _, offset = token.rpartition("-")
+    if not listing_id or not offset.isdigit():
         raise BadPaging(f"Invalid value '{token}' for nextToken.")
-    return int(token[len(_TOKEN_PREFIX) :])
+    return listing_id, int(offset)

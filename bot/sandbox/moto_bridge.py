@@ -61,6 +61,7 @@ class MotoBridge(LoopbackServer):
         self._counts: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
         self._moto = threading.Lock()  # moto's backends are not thread-safe
+        self._instance_pages = instance_pages.InstancePager()
         self._http = _HttpServer((host, port), _Handler, self)
         self._thread: threading.Thread | None = None
 
@@ -98,18 +99,26 @@ class MotoBridge(LoopbackServer):
         form: Mapping[str, str],
         unpaged: bytes,
     ) -> Answer:
-        answer = self._moto_answer(
-            "ec2", "DescribeInstances", region, method, path, headers, unpaged
-        )
-        status, answer_headers, everything = answer
-        if status != HTTPStatus.OK:
-            return answer
-        raw = everything.encode() if isinstance(everything, str) else everything
+        refused: list[Answer] = []
+
+        def everything() -> bytes:
+            answer = self._moto_answer(
+                "ec2", "DescribeInstances", region, method, path, headers, unpaged
+            )
+            if answer[0] != HTTPStatus.OK:
+                refused.append(answer)
+                raise _MotoRefused
+            body = answer[2]
+            return body.encode() if isinstance(body, str) else body
+
         try:
-            return status, answer_headers, instance_pages.one_page(form, raw)
+            page = self._instance_pages.page(form, everything)
+        except _MotoRefused:
+            return refused[0]
         except instance_pages.BadPaging as problem:
             error = instance_pages.error_answer(problem)
             return HTTPStatus.BAD_REQUEST, {"Content-Type": "text/xml"}, error
+        return HTTPStatus.OK, {"Content-Type": "text/xml"}, page
 
     def _moto_answer(
         self,
@@ -208,6 +217,10 @@ def regions_answer(regions: Iterable[str]) -> Override:
         return HTTPStatus.OK, {"Content-Type": "text/xml"}, body
 
     return answer
+
+
+class _MotoRefused(Exception):
+    """moto answered a listing's first page with an error, which goes back as it is."""
 
 
 class _HttpServer(ThreadingHTTPServer):
