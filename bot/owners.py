@@ -49,7 +49,7 @@ from bot.core.resources import (
     Owner,
     Resource,
 )
-from bot.store import Store
+from bot.store import FactPlace, Store
 
 logger = logging.getLogger(__name__)
 
@@ -393,9 +393,10 @@ class OwnerResolver:
         found = {subject: (fact, "cache") for subject, fact in self._cached(subjects).items()}
         missing = [subject for subject in subjects if subject not in found]
         if missing:
-            for subject, fact in self._from_trail(run, missing).items():
+            learned = self._from_trail(run, missing)
+            for subject, fact in learned.items():
                 found[subject] = (fact, "cloudtrail")
-                self._remember(subject, fact)
+            self._remember(learned)
         return found
 
     def _cached(self, subjects: Sequence[_Subject]) -> dict[_Subject, CreationFact]:
@@ -473,13 +474,19 @@ class OwnerResolver:
             current = run.indexes.get(place)
             run.indexes[place] = current.merged(fresh) if current else fresh
 
-    def _remember(self, subject: _Subject, fact: CreationFact) -> None:
-        self._store.put_fact(
-            partition=subject.partition,
-            account=subject.account,
-            region=subject.region,
-            resource_type=subject.type,
-            fact=dataclasses.replace(fact, resource_id=subject.id),
+    def _remember(self, learned: Mapping[_Subject, CreationFact]) -> None:
+        """Cache a round's creations in one write, not one transaction each."""
+        self._store.put_facts(
+            [
+                FactPlace(
+                    subject.partition,
+                    subject.account,
+                    subject.region,
+                    subject.type,
+                    dataclasses.replace(fact, resource_id=subject.id),
+                )
+                for subject, fact in learned.items()
+            ]
         )
 
     # Slack and the Owner -----------------------------------------------------------------

@@ -53,6 +53,30 @@ creation_facts = sa.Table(
 sa.Index("creation_facts_by_id", creation_facts.c.resource_id)
 
 
+@dataclass(frozen=True)
+class FactPlace:
+    """A creation to cache, and where its resource lives."""
+
+    partition: str
+    account: str
+    region: str
+    resource_type: str
+    fact: CreationFact
+
+
+def _insert_new(dialect: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING where the dialect has it (SQLite and PostgreSQL)."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(creation_facts).on_conflict_do_nothing()
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(creation_facts).on_conflict_do_nothing()
+    return creation_facts.insert()
+
+
 # A resource is keyed by where it lives and what it is: (account, region, type, id), as
 # Resource.key. Ids are long (LB ARNs), so the columns are wide.
 def _resource_columns() -> list[sa.Column[Any]]:
@@ -294,23 +318,42 @@ class Store:
     def put_fact(
         self, *, partition: str, account: str, region: str, resource_type: str, fact: CreationFact
     ) -> None:
-        row = {
-            "partition": partition,
-            "account": account,
-            "region": region,
-            "resource_type": resource_type,
-            "resource_id": fact.resource_id,
-            "created_at": fact.event_time,
-            "fact": json.dumps(fact_to_dict(fact)),
-            "stored_at": datetime.now(UTC),
-        }
+        self.put_facts([FactPlace(partition, account, region, resource_type, fact)])
+
+    def put_facts(self, facts: Sequence[FactPlace]) -> None:
+        """Cache these creations in one transaction; a creation already cached (by an earlier
+        lookup, or another replica at the same moment) is skipped, not an error."""
+        if not facts:
+            return
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "partition": place.partition,
+                "account": place.account,
+                "region": place.region,
+                "resource_type": place.resource_type,
+                "resource_id": place.fact.resource_id,
+                "created_at": place.fact.event_time,
+                "fact": json.dumps(fact_to_dict(place.fact)),
+                "stored_at": now,
+            }
+            for place in facts
+        ]
         try:
             with self.engine.begin() as conn:
-                conn.execute(creation_facts.insert().values(**row))
+                conn.execute(_insert_new(self.engine.dialect.name), rows)
         except IntegrityError:
-            pass  # the same fact was stored by another replica or an earlier lookup
+            # A dialect without ON CONFLICT: the rows one by one, skipping those already there.
+            for row in rows:
+                try:
+                    with self.engine.begin() as conn:
+                        conn.execute(creation_facts.insert(), [row])
+                except IntegrityError:
+                    pass
+                except SQLAlchemyError:
+                    logger.exception("could not cache the creation of %s", row["resource_id"])
         except SQLAlchemyError:
-            logger.exception("could not cache the creation of %s", fact.resource_id)
+            logger.exception("could not cache %d creations", len(rows))
 
     def find_facts(
         self,

@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bot import store as store_module
 from bot.core.events import Actor, CreationFact
-from bot.store import Store, default_database_url
+from bot.store import FactPlace, Store, default_database_url
 
 POSTGRES_URL = os.environ.get("WHOCREATED_TEST_POSTGRES_URL")
 
@@ -96,3 +97,44 @@ def test_unwritable_store_is_a_warning_not_a_crash(tmp_path: Path) -> None:
 def test_default_location_follows_xdg_state_home() -> None:
     url = default_database_url({"XDG_STATE_HOME": "/srv/state"})
     assert url == "sqlite:////srv/state/whocreated/whocreated.sqlite3"
+
+
+def test_many_facts_in_one_write_skip_those_already_cached(store: Store) -> None:
+    when = datetime(2023, 7, 10, tzinfo=UTC)
+    earlier = _fact("bucket-0", when, "alice")
+    _put(store, earlier)
+    places = [
+        FactPlace("aws", "123837392027", "us-east-1", "AWS::S3::Bucket", fact)
+        for fact in [_fact(f"bucket-{n}", when, "bob") for n in range(300)]
+    ]
+
+    store.put_facts(places)
+    store.put_facts(places[:10])  # again: harmless
+
+    found = store.find_facts([f"bucket-{n}" for n in range(300)])
+    assert len(found) == 300
+    by_id = {fact.resource_id: fact.actor.name for fact in found}
+    assert by_id["bucket-0"] == "alice"  # the fact cached first stays
+    assert {by_id[f"bucket-{n}"] for n in range(1, 300)} == {"bob"}
+
+
+def test_without_on_conflict_the_rows_go_one_by_one(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A dialect without INSERT … ON CONFLICT: the batch fails on the cached row, then each row
+    # is written on its own.
+    monkeypatch.setattr(
+        "bot.store._insert_new", lambda dialect: store_module.creation_facts.insert()
+    )
+    when = datetime(2023, 7, 10, tzinfo=UTC)
+    _put(store, _fact("bucket-1", when, "alice"))
+    facts = [_fact(f"bucket-{n}", when, "bob") for n in range(3)]
+
+    store.put_facts(
+        [FactPlace("aws", "123837392027", "us-east-1", "AWS::S3::Bucket", f) for f in facts]
+    )
+
+    found = {
+        f.resource_id: f.actor.name for f in store.find_facts(["bucket-0", "bucket-1", "bucket-2"])
+    }
+    assert found == {"bucket-0": "bob", "bucket-1": "alice", "bucket-2": "bob"}
