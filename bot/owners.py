@@ -38,6 +38,7 @@ from bot.core.created_by import (
     parse_created_by,
 )
 from bot.core.events import Actor, CreationFact
+from bot.core.parents import EKS_NODEGROUP, acts_for_a_parent, named_parents
 from bot.core.policy import Policy
 from bot.core.resources import (
     CLASSIC_LOAD_BALANCER,
@@ -55,11 +56,6 @@ logger = logging.getLogger(__name__)
 
 Key = tuple[str, str, str, str]  # Resource.key: account, region, type, id
 
-AUTOSCALING_GROUP = "AWS::AutoScaling::AutoScalingGroup"
-CLOUDFORMATION_STACK = "AWS::CloudFormation::Stack"
-EKS_NODEGROUP = "AWS::EKS::Nodegroup"
-EKS_CLUSTER = "AWS::EKS::Cluster"
-
 MAX_PARENT_DEPTH = 3  # instance → Auto Scaling group → EKS node group is two
 CREATION_SLACK = timedelta(minutes=10)  # the create call is logged a little before the resource
 REUSE_TOLERANCE = timedelta(days=1)  # a cached creation this much older names an earlier resource
@@ -67,15 +63,6 @@ CACHE_QUERY_CHUNK = 500  # ids per store query (SQLite's variable limit is far a
 
 # AWS never reuses these ids; other names (DB ids, LB and cluster names) come back after deletion.
 UNIQUE_ID_TYPES = frozenset({EC2_INSTANCE, EBS_VOLUME, ELASTIC_IP, NAT_GATEWAY})
-# The services that create resources on a parent's behalf: their creator is the parent's.
-PARENT_SERVICES = frozenset(
-    {
-        "autoscaling.amazonaws.com",
-        "cloudformation.amazonaws.com",
-        "eks.amazonaws.com",
-        "eks-nodegroup.amazonaws.com",
-    }
-)
 
 
 class Directory(Protocol):
@@ -85,40 +72,6 @@ class Directory(Protocol):
 # ---------------------------------------------------------------------------------------------
 # Tables
 
-
-@dataclass(frozen=True)
-class ParentKind:
-    """Where a resource names a parent: Resource.details keys, then tag keys (first wins)."""
-
-    type: str
-    words: str
-    details: tuple[str, ...]
-    tags: tuple[str, ...]
-
-
-# Most specific first: an EKS node is its node group's (else its cluster's) before its
-# Auto Scaling group's, whose creator would be EKS itself.
-PARENT_KINDS: tuple[ParentKind, ...] = (
-    ParentKind(EKS_NODEGROUP, "EKS node group", ("eks_nodegroup",), ("eks:nodegroup-name",)),
-    ParentKind(
-        EKS_CLUSTER,
-        "EKS cluster",
-        ("eks_cluster",),
-        ("eks:cluster-name", "aws:eks:cluster-name", "alpha.eksctl.io/cluster-name"),
-    ),
-    ParentKind(
-        CLOUDFORMATION_STACK,
-        "CloudFormation stack",
-        ("cloudformation_stack",),
-        ("aws:cloudformation:stack-id", "aws:cloudformation:stack-name"),
-    ),
-    ParentKind(
-        AUTOSCALING_GROUP,
-        "Auto Scaling group",
-        ("autoscaling_group",),
-        ("aws:autoscaling:groupName",),
-    ),
-)
 
 _MACHINE_NAME = re.compile(
     r"^(?:i-(?:[0-9a-f]{17}|[0-9a-f]{8})|botocore-session-.*|aws-go-sdk-.*|\d+"
@@ -343,7 +296,7 @@ class OwnerResolver:
             person = _Outcome(source, actor=fact.actor, fact=fact)
             # Made by CloudFormation, Auto Scaling or EKS with someone's credentials: that
             # someone made the parent; without a known parent, they are the best answer.
-            if not parents or (fact.actor.invoked_by or "").lower() not in PARENT_SERVICES:
+            if not parents or not acts_for_a_parent(fact.actor):
                 return person
             return _Climb(parents, person, f"created by {fact.actor.name} through a parent")
         if fact is not None:
@@ -598,50 +551,29 @@ def _subject_of(resource: Resource) -> _Subject:
 
 def _parents(subject: _Subject, fact: CreationFact | None) -> tuple[_Subject, ...]:
     """Parents the subject names: its details, its tags, the tags its creation event set."""
-    details: Mapping[str, Any] = subject.resource.details if subject.resource else {}
-    tags: dict[str, str] = dict(_record_tags(fact.record)) if fact is not None else {}
-    if subject.resource is not None:
-        tags.update(subject.resource.tags)
-    hints: dict[str, str] = {}
-    for kind in PARENT_KINDS:
-        values = [details.get(key) for key in kind.details] + [tags.get(key) for key in kind.tags]
-        value = next((str(v) for v in values if v), None)
-        if value:
-            hints[kind.type] = value
+    named = named_parents(
+        own_type=subject.type,
+        own_id=subject.id,
+        details=subject.resource.details if subject.resource else None,
+        tags=subject.resource.tags if subject.resource else None,
+        record=fact.record if fact is not None else None,
+    )
     # The parent was made before the child's creation (or its launch, at the latest).
     before = fact.event_time if fact is not None else subject.before
-    parents = []
-    for kind in PARENT_KINDS:
-        value = hints.get(kind.type)
-        if not value or (kind.type == subject.type and _short(value) == subject.id):
-            continue
-        name = _short(value)
-        parents.append(
-            _Subject(
-                account=subject.account,
-                region=subject.region,
-                type=kind.type,
-                id=name,
-                names=tuple(dict.fromkeys((value, name))),
-                words=f"{kind.words} {name}",
-                partition=subject.partition,
-                before=before,
-                cluster=hints.get(EKS_CLUSTER) if kind.type == EKS_NODEGROUP else None,
-            )
+    return tuple(
+        _Subject(
+            account=subject.account,
+            region=subject.region,
+            type=parent.type,
+            id=parent.name,
+            names=tuple(dict.fromkeys((parent.value, parent.name))),
+            words=parent.words,
+            partition=subject.partition,
+            before=before,
+            cluster=parent.cluster,
         )
-    return tuple(parents)
-
-
-def _short(value: str) -> str:
-    """A stack ARN (arn:…:stack/NAME/UUID) or node group ARN → its name; names as they are."""
-    if value.startswith("arn:") and ":stack/" in value:
-        return value.split(":stack/", 1)[1].split("/", 1)[0]
-    if value.startswith("arn:") and ":nodegroup/" in value:
-        parts = value.split(":nodegroup/", 1)[1].split("/")
-        return parts[1] if len(parts) > 1 else parts[0]
-    if value.startswith("arn:"):
-        return value.rsplit("/", 1)[-1]
-    return value
+        for parent in named
+    )
 
 
 def _climbed(climb: _Climb, above: Mapping[_Subject, _Outcome]) -> _Outcome:
@@ -710,22 +642,3 @@ def _plausible(subject: _Subject, fact: CreationFact) -> bool:
     if subject.type in UNIQUE_ID_TYPES or subject.created_at is None:
         return True
     return fact.event_time >= subject.created_at - REUSE_TOLERANCE
-
-
-def _record_tags(record: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
-    """Tags a creation request set ({key, value} pairs anywhere in requestParameters).
-
-    Auto Scaling launches carry aws:autoscaling:groupName, CloudFormation its stack tags,
-    EKS node groups' Auto Scaling groups eks:nodegroup-name and eks:cluster-name.
-    """
-    stack: list[Any] = [record.get("requestParameters")]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, Mapping):
-            lowered = {str(k).lower(): v for k, v in node.items()}
-            key, value = lowered.get("key"), lowered.get("value")
-            if isinstance(key, str) and isinstance(value, str) and value:
-                yield key, value
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)

@@ -1,0 +1,149 @@
+"""Parents: the Auto Scaling group, CloudFormation stack or EKS node group (or cluster) a
+resource was made for, and the services that make resources on a parent's behalf.
+
+When Auto Scaling launches an instance, CloudTrail names Auto Scaling as its creator; the person
+to ask is whoever created the group. A resource names its parent in its tags, or in the tags
+its creation request set (aws:autoscaling:groupName, aws:cloudformation:stack-name,
+eks:nodegroup-name…).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.events import Actor
+
+AUTOSCALING_GROUP = "AWS::AutoScaling::AutoScalingGroup"
+CLOUDFORMATION_STACK = "AWS::CloudFormation::Stack"
+EKS_NODEGROUP = "AWS::EKS::Nodegroup"
+EKS_CLUSTER = "AWS::EKS::Cluster"
+
+# The services that create resources on a parent's behalf: their creator is the parent's.
+PARENT_SERVICES = frozenset(
+    {
+        "autoscaling.amazonaws.com",
+        "cloudformation.amazonaws.com",
+        "eks.amazonaws.com",
+        "eks-nodegroup.amazonaws.com",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ParentKind:
+    """Where a resource names a parent: Resource.details keys, then tag keys (first wins)."""
+
+    type: str
+    words: str
+    details: tuple[str, ...]
+    tags: tuple[str, ...]
+
+
+# Most specific first: an EKS node is its node group's (else its cluster's) before its
+# Auto Scaling group's, whose creator would be EKS itself.
+PARENT_KINDS: tuple[ParentKind, ...] = (
+    ParentKind(EKS_NODEGROUP, "EKS node group", ("eks_nodegroup",), ("eks:nodegroup-name",)),
+    ParentKind(
+        EKS_CLUSTER,
+        "EKS cluster",
+        ("eks_cluster",),
+        ("eks:cluster-name", "aws:eks:cluster-name", "alpha.eksctl.io/cluster-name"),
+    ),
+    ParentKind(
+        CLOUDFORMATION_STACK,
+        "CloudFormation stack",
+        ("cloudformation_stack",),
+        ("aws:cloudformation:stack-id", "aws:cloudformation:stack-name"),
+    ),
+    ParentKind(
+        AUTOSCALING_GROUP,
+        "Auto Scaling group",
+        ("autoscaling_group",),
+        ("aws:autoscaling:groupName",),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class NamedParent:
+    """A parent a resource names: its type, name, the value as named (an ARN or the name), and
+    for an EKS node group its cluster (node group names are unique only within one)."""
+
+    type: str
+    name: str
+    value: str
+    kind_words: str  # "Auto Scaling group"
+    cluster: str | None = None
+
+    @property
+    def words(self) -> str:
+        return f"{self.kind_words} {self.name}"
+
+
+def acts_for_a_parent(actor: Actor) -> bool:
+    """True when a service made the resource on a parent's behalf (Auto Scaling, CloudFormation,
+    EKS): the parent's creator is the one to ask."""
+    return (actor.invoked_by or "").lower() in PARENT_SERVICES
+
+
+def named_parents(
+    *,
+    own_type: str | None,
+    own_id: str,
+    details: Mapping[str, Any] | None = None,
+    tags: Mapping[str, str] | None = None,
+    record: Mapping[str, Any] | None = None,
+) -> tuple[NamedParent, ...]:
+    """The parents a resource names, most specific first: in its details (the inventory's), its
+    tags, and the tags its creation request (`record`) set."""
+    details = details or {}
+    found_tags: dict[str, str] = dict(record_tags(record)) if record else {}
+    found_tags.update(tags or {})
+    values: dict[str, str] = {}
+    for kind in PARENT_KINDS:
+        candidates = [details.get(key) for key in kind.details]
+        candidates += [found_tags.get(key) for key in kind.tags]
+        value = next((str(v) for v in candidates if v), None)
+        if value:
+            values[kind.type] = value
+    parents = []
+    for kind in PARENT_KINDS:
+        value = values.get(kind.type)
+        if not value or (kind.type == own_type and short_name(value) == own_id):
+            continue
+        cluster = values.get(EKS_CLUSTER) if kind.type == EKS_NODEGROUP else None
+        parents.append(NamedParent(kind.type, short_name(value), value, kind.words, cluster))
+    return tuple(parents)
+
+
+def short_name(value: str) -> str:
+    """A stack ARN (arn:…:stack/NAME/UUID) or node group ARN → its name; names as they are."""
+    if value.startswith("arn:") and ":stack/" in value:
+        return value.split(":stack/", 1)[1].split("/", 1)[0]
+    if value.startswith("arn:") and ":nodegroup/" in value:
+        parts = value.split(":nodegroup/", 1)[1].split("/")
+        return parts[1] if len(parts) > 1 else parts[0]
+    if value.startswith("arn:"):
+        return value.rsplit("/", 1)[-1]
+    return value
+
+
+def record_tags(record: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+    """Tags a creation request set ({key, value} pairs anywhere in requestParameters).
+
+    Auto Scaling launches carry aws:autoscaling:groupName, CloudFormation its stack tags,
+    EKS node groups' Auto Scaling groups eks:nodegroup-name and eks:cluster-name.
+    """
+    stack: list[Any] = [record.get("requestParameters")]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Mapping):
+            lowered = {str(k).lower(): v for k, v in node.items()}
+            key, value = lowered.get("key"), lowered.get("value")
+            if isinstance(key, str) and isinstance(value, str) and value:
+                yield key, value
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
