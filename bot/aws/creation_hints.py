@@ -255,6 +255,32 @@ def _eks_cluster(client_for: ClientFor, region: str, ref: ResourceRef) -> Hint:
     return Hint(_utc(cluster.get("createdAt")), owner_tags(cluster.get("tags")), region, None, True)
 
 
+def _autoscaling_group(client_for: ClientFor, region: str, ref: ResourceRef) -> Hint:
+    groups = client_for("autoscaling", region).describe_auto_scaling_groups(
+        AutoScalingGroupNames=[ref.id]
+    )["AutoScalingGroups"]
+    if not groups:
+        return Hint(exists=False)
+    group = groups[0]
+    return Hint(_utc(group.get("CreatedTime")), owner_tags(group.get("Tags")), region, None, True)
+
+
+def _cloudformation_stack(client_for: ClientFor, region: str, ref: ResourceRef) -> Hint:
+    try:
+        stacks = client_for("cloudformation", region).describe_stacks(StackName=ref.arn or ref.id)[
+            "Stacks"
+        ]
+    except ClientError as error:
+        # CloudFormation says a stack is missing with a ValidationError: "… does not exist".
+        if error_code(error) == "ValidationError" and "does not exist" in str(error):
+            return Hint(exists=False)
+        raise
+    if not stacks:
+        return Hint(exists=False)
+    stack = stacks[0]
+    return Hint(_utc(stack.get("CreationTime")), owner_tags(stack.get("Tags")), region, None, True)
+
+
 def _lambda_function(client_for: ClientFor, region: str, ref: ResourceRef) -> Hint:
     # LastModified changes with every code or configuration update: not a creation time.
     function = client_for("lambda", region).get_function(FunctionName=ref.arn or ref.id)
@@ -326,6 +352,10 @@ ASKERS: dict[str, _Asker] = {
         "elasticloadbalancing:DescribeLoadBalancers", _classic_load_balancer
     ),
     "AWS::EKS::Cluster": _Asker("eks:DescribeCluster", _eks_cluster),
+    "AWS::AutoScaling::AutoScalingGroup": _Asker(
+        "autoscaling:DescribeAutoScalingGroups", _autoscaling_group
+    ),
+    "AWS::CloudFormation::Stack": _Asker("cloudformation:DescribeStacks", _cloudformation_stack),
     "AWS::Lambda::Function": _Asker("lambda:GetFunction", _lambda_function),
     "AWS::S3::Bucket": _Asker("s3:GetBucketLocation", _s3_bucket),
     "AWS::IAM::Role": _Asker("iam:GetRole", _iam_role),

@@ -282,3 +282,67 @@ def test_owner_tags_match_case_insensitively_on_a_list_or_a_dict() -> None:
         "aws:createdBy": "IAMUser:x:c",
     }
     assert owner_tags(None) == {}
+
+
+def _named(kind: str, name: str) -> Any:
+    from bot.core.refs import ResourceRef
+
+    return ResourceRef(given=name, id=name, type=kind, region=REGION)
+
+
+def test_auto_scaling_group_created_time_and_tags(aws: Any) -> None:
+    ec2 = aws("ec2", REGION)
+    ec2.create_launch_template(
+        LaunchTemplateName="web", LaunchTemplateData={"ImageId": AMI, "InstanceType": "t3.micro"}
+    )
+    aws("autoscaling", REGION).create_auto_scaling_group(
+        AutoScalingGroupName="web-asg",
+        LaunchTemplate={"LaunchTemplateName": "web"},
+        MinSize=0,
+        MaxSize=1,
+        AvailabilityZones=[f"{REGION}a"],
+        Tags=[{"Key": "owner", "Value": "bob@example.com", "PropagateAtLaunch": True}],
+    )
+
+    hint = creation_hint(_named("AWS::AutoScaling::AutoScalingGroup", "web-asg"), aws, REGION)
+    missing = creation_hint(_named("AWS::AutoScaling::AutoScalingGroup", "gone"), aws, REGION)
+
+    assert hint.exists is True and recent(hint.created_at)
+    assert hint.owner_tags == {"owner": "bob@example.com"}
+    assert missing.exists is False
+
+
+def test_cloudformation_stack_creation_time_and_a_missing_stack() -> None:
+    # moto's CloudFormation needs its server extras; CloudFormation's answers, as documented.
+    client = boto3.client(
+        "cloudformation", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    created = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    stubber = Stubber(client)
+    stubber.add_response(
+        "describe_stacks",
+        {
+            "Stacks": [
+                {
+                    "StackName": "shop",
+                    "CreationTime": created,
+                    "StackStatus": "CREATE_COMPLETE",
+                    "Tags": [{"Key": "owner", "Value": "carol@example.com"}],
+                }
+            ]
+        },
+        {"StackName": "shop"},
+    )
+    stubber.add_client_error(
+        "describe_stacks", "ValidationError", "Stack with id gone does not exist", 400
+    )
+    with stubber:
+        hint = creation_hint(
+            _named("AWS::CloudFormation::Stack", "shop"), lambda *_: client, REGION
+        )
+        missing = creation_hint(
+            _named("AWS::CloudFormation::Stack", "gone"), lambda *_: client, REGION
+        )
+
+    assert hint == Hint(created, {"owner": "carol@example.com"}, REGION, None, True)
+    assert missing.exists is False and missing.note is None
