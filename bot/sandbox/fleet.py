@@ -159,6 +159,8 @@ class FleetSeeder:
         self._clients: dict[tuple[str, str], Any] = {}
         self._images: dict[str, str] = {}
         self.cpu: dict[str, tuple[str, float]] = {}  # instance id → (region, CPU %) to seed
+        # (region, DescribeStacks entry): moto's CloudFormation needs extras, the clients answer
+        self.stacks: list[tuple[str, dict[str, Any]]] = []
         self.first = datetime.max.replace(tzinfo=UTC)  # the oldest creation moto recorded
 
     def client(self, service: str, region: str) -> Any:
@@ -399,14 +401,22 @@ class FleetSeeder:
         }
         [instance] = self.launch(region, "t3.micro", tags)
         carol = self.identity("carol", "Console", region)
+        stack_made = self.created(made_at) - timedelta(seconds=30)
         self.add(
             records.create_stack(
-                stack,
-                stack_id,
-                self.created(made_at) - timedelta(seconds=30),
-                carol,
-                region=region,
-                agent=EC2_CONSOLE,
+                stack, stack_id, stack_made, carol, region=region, agent=EC2_CONSOLE
+            )
+        )
+        self.stacks.append(
+            (
+                region,
+                {
+                    "StackName": stack,
+                    "StackId": stack_id,
+                    "CreationTime": stack_made,
+                    "StackStatus": "CREATE_COMPLETE",
+                    "Tags": [],
+                },
             )
         )
         self.remember(

@@ -176,6 +176,8 @@ class Sandbox:
                 rng=self._random,
             )
             self.resources = seeder.make()
+            for region, stack in seeder.stacks:
+                self.clients.add_stack(region, stack)
             # "Now": a weekday noon some days after the oldest creation moto recorded.
             self.clock.set(sandbox_now(seeder.first))
             seeder.metrics(self.now)
