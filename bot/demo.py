@@ -41,7 +41,7 @@ LOOKUPS: tuple[tuple[str, str], ...] = (
     ("bob-old-data", "a volume made in the console"),
     ("carol-reports", "a bucket made by an SSO session"),
     ("web-asg-1", "an instance Auto Scaling launched"),
-    ("web-asg", "… so, its Auto Scaling group"),
+    ("shop-web", "an instance CloudFormation launched for a stack"),
     ("base-image", "an image CloudTrail only mentions"),
 )
 KEEPER, KEPT = "alice", "web-old"

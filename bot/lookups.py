@@ -2,6 +2,10 @@
 
 When CloudTrail cannot find the creation (older than 90 days, denied…) but the resource carries the
 `whocreated:created-by` tag a patrol round wrote, the tag answers, and the answer says so.
+
+When a service made the resource for a parent (Auto Scaling launching an instance for its group,
+CloudFormation for its stack, EKS for a node group), the parent is looked up too, as the patrol
+does: the answer names the service that called the API and the person who created the parent.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from typing import Protocol
 
 from bot.aws.creation_hints import Hint
 from bot.core import events
-from bot.core.answers import LookupAnswer, Source
+from bot.core.answers import LookupAnswer, ParentAnswer, Source
 from bot.core.created_by import CREATED_BY_TAG, created_by_tag
 from bot.core.events import Actor, CreationFact
+from bot.core.parents import acts_for_a_parent, named_parents
 from bot.core.refs import ResourceRef
 from bot.store import Store
 
@@ -34,6 +39,7 @@ class HintSource(Protocol):
 
 # A name's creation time may differ this much from its creation event before we call it reused.
 SAME_RESOURCE_SLACK = timedelta(hours=2)
+MAX_PARENT_DEPTH = 3  # instance → Auto Scaling group → CloudFormation stack is two
 
 
 class LookupService:
@@ -45,6 +51,44 @@ class LookupService:
     def lookup(
         self, ref: ResourceRef, region: str | None = None, *, interactive: bool = True
     ) -> LookupAnswer:
+        return self._with_parent(self._lookup(ref, region, interactive), interactive, depth=1)
+
+    def _with_parent(self, answer: LookupAnswer, interactive: bool, depth: int) -> LookupAnswer:
+        """The answer, with its parent's creator when a service made it for a parent."""
+        fact = answer.fact
+        if fact is None or depth > MAX_PARENT_DEPTH or not acts_for_a_parent(fact.actor):
+            return answer
+        named = named_parents(
+            own_type=answer.ref.type,
+            own_id=answer.ref.id,
+            tags=answer.owner_tags,
+            record=fact.record,
+        )
+        if not named:
+            return answer
+        parent = named[0]
+        region = fact.region or answer.ref.region
+        parent_ref = ResourceRef(
+            given=parent.name,
+            id=parent.name,
+            type=parent.type,
+            region=region,
+            account=fact.account or answer.ref.account or answer.account,
+            partition=answer.ref.partition,
+            arn=parent.value if parent.value.startswith("arn:") else None,
+        )
+        try:
+            found = self._lookup(parent_ref, region, interactive)
+        except Exception as error:  # the resource's own answer is still worth giving
+            logger.exception("looking up %s (parent of %s) failed", parent.words, answer.ref.id)
+            note = f"its {parent.words} could not be looked up ({type(error).__name__})"
+            return dataclasses.replace(answer, notes=(*answer.notes, note))
+        above = self._with_parent(found, interactive, depth + 1)
+        return dataclasses.replace(
+            answer, parent=ParentAnswer(parent.type, parent.name, parent.kind_words, above)
+        )
+
+    def _lookup(self, ref: ResourceRef, region: str | None, interactive: bool) -> LookupAnswer:
         cached = self._from_cache(ref, region)
         if cached is not None:
             return cached

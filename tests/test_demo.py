@@ -55,6 +55,11 @@ def section(output: str, start: str, ends: tuple[str, ...] = ("\n→ ", "\n\n"))
     return rest[:cut]
 
 
+def flat(text: str) -> str:
+    """A rendered message as one line: wrapped lines joined, the message's margin gone."""
+    return re.sub(r"\s*\n\s*│\s*", " ", text)
+
+
 def check_demo_output(output: str) -> None:
     # /whocreated answers: creators and tools, as the real Slack app answered them.
     terraform = section(output, "(an instance made with Terraform)")
@@ -67,8 +72,15 @@ def check_demo_output(output: str) -> None:
     launched = section(output, "(an instance Auto Scaling launched)")
     assert "was created by *autoscaling.amazonaws.com*" in launched
     assert "AWSServiceRoleForAutoScaling" in launched
-    group = section(output, "(… so, its Auto Scaling group)")
-    assert "was created by @bob (bob)" in group and "CreateAutoScalingGroup" in group
+    # … and the person behind it: who created the group (moto's Auto Scaling, described).
+    assert "It was made for Auto Scaling group `web-asg`, which @bob (bob) created" in flat(
+        launched
+    )
+    assert "*For* Auto Scaling group `web-asg`: created by *bob*" in flat(launched)
+    assert "CreateAutoScalingGroup" in launched
+    stacked = section(output, "(an instance CloudFormation launched for a stack)")
+    assert "was created by @carol (carol@example.com)" in stacked
+    assert "stack `shop-demo`, which @carol (carol@example.com) created" in flat(stacked)
     image = section(output, "(an image CloudTrail only mentions)")
     assert "I couldn't find who created `ami-" in image
     assert "*First event seen:* `RunInstances`" in image

@@ -27,6 +27,21 @@ class Source(StrEnum):
 
 
 @dataclass(frozen=True)
+class ParentAnswer:
+    """Who created the parent a service made the resource for: when Auto Scaling launched an
+    instance for group web-asg, whoever created web-asg is the person to ask."""
+
+    type: str
+    name: str
+    kind_words: str  # "Auto Scaling group"
+    answer: LookupAnswer
+
+    @property
+    def words(self) -> str:
+        return f"{self.kind_words} {self.name}"
+
+
+@dataclass(frozen=True)
 class LookupAnswer:
     ref: ResourceRef
     fact: CreationFact | None = None
@@ -38,10 +53,24 @@ class LookupAnswer:
     source: Source = Source.CLOUDTRAIL
     account: str | None = None  # when known without the event (caller identity)
     created_at_hint: Any = None  # datetime the service reported, when asked
+    parent: ParentAnswer | None = None  # when a service made it for a parent (see bot.core.parents)
 
     @property
     def found(self) -> bool:
         return self.fact is not None
+
+    def parents(self) -> list[ParentAnswer]:
+        """The parent, its parent…, nearest first."""
+        chain, parent = [], self.parent
+        while parent is not None:
+            chain.append(parent)
+            parent = parent.answer.parent
+        return chain
+
+    def person_behind(self) -> ParentAnswer | None:
+        """The nearest parent whose creator was found and did not act for a parent in turn."""
+        found = [parent for parent in self.parents() if parent.answer.fact is not None]
+        return next((p for p in found if p.answer.parent is None), found[-1] if found else None)
 
 
 def to_json(answer: LookupAnswer) -> dict[str, Any]:
@@ -66,9 +95,12 @@ def to_json(answer: LookupAnswer) -> dict[str, Any]:
     }
 
 
-def note_text(answer: LookupAnswer) -> str | None:
-    """The notes in one sentence; owner-like tags are part of it when the creation is unknown."""
+def note_text(answer: LookupAnswer, *, with_parents: bool = True) -> str | None:
+    """The notes in one sentence; owner-like tags are part of it when the creation is unknown,
+    and the parents a service made it for (unless the caller shows them itself)."""
     parts = list(answer.notes)
+    if with_parents:
+        parts.extend(_parent_note(parent) for parent in answer.parents())
     if answer.owner_tags and not answer.found:
         tags = ", ".join(f"{key}={value}" for key, value in sorted(answer.owner_tags.items()))
         parts.append(f"owner-like tags on the resource: {tags}")
@@ -79,6 +111,18 @@ def note_text(answer: LookupAnswer) -> str | None:
             f"by {seen.get('actor')} in {seen.get('region')}"
         )
     return "; ".join(parts) or None
+
+
+def _parent_note(parent: ParentAnswer) -> str:
+    """'made for Auto Scaling group web-asg, which bob created at … (CreateAutoScalingGroup,
+    AWS CLI)', or why its creator is unknown."""
+    fact = parent.answer.fact
+    if fact is None:
+        why = explain(parent.answer) or "no creation event found"
+        return f"made for {parent.words}, whose creator was not found: {why}"
+    how = ", ".join(part for part in (fact.event_name, fact.tool) if part)
+    who = fact.actor.name or fact.actor.arn or "an unknown identity"
+    return f"made for {parent.words}, which {who} created at {iso_z(fact.event_time)} ({how})"
 
 
 def _creator_json(fact: CreationFact | None) -> dict[str, Any] | None:

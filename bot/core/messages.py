@@ -26,7 +26,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.core.answers import LookupAnswer, Reason, Source, explain
+from bot.core.answers import LookupAnswer, ParentAnswer, Reason, Source, explain
 from bot.core.events import Actor, CreationFact
 
 # Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks).
@@ -131,10 +131,17 @@ def console_url(region: str | None, event_id: str | None) -> str | None:
 # The lookup answer
 
 
-def lookup_answer(answer: LookupAnswer, *, slack_user_id: str | None, now: datetime) -> list[Block]:
-    """The whole answer to `/whocreated`: found (who, when, how, where…) or why not, in words."""
+def lookup_answer(
+    answer: LookupAnswer,
+    *,
+    slack_user_id: str | None,
+    now: datetime,
+    parent_slack_user_id: str | None = None,
+) -> list[Block]:
+    """The whole answer to `/whocreated`: found (who, when, how, where…) or why not, in words.
+    `parent_slack_user_id` is the Slack user of `answer.person_behind()`'s creator."""
     blocks = (
-        _found_blocks(answer, answer.fact, slack_user_id, now)
+        _found_blocks(answer, answer.fact, slack_user_id, now, parent_slack_user_id)
         if answer.fact is not None
         else _not_found_blocks(answer, now)
     )
@@ -152,7 +159,12 @@ def fallback_text(answer: LookupAnswer) -> str:
         who = escape_clip(actor_name(fact.actor), NAME_LIMIT)
         when = _aware(fact.event_time).strftime("%Y-%m-%d")
         event = escape_clip(fact.event_name, NAME_LIMIT)
-        return f"{resource} was created by {who} on {when} ({event})"
+        text = f"{resource} was created by {who} on {when} ({event})"
+        behind = answer.person_behind()
+        if behind is not None and behind.answer.fact is not None:
+            person = escape_clip(actor_name(behind.answer.fact.actor), NAME_LIMIT)
+            text += f", for {escape_clip(behind.words, NAME_LIMIT)}, created by {person}"
+        return text
     why = escape_clip(explain(answer) or "no creation event found", NOTE_LIMIT)
     return f"Couldn't find who created {resource}: {why}"
 
@@ -162,16 +174,24 @@ def actor_name(actor: Actor) -> str:
 
 
 def _found_blocks(
-    answer: LookupAnswer, fact: CreationFact, slack_user_id: str | None, now: datetime
+    answer: LookupAnswer,
+    fact: CreationFact,
+    slack_user_id: str | None,
+    now: datetime,
+    parent_slack_user_id: str | None = None,
 ) -> list[Block]:
     actor = fact.actor
-    name = escape_clip(actor_name(actor), NAME_LIMIT)
-    if slack_user_id and _MENTIONABLE.match(slack_user_id):
-        who = f"<@{slack_user_id}> ({name})"
-    else:
-        who = f"*{name}*"
+    who = _who(actor, slack_user_id)
     age = describe_age(fact.event_time, now)
     headline = f"{code(answer.ref.given.strip())} was created by {who} {age}."
+    behind = answer.person_behind()
+    if behind is not None and behind.answer.fact is not None:
+        parent_fact = behind.answer.fact
+        headline += (
+            f" It was made for {escape_clip(behind.kind_words, NAME_LIMIT)} "
+            f"{code(behind.name)}, which {_who(parent_fact.actor, parent_slack_user_id)} created "
+            f"{describe_age(parent_fact.event_time, now)}."
+        )
     fields = [
         _field("Who", _identity_text(actor, who)),
         _field("When", f"{slack_date(fact.event_time)} ({age})"),
@@ -185,6 +205,10 @@ def _found_blocks(
         SectionBlock(text=MarkdownTextObject(text=_fit(headline))),
         SectionBlock(fields=fields[:FIELDS_LIMIT]),
     ]
+    parents = answer.parents()
+    if parents:
+        lines = [_parent_line(parent, now) for parent in parents]
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_fit("\n".join(lines)))))
     if fact.user_agent:
         blocks.append(_context([f"User agent: {code(fact.user_agent, USER_AGENT_LIMIT)}"]))
     others = _resources_text(fact)
@@ -194,6 +218,31 @@ def _found_blocks(
     if actions is not None:
         blocks.append(actions)
     return blocks
+
+
+def _who(actor: Actor, slack_user_id: str | None) -> str:
+    name = escape_clip(actor_name(actor), NAME_LIMIT)
+    if slack_user_id and _MENTIONABLE.match(slack_user_id):
+        return f"<@{slack_user_id}> ({name})"
+    return f"*{name}*"
+
+
+def _parent_line(parent: ParentAnswer, now: datetime) -> str:
+    """One step up: the parent, and who created it when, with what; or why that is unknown."""
+    kind = f"*For* {escape_clip(parent.kind_words, NAME_LIMIT)} {code(parent.name)}"
+    fact = parent.answer.fact
+    if fact is None:
+        why = explain(parent.answer) or "no creation event found"
+        return f"{kind}: who created it is unknown ({escape_clip(why, NOTE_LIMIT)})"
+    how = [escape_clip(fact.tool, NAME_LIMIT)] if fact.tool else []
+    return " · ".join(
+        [
+            f"{kind}: created by *{escape_clip(actor_name(fact.actor), NAME_LIMIT)}* "
+            f"{describe_age(fact.event_time, now)}",
+            *how,
+            code(fact.event_name),
+        ]
+    )
 
 
 def _field(title: str, body: str) -> MarkdownTextObject:

@@ -28,8 +28,9 @@ def render_answer(answer: LookupAnswer, *, now: datetime) -> str:
             lines.append(f"  searched    {', '.join(answer.regions_searched)}")
     else:
         lines.extend(_found_lines(fact, now))
+        lines.extend(_parent_lines(answer, now))
         lines.append(f"  source      {SOURCE_WORDS.get(answer.source.value, answer.source.value)}")
-    note = note_text(answer)
+    note = note_text(answer, with_parents=False)  # the parents have lines of their own
     if note:
         lines.append(f"  note        {note}")
     return "\n".join(lines)
@@ -58,6 +59,23 @@ def _found_lines(fact: CreationFact, now: datetime) -> list[str]:
         lines.append(f"  same event  {shown}")
     if fact.event_id:
         lines.append(f"  event id    {fact.event_id}")
+    return lines
+
+
+def _parent_lines(answer: LookupAnswer, now: datetime) -> list[str]:
+    """The parents a service made it for, nearest first, and who created each."""
+    lines = []
+    for parent in answer.parents():
+        fact = parent.answer.fact
+        if fact is None:
+            why = explain(parent.answer) or "no creation event"
+            lines.append(f"  for         {parent.words}: who created it is unknown ({why})")
+            continue
+        how = ", ".join(part for part in (fact.tool, fact.event_name) if part)
+        lines.append(
+            f"  for         {parent.words}: created by {fact.actor.name or 'unknown'} "
+            f"on {fact.event_time:%Y-%m-%d %H:%M} UTC ({age(fact.event_time, now)}; {how})"
+        )
     return lines
 
 

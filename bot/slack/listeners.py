@@ -187,8 +187,12 @@ class Listeners:
         """The slow part, on our executor: look up, map the actor to a person, reply."""
         try:
             answer = self.services.lookups.lookup(ref, request.region)
+            behind = answer.person_behind()
             blocks = messages.lookup_answer(
-                answer, slack_user_id=self._slack_user(answer), now=self.services.clock()
+                answer,
+                slack_user_id=self._slack_user(answer),
+                now=self.services.clock(),
+                parent_slack_user_id=self._slack_user(behind.answer) if behind else None,
             )
             send(
                 respond,

@@ -13,7 +13,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.core import events, messages
-from bot.core.answers import LookupAnswer, Reason, Source
+from bot.core.answers import LookupAnswer, ParentAnswer, Reason, Source
 from bot.core.events import Actor, CreationFact
 from bot.core.refs import parse
 
@@ -402,3 +402,59 @@ def test_describe_age(delta: timedelta, words: str) -> None:
 
 def test_describe_age_treats_naive_times_as_utc() -> None:
     assert messages.describe_age(datetime(2023, 7, 13, 10, 0), NOW) == "2 hours ago"
+
+
+def test_a_parents_creator_is_named_and_mentioned() -> None:
+    service = Actor(
+        "AssumedRole",
+        "arn:aws:sts::123456789012:assumed-role/AWSServiceRoleForAutoScaling/autoscaling",
+        "autoscaling.amazonaws.com",
+        "123456789012",
+        role="AWSServiceRoleForAutoScaling",
+        invoked_by="autoscaling.amazonaws.com",
+    )
+    group_ref = parse(
+        "arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:1:autoScalingGroupName/web"
+    )
+    group = LookupAnswer(
+        ref=group_ref,
+        fact=fact(
+            resource_id="web",
+            event_name="CreateAutoScalingGroup",
+            event_time=NOW - timedelta(days=20),
+            tool="Terraform",
+        ),
+    )
+    launched = answer(
+        fact=fact(actor=service),
+        parent=ParentAnswer(
+            "AWS::AutoScaling::AutoScalingGroup", "web", "Auto Scaling group", group
+        ),
+    )
+    lost = answer(
+        fact=fact(actor=service),
+        parent=ParentAnswer(
+            "AWS::AutoScaling::AutoScalingGroup",
+            "old",
+            "Auto Scaling group",
+            LookupAnswer(ref=group_ref, reason=Reason.NOT_IN_WINDOW),
+        ),
+    )
+
+    text = check(
+        messages.lookup_answer(
+            launched, slack_user_id=None, now=NOW, parent_slack_user_id="U0BERTJAN"
+        )
+    )
+    lost_text = check(messages.lookup_answer(lost, slack_user_id=None, now=NOW))
+
+    assert "It was made for Auto Scaling group `web`, which <@U0BERTJAN> (bert-jan) created" in text
+    assert (
+        "*For* Auto Scaling group `web`: created by *bert-jan* 20 days ago \\u00b7 Terraform"
+        in text
+    )
+    assert "for Auto Scaling group web, created by bert-jan" in messages.fallback_text(launched)
+    assert "It was made for" not in lost_text
+    assert "*For* Auto Scaling group `old`: who created it is unknown (its creation is older" in (
+        lost_text
+    )

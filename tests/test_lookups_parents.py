@@ -1,0 +1,174 @@
+"""/whocreated on a resource a service made for a parent: the parent's creator is looked up too."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.core.answers import LookupAnswer, Reason, to_json
+from bot.core.events import CreationFact, creation_fact
+from bot.core.refs import ResourceRef, parse
+from bot.core.terminal import render_answer
+from bot.lookups import LookupService
+from bot.sandbox import records
+from bot.store import Store
+
+REGION = "eu-west-1"
+INSTANCE = "i-0aaaaaaaaaaaaaaa1"
+MADE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+BOB = records.iam_user("bob")
+
+
+def asg_launch(instance_id: str, group: str) -> CreationFact:
+    """RunInstances as Auto Scaling's service-linked role records it, the group in its tags."""
+    record = records.run_instances(
+        instance_id,
+        MADE + timedelta(minutes=5),
+        records.AUTOSCALING,
+        region=REGION,
+        agent="autoscaling.amazonaws.com",
+        image_id="ami-0123456789abcdef0",
+        instance_type="t3.micro",
+        tags={"aws:autoscaling:groupName": group},
+        invoked_by="autoscaling.amazonaws.com",
+    )
+    fact = creation_fact(record, [instance_id])
+    assert fact is not None
+    return fact
+
+
+def group_creation(group: str, who: records.Identity = BOB) -> CreationFact:
+    record = records.create_auto_scaling_group(
+        group, MADE, who, region=REGION, agent=records.CLI, launch_template="web", size=2
+    )
+    fact = creation_fact(record, [group])
+    assert fact is not None
+    return fact
+
+
+class Finder:
+    """CloudTrail from a table of facts; records what it was asked."""
+
+    def __init__(self, facts: dict[str, CreationFact], broken: frozenset[str] = frozenset()):
+        self.facts = facts
+        self.broken = broken
+        self.asked: list[tuple[str, str | None, str | None]] = []
+
+    def find(
+        self, ref: ResourceRef, region: str | None = None, *, interactive: bool = True
+    ) -> LookupAnswer:
+        self.asked.append((ref.id, ref.type, region))
+        if ref.id in self.broken:
+            raise TimeoutError("CloudTrail did not answer")
+        fact = self.facts.get(ref.id)
+        reason = None if fact else Reason.NOT_IN_REGIONS
+        return LookupAnswer(ref=ref, fact=fact, reason=reason, regions_searched=(REGION,))
+
+
+def test_an_auto_scaling_instance_names_the_person_who_created_its_group() -> None:
+    finder = Finder(
+        {INSTANCE: asg_launch(INSTANCE, "web-asg"), "web-asg": group_creation("web-asg")}
+    )
+
+    answer = LookupService(finder, Store.in_memory()).lookup(parse(INSTANCE))
+
+    assert answer.fact is not None and answer.fact.actor.name == "autoscaling.amazonaws.com"
+    assert finder.asked[1] == ("web-asg", "AWS::AutoScaling::AutoScalingGroup", REGION)
+    behind = answer.person_behind()
+    assert behind is not None and behind.words == "Auto Scaling group web-asg"
+    assert behind.answer.fact is not None and behind.answer.fact.actor.name == "bob"
+    printed = to_json(answer)
+    assert printed["creator"]["name"] == "autoscaling.amazonaws.com"  # DESIGN §3, unchanged
+    assert printed["note"] == (
+        "made for Auto Scaling group web-asg, which bob created at 2026-11-02T09:00:00Z "
+        "(CreateAutoScalingGroup, AWS CLI)"
+    )
+    text = render_answer(answer, now=MADE + timedelta(days=3))
+    assert "for         Auto Scaling group web-asg: created by bob on 2026-11-02 09:00 UTC" in text
+    assert "note" not in text  # the terminal shows the parent once, on its own line
+
+
+def test_a_resource_a_person_made_is_not_followed() -> None:
+    fact = group_creation("web-asg")
+    finder = Finder({"web-asg": fact})
+    ref = ResourceRef(given="web-asg", id="web-asg", type="AWS::AutoScaling::AutoScalingGroup")
+
+    answer = LookupService(finder, Store.in_memory()).lookup(ref, REGION)
+
+    assert answer.parent is None and to_json(answer)["note"] is None
+    assert [asked[0] for asked in finder.asked] == ["web-asg"]
+
+
+def test_a_group_made_by_cloudformation_leads_on_to_its_stack() -> None:
+    carol = records.iam_user("carol")
+    group = group_creation("web-asg", carol)
+    stack_tags = {"aws:cloudformation:stack-name": "shop"}
+    group.record["requestParameters"]["tags"] = [
+        {"key": k, "value": v} for k, v in stack_tags.items()
+    ]
+    group.record["userIdentity"]["invokedBy"] = "cloudformation.amazonaws.com"
+    group = creation_fact(group.record, ["web-asg"])
+    stack = creation_fact(
+        records.create_stack(
+            "shop",
+            f"arn:aws:cloudformation:{REGION}:{records.ACCOUNT}:stack/shop/1",
+            MADE - timedelta(minutes=2),
+            carol,
+            region=REGION,
+            agent=records.CLI,
+        ),
+        ["shop"],
+    )
+    assert group is not None and stack is not None
+    finder = Finder({INSTANCE: asg_launch(INSTANCE, "web-asg"), "web-asg": group, "shop": stack})
+
+    answer = LookupService(finder, Store.in_memory()).lookup(parse(INSTANCE))
+
+    assert [parent.words for parent in answer.parents()] == [
+        "Auto Scaling group web-asg",
+        "CloudFormation stack shop",
+    ]
+    behind = answer.person_behind()
+    assert behind is not None and behind.name == "shop"
+    assert to_json(answer)["note"] == (
+        "made for Auto Scaling group web-asg, which carol created at 2026-11-02T09:00:00Z "
+        "(CreateAutoScalingGroup, CloudFormation); made for CloudFormation stack shop, which carol "
+        "created at 2026-11-02T08:58:00Z (CreateStack, AWS CLI)"
+    )
+
+
+def test_a_parent_whose_creation_is_not_found_or_fails_still_answers_the_resource() -> None:
+    not_found = Finder({INSTANCE: asg_launch(INSTANCE, "old-asg")})
+    failing = Finder({INSTANCE: asg_launch(INSTANCE, "web-asg")}, broken=frozenset({"web-asg"}))
+
+    unknown = LookupService(not_found, Store.in_memory()).lookup(parse(INSTANCE))
+    broken = LookupService(failing, Store.in_memory()).lookup(parse(INSTANCE))
+
+    assert unknown.found and unknown.parent is not None and unknown.person_behind() is None
+    assert to_json(unknown)["note"] == (
+        "made for Auto Scaling group old-asg, whose creator was not found: no event in the "
+        "regions searched names it (eu-west-1)"
+    )
+    assert "Auto Scaling group old-asg: who created it is unknown" in render_answer(
+        unknown, now=MADE
+    )
+    assert broken.found and broken.parent is None
+    assert broken.notes[-1] == (
+        "its Auto Scaling group web-asg could not be looked up (TimeoutError)"
+    )
+
+
+def test_the_parent_is_answered_from_the_cache_the_second_time() -> None:
+    finder = Finder(
+        {INSTANCE: asg_launch(INSTANCE, "web-asg"), "web-asg": group_creation("web-asg")}
+    )
+    service = LookupService(finder, Store.in_memory())
+
+    service.lookup(parse(INSTANCE))
+    again = service.lookup(parse(INSTANCE))
+
+    behind = again.person_behind()
+    assert behind is not None and behind.answer.fact is not None
+    assert behind.answer.fact.actor.name == "bob"
+    # The instance id is answered from the cache; a group's name is not trusted without a
+    # describe (no hints here), so CloudTrail is asked for the group again.
+    assert [asked[0] for asked in finder.asked] == [INSTANCE, "web-asg", "web-asg"]
