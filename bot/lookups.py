@@ -61,7 +61,7 @@ class LookupService:
         named = named_parents(
             own_type=answer.ref.type,
             own_id=answer.ref.id,
-            tags=answer.owner_tags,
+            tags=answer.parent_tags,  # the resource's own tags, when its service was asked
             record=fact.record,
         )
         if not named:

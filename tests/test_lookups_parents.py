@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 
 from bot.core.answers import LookupAnswer, Reason, to_json
@@ -172,3 +173,29 @@ def test_the_parent_is_answered_from_the_cache_the_second_time() -> None:
     # The instance id is answered from the cache; a group's name is not trusted without a
     # describe (no hints here), so CloudTrail is asked for the group again.
     assert [asked[0] for asked in finder.asked] == [INSTANCE, "web-asg", "web-asg"]
+
+
+def test_the_resources_own_tags_name_the_parent_when_its_creation_event_does_not() -> None:
+    launch = asg_launch(INSTANCE, "web-asg")
+    untagged = dataclasses.replace(
+        launch, record={**launch.record, "requestParameters": {"instanceType": "t3.micro"}}
+    )
+
+    class TaggedFinder(Finder):
+        def find(
+            self, ref: ResourceRef, region: str | None = None, *, interactive: bool = True
+        ) -> LookupAnswer:
+            found = super().find(ref, region, interactive=interactive)
+            if ref.id != INSTANCE:
+                return found
+            return dataclasses.replace(found, parent_tags={"aws:autoscaling:groupName": "web-asg"})
+
+    finder = TaggedFinder({INSTANCE: untagged, "web-asg": group_creation("web-asg")})
+    without_tags = Finder({INSTANCE: untagged, "web-asg": group_creation("web-asg")})
+
+    answer = LookupService(finder, Store.in_memory()).lookup(parse(INSTANCE))
+    unknown = LookupService(without_tags, Store.in_memory()).lookup(parse(INSTANCE))
+
+    behind = answer.person_behind()
+    assert behind is not None and behind.words == "Auto Scaling group web-asg"
+    assert unknown.parent is None  # nothing names the group: not guessed

@@ -20,6 +20,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.aws.errors import error_code, is_denied
+from bot.core.parents import PARENT_TAG_KEYS
 from bot.core.refs import ResourceRef
 
 logger = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class Hint:
     region: str | None = None
     note: str | None = None
     exists: bool | None = None
+    parent_tags: Mapping[str, str] = field(default_factory=dict)  # tags naming a parent
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,16 @@ def owner_tags(tags: Iterable[Mapping[str, Any]] | Mapping[str, Any] | None) -> 
         key: str(value)
         for key, value in pairs
         if key.lower() in _OWNER_KEYS and value not in (None, "")
+    }
+
+
+def parent_tags(tags: Iterable[Mapping[str, Any]] | None) -> dict[str, str]:
+    """Tags that name a parent (aws:autoscaling:groupName, aws:cloudformation:stack-name…) from
+    an AWS tag list."""
+    return {
+        str(tag.get("Key")): str(tag.get("Value"))
+        for tag in tags or []
+        if tag.get("Key") in PARENT_TAG_KEYS and tag.get("Value")
     }
 
 
@@ -179,7 +191,8 @@ def _ec2_instance(client_for: ClientFor, region: str, ref: ResourceRef) -> Hint:
         if eni.get("Attachment", {}).get("DeviceIndex") == 0 and eni["Attachment"].get("AttachTime")
     ]
     created = attached[0] if attached else instance.get("LaunchTime")
-    return Hint(_utc(created), owner_tags(instance.get("Tags")), region, None, True)
+    tags = instance.get("Tags")
+    return Hint(_utc(created), owner_tags(tags), region, None, True, parent_tags(tags))
 
 
 def _id_filter(name: str, ref: ResourceRef) -> list[dict[str, Any]]:
@@ -261,8 +274,10 @@ def _autoscaling_group(client_for: ClientFor, region: str, ref: ResourceRef) -> 
     )["AutoScalingGroups"]
     if not groups:
         return Hint(exists=False)
-    group = groups[0]
-    return Hint(_utc(group.get("CreatedTime")), owner_tags(group.get("Tags")), region, None, True)
+    group, tags = groups[0], groups[0].get("Tags")
+    return Hint(
+        _utc(group.get("CreatedTime")), owner_tags(tags), region, None, True, parent_tags(tags)
+    )
 
 
 def _cloudformation_stack(client_for: ClientFor, region: str, ref: ResourceRef) -> Hint:

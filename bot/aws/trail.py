@@ -344,11 +344,13 @@ class TrailFinder:
         hints = [r.hint for r in ([found] if found else []) + results if r.done]
         notes.extend(h.note for h in hints if h.note)
         owner_tags = next((dict(h.owner_tags) for h in hints if h.owner_tags), {})
+        parent_tags = next((dict(h.parent_tags) for h in hints if h.parent_tags), {})
         created_at = next((h.created_at for h in hints if h.created_at), None)
         common = {
             "ref": run.ref,
             "regions_searched": searched,
             "owner_tags": owner_tags,
+            "parent_tags": parent_tags,
             "source": Source.CLOUDTRAIL,
             "created_at_hint": created_at,
         }

@@ -54,6 +54,7 @@ class LookupAnswer:
     account: str | None = None  # when known without the event (caller identity)
     created_at_hint: Any = None  # datetime the service reported, when asked
     parent: ParentAnswer | None = None  # when a service made it for a parent (see bot.core.parents)
+    parent_tags: Mapping[str, str] = field(default_factory=dict)  # its tags that name a parent
 
     @property
     def found(self) -> bool:

@@ -66,6 +66,9 @@ PARENT_KINDS: tuple[ParentKind, ...] = (
 )
 
 
+PARENT_TAG_KEYS = frozenset(key for kind in PARENT_KINDS for key in kind.tags)
+
+
 @dataclass(frozen=True)
 class NamedParent:
     """A parent a resource names: its type, name, the value as named (an ARN or the name), and

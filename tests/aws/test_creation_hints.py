@@ -346,3 +346,26 @@ def test_cloudformation_stack_creation_time_and_a_missing_stack() -> None:
 
     assert hint == Hint(created, {"owner": "carol@example.com"}, REGION, None, True)
     assert missing.exists is False and missing.note is None
+
+
+def test_an_auto_scaling_instance_names_its_group_in_the_hint(aws: Any) -> None:
+    aws("ec2", REGION).create_launch_template(
+        LaunchTemplateName="web", LaunchTemplateData={"ImageId": AMI, "InstanceType": "t3.micro"}
+    )
+    autoscaling = aws("autoscaling", REGION)
+    autoscaling.create_auto_scaling_group(
+        AutoScalingGroupName="web-asg",
+        LaunchTemplate={"LaunchTemplateName": "web"},
+        MinSize=1,
+        MaxSize=1,
+        DesiredCapacity=1,
+        AvailabilityZones=[f"{REGION}a"],
+    )
+    [group] = autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]
+    instance_id = group["Instances"][0]["InstanceId"]
+
+    hint = creation_hint(parse(instance_id), aws, REGION)
+
+    assert hint.exists is True
+    assert hint.parent_tags == {"aws:autoscaling:groupName": "web-asg"}
+    assert "aws:autoscaling:groupName" not in hint.owner_tags

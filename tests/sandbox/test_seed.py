@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from bot.core import refs
 from bot.core.answers import Reason
 from bot.core.resources import EC2_INSTANCE
+from bot.sandbox.fleet import BY_KEY
 from bot.sandbox.seed import (
     AUDIT_CHANNEL,
     FALLBACK_CHANNEL,
@@ -127,6 +128,16 @@ def test_every_resource_has_the_creator_the_sandbox_says(
     assert answer.fact.event_name == made.event
     assert answer.fact.region == made.region
     assert answer.fact.account == sandbox.account
+    behind = answer.person_behind()
+    if made.via is None:
+        assert behind is None
+        return
+    # Launched for a group or stack: the answer names it, and who created it.
+    assert behind is not None and behind.words == made.via
+    assert behind.answer.fact is not None
+    assert behind.answer.fact.actor.name == BY_KEY[str(made.owner)].aws_name
+    if made.via.startswith("Auto Scaling group"):  # moto tags the group's instances
+        assert answer.parent_tags == {"aws:autoscaling:groupName": "web-asg"}
 
 
 def test_the_sso_session_is_named_by_its_email_and_role(
