@@ -17,9 +17,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
+from xml.sax.saxutils import escape
 
 _PAGING = ("MaxResults", "NextToken")
 _ALL = 10**9  # without a MaxResults moto stops at 100 reservations
+DEFAULT_PAGE = 1000  # a NextToken without MaxResults: the largest page
 
 
 class BadPaging(ValueError):
@@ -28,8 +30,9 @@ class BadPaging(ValueError):
 
 
 def wants_pages(form: Mapping[str, str]) -> bool:
-    """True for a paged DescribeInstances (MaxResults, and no InstanceId list)."""
-    return "MaxResults" in form and not any(key.startswith("InstanceId.") for key in form)
+    """True for a paged DescribeInstances (MaxResults or NextToken, and no InstanceId list)."""
+    paged = "MaxResults" in form or "NextToken" in form
+    return paged and not any(key.startswith("InstanceId.") for key in form)
 
 
 def unpaged_body(body: bytes) -> tuple[dict[str, str], bytes]:
@@ -44,7 +47,7 @@ def error_answer(problem: BadPaging) -> bytes:
     """EC2's error document for a bad MaxResults or NextToken."""
     return (
         '<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error>'
-        f"<Code>InvalidParameterValue</Code><Message>{problem}</Message>"
+        f"<Code>InvalidParameterValue</Code><Message>{escape(str(problem))}</Message>"
         "</Error></Errors><RequestID>instance-pages</RequestID></Response>"
     ).encode()
 
@@ -97,34 +100,35 @@ class _Listing:
 
 
 class InstancePager:
-    """The listings being paged through, the `keep` newest at most; a listing is forgotten once
-    its last page is served."""
+    """The listings being paged through: the `keep` most recently read, each for its own region
+    (a token from one region is no good in another). A listing is kept after its last page, so
+    a retried page answers again, until newer listings push it out."""
 
-    def __init__(self, keep: int = 16) -> None:
+    def __init__(self, keep: int = 4) -> None:
         self.keep = keep
-        self._listings: OrderedDict[str, _Listing] = OrderedDict()
+        self._listings: OrderedDict[str, tuple[str, _Listing]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def page(self, form: Mapping[str, str], everything: Callable[[], bytes]) -> bytes:
+    def page(self, region: str, form: Mapping[str, str], everything: Callable[[], bytes]) -> bytes:
         """The page `form` asks for; `everything()` is moto's answer for a new listing."""
-        size = _size(form["MaxResults"])
+        size = _size(form.get("MaxResults", str(DEFAULT_PAGE)))
         token = form.get("NextToken")
         if token:
             listing_id, start = _parse(token)
             with self._lock:
-                listing = self._listings.get(listing_id)
-            if listing is None:
+                kept = self._listings.get(listing_id)
+                if kept is not None:
+                    self._listings.move_to_end(listing_id)
+            if kept is None or kept[0] != region:
                 raise BadPaging(f"Invalid value '{token}' for nextToken.")
+            listing = kept[1]
         else:
             listing_id, start, listing = uuid.uuid4().hex[:16], 0, _Listing.parse(everything())
-        more = start + size < listing.size
-        with self._lock:
-            if more:
-                self._listings[listing_id] = listing
+            with self._lock:
+                self._listings[listing_id] = (region, listing)
                 while len(self._listings) > self.keep:
                     self._listings.popitem(last=False)
-            else:
-                self._listings.pop(listing_id, None)
+        more = start + size < listing.size
         return listing.page(start, size, f"{listing_id}-{start + size}" if more else None)
 
 

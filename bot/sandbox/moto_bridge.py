@@ -112,7 +112,7 @@ class MotoBridge(LoopbackServer):
             return body.encode() if isinstance(body, str) else body
 
         try:
-            page = self._instance_pages.page(form, everything)
+            page = self._instance_pages.page(region, form, everything)
         except _MotoRefused:
             return refused[0]
         except instance_pages.BadPaging as problem:

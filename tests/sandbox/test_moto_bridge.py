@@ -126,8 +126,35 @@ def test_describe_instances_refuses_a_bad_page_size_or_token(bridge: MotoBridge)
         ec2.describe_instances(MaxResults=2)
     with pytest.raises(ClientError) as forged:
         ec2.describe_instances(MaxResults=5, NextToken="not-ours")
+    with pytest.raises(ClientError) as markup:
+        ec2.describe_instances(MaxResults=5, NextToken="<a&b>-5")
 
-    for refused in (too_small, forged):
+    for refused in (too_small, forged, markup):
         assert refused.value.response["Error"]["Code"] == "InvalidParameterValue"
     assert "maxResults" in str(too_small.value)
     assert "not-ours" in str(forged.value)
+    assert "<a&b>-5" in str(markup.value)
+
+
+def test_a_token_serves_its_own_region_and_its_pages_can_be_asked_again(
+    bridge: MotoBridge,
+) -> None:
+    seeding = boto3.client("ec2", region_name="us-east-1")
+    image = seeding.describe_images()["Images"][0]["ImageId"]
+    made = launch(seeding, image, 12, "a")
+    ec2, elsewhere = remote(bridge, "ec2", "us-east-1"), remote(bridge, "ec2", "eu-west-1")
+
+    first = ec2.describe_instances(MaxResults=10)
+    token = first["NextToken"]
+    last = ec2.describe_instances(MaxResults=10, NextToken=token)
+    again = ec2.describe_instances(MaxResults=10, NextToken=token)  # a retried last page
+    default_size = ec2.describe_instances(NextToken=token)  # no MaxResults: up to 1,000
+    with pytest.raises(ClientError) as other_region:
+        elsewhere.describe_instances(MaxResults=10, NextToken=token)
+
+    def ids(page: dict[str, Any]) -> list[str]:
+        return [i["InstanceId"] for r in page["Reservations"] for i in r["Instances"]]
+
+    assert ids(first) + ids(last) == made and "NextToken" not in last
+    assert ids(again) == ids(last) == ids(default_size) == made[10:]
+    assert other_region.value.response["Error"]["Code"] == "InvalidParameterValue"
