@@ -64,6 +64,9 @@ class FactPlace:
     fact: CreationFact
 
 
+_FACT_KEY = ("partition", "account", "region", "resource_type", "resource_id", "created_at")
+
+
 def _insert_new(dialect: str) -> Any:
     """INSERT … ON CONFLICT DO NOTHING where the dialect has it (SQLite and PostgreSQL)."""
     if dialect == "sqlite":
@@ -339,21 +342,25 @@ class Store:
             }
             for place in facts
         ]
+        # One order for every writer, so two replicas' overlapping batches cannot deadlock.
+        rows.sort(key=lambda row: tuple(str(row[key]) for key in _FACT_KEY))
         try:
             with self.engine.begin() as conn:
                 conn.execute(_insert_new(self.engine.dialect.name), rows)
+            return
         except IntegrityError:
-            # A dialect without ON CONFLICT: the rows one by one, skipping those already there.
-            for row in rows:
-                try:
-                    with self.engine.begin() as conn:
-                        conn.execute(creation_facts.insert(), [row])
-                except IntegrityError:
-                    pass
-                except SQLAlchemyError:
-                    logger.exception("could not cache the creation of %s", row["resource_id"])
+            pass  # a dialect without ON CONFLICT met a cached row
         except SQLAlchemyError:
-            logger.exception("could not cache %d creations", len(rows))
+            logger.warning("caching %d creations at once failed; one by one", len(rows))
+        # One by one: a bad or cached row costs itself, not the whole round's batch.
+        for row in rows:
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(creation_facts.insert(), [row])
+            except IntegrityError:
+                pass
+            except SQLAlchemyError:
+                logger.exception("could not cache the creation of %s", row["resource_id"])
 
     def find_facts(
         self,

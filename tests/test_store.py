@@ -138,3 +138,23 @@ def test_without_on_conflict_the_rows_go_one_by_one(
         f.resource_id: f.actor.name for f in store.find_facts(["bucket-0", "bucket-1", "bucket-2"])
     }
     assert found == {"bucket-0": "bob", "bucket-1": "alice", "bucket-2": "bob"}
+
+
+def test_a_row_the_database_refuses_costs_only_itself(store: Store) -> None:
+    when = datetime(2023, 7, 10, tzinfo=UTC)
+    good = [
+        FactPlace(
+            "aws", "123837392027", "us-east-1", "AWS::S3::Bucket", _fact(f"ok-{n}", when, "bob")
+        )
+        for n in range(3)
+    ]
+    # An account id longer than the column: PostgreSQL refuses it (SQLite does not check).
+    bad = FactPlace("aws", "1" * 40, "us-east-1", "AWS::S3::Bucket", _fact("bad", when, "eve"))
+
+    store.put_facts([*good, bad])
+
+    assert {f.resource_id for f in store.find_facts(["ok-0", "ok-1", "ok-2"])} == {
+        "ok-0",
+        "ok-1",
+        "ok-2",
+    }
