@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Protocol
 
@@ -20,7 +21,7 @@ from bot.core import events
 from bot.core.answers import LookupAnswer, ParentAnswer, Source
 from bot.core.created_by import CREATED_BY_TAG, created_by_tag
 from bot.core.events import Actor, CreationFact
-from bot.core.parents import acts_for_a_parent, named_parents
+from bot.core.parents import NamedParent, acts_for_a_parent, is_its_parent, named_parents
 from bot.core.refs import ResourceRef
 from bot.store import Store
 
@@ -54,19 +55,48 @@ class LookupService:
         return self._with_parent(self._lookup(ref, region, interactive), interactive, depth=1)
 
     def _with_parent(self, answer: LookupAnswer, interactive: bool, depth: int) -> LookupAnswer:
-        """The answer, with its parent's creator when a service made it for a parent."""
+        """The answer, with its parent's creator when a service made it for a parent: the
+        parents it names are tried in order (most specific first), as the patrol does, and the
+        first whose creation is found answers; else the first, with why not."""
         fact = answer.fact
         if fact is None or depth > MAX_PARENT_DEPTH or not acts_for_a_parent(fact.actor):
             return answer
         named = named_parents(
             own_type=answer.ref.type,
             own_id=answer.ref.id,
-            tags=answer.parent_tags,  # the resource's own tags, when its service was asked
+            tags=self._parent_tags(answer),
             record=fact.record,
         )
-        if not named:
-            return answer
-        parent = named[0]
+        first: ParentAnswer | None = None
+        for parent in named:
+            try:
+                found = self._parent_answer(answer, fact, parent, interactive)
+            except Exception as error:  # the resource's own answer is still worth giving
+                logger.exception("looking up %s (parent of %s) failed", parent.words, answer.ref.id)
+                note = f"its {parent.words} could not be looked up ({type(error).__name__})"
+                return dataclasses.replace(answer, notes=(*answer.notes, note))
+            above = ParentAnswer(
+                parent.type,
+                parent.name,
+                parent.kind_words,
+                self._with_parent(found, interactive, depth + 1),
+            )
+            if found.fact is not None:
+                return dataclasses.replace(answer, parent=above)
+            first = first or above
+        return dataclasses.replace(answer, parent=first) if first else answer
+
+    def _parent_tags(self, answer: LookupAnswer) -> Mapping[str, str]:
+        """The resource's tags that name a parent: from the lookup's describe, or, for an answer
+        from the cache (no describe), asked now."""
+        if answer.parent_tags or answer.source is not Source.CACHE or self.hints is None:
+            return answer.parent_tags
+        region = answer.fact.region if answer.fact else None
+        return self.hints(answer.ref, region).parent_tags if region else {}
+
+    def _parent_answer(
+        self, answer: LookupAnswer, fact: CreationFact, parent: NamedParent, interactive: bool
+    ) -> LookupAnswer:
         region = fact.region or answer.ref.region
         parent_ref = ResourceRef(
             given=parent.name,
@@ -77,16 +107,11 @@ class LookupService:
             partition=answer.ref.partition,
             arn=parent.value if parent.value.startswith("arn:") else None,
         )
-        try:
-            found = self._lookup(parent_ref, region, interactive)
-        except Exception as error:  # the resource's own answer is still worth giving
-            logger.exception("looking up %s (parent of %s) failed", parent.words, answer.ref.id)
-            note = f"its {parent.words} could not be looked up ({type(error).__name__})"
-            return dataclasses.replace(answer, notes=(*answer.notes, note))
-        above = self._with_parent(found, interactive, depth + 1)
-        return dataclasses.replace(
-            answer, parent=ParentAnswer(parent.type, parent.name, parent.kind_words, above)
-        )
+        found = self._lookup(parent_ref, region, interactive)
+        if found.fact is not None and not is_its_parent(parent, fact.event_time, found.fact):
+            why = f"the {found.fact.event_name} event found for that name is another resource's"
+            return dataclasses.replace(found, fact=None, reason=None, notes=(*found.notes, why))
+        return found
 
     def _lookup(self, ref: ResourceRef, region: str | None, interactive: bool) -> LookupAnswer:
         cached = self._from_cache(ref, region)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.aws.bulk_trail import BulkCreators, CreatorIndex, event_names_for, newest
 from bot.aws.creation_hints import OWNER_TAG_KEYS, owner_tags
@@ -38,7 +38,7 @@ from bot.core.created_by import (
     parse_created_by,
 )
 from bot.core.events import Actor, CreationFact
-from bot.core.parents import EKS_NODEGROUP, acts_for_a_parent, named_parents
+from bot.core.parents import EKS_NODEGROUP, acts_for_a_parent, cluster_of, named_parents
 from bot.core.policy import Policy
 from bot.core.resources import (
     CLASSIC_LOAD_BALANCER,
@@ -599,7 +599,7 @@ def _same_cluster(subject: _Subject, fact: CreationFact) -> bool:
     """An EKS node group name is unique only within its cluster."""
     if subject.cluster is None:
         return True
-    cluster = _cluster_of(fact.record)
+    cluster = cluster_of(fact.record)
     return cluster is None or cluster == subject.cluster
 
 
@@ -620,20 +620,6 @@ ACCEPTS: dict[str, Callable[[_Subject, CreationFact], bool]] = {
 def _accepts(subject: _Subject, fact: CreationFact) -> bool:
     check = ACCEPTS.get(subject.type)
     return check is None or check(subject, fact)
-
-
-def _cluster_of(record: Mapping[str, Any]) -> str | None:
-    request = record.get("requestParameters") or {}
-    response = record.get("responseElements") or {}
-    nodegroup = response.get("nodegroup") if isinstance(response, Mapping) else None
-    for value in (
-        nodegroup.get("clusterName") if isinstance(nodegroup, Mapping) else None,
-        request.get("clusterName") if isinstance(request, Mapping) else None,
-        request.get("name") if isinstance(request, Mapping) else None,
-    ):
-        if isinstance(value, str) and value:
-            return value
-    return None
 
 
 def _plausible(subject: _Subject, fact: CreationFact) -> bool:

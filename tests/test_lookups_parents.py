@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+from bot.aws.creation_hints import Hint
 from bot.core.answers import LookupAnswer, Reason, to_json
 from bot.core.events import CreationFact, creation_fact
 from bot.core.refs import ResourceRef, parse
@@ -199,3 +200,95 @@ def test_the_resources_own_tags_name_the_parent_when_its_creation_event_does_not
     behind = answer.person_behind()
     assert behind is not None and behind.words == "Auto Scaling group web-asg"
     assert unknown.parent is None  # nothing names the group: not guessed
+
+
+def stack_launch(instance_id: str, group: str, stack: str) -> CreationFact:
+    """An Auto Scaling launch for a group that a CloudFormation stack made: both named."""
+    fact = asg_launch(instance_id, group)
+    tags = fact.record["requestParameters"]["tagSpecificationSet"]["items"][0]["tags"]
+    tags.append({"key": "aws:cloudformation:stack-name", "value": stack})
+    made = creation_fact(fact.record, [instance_id])
+    assert made is not None
+    return made
+
+
+def test_when_the_first_parent_is_not_found_the_next_one_answers() -> None:
+    # The stack is named first (most specific), but its creation is gone: the group answers.
+    finder = Finder(
+        {
+            INSTANCE: stack_launch(INSTANCE, "web-asg", "old-stack"),
+            "web-asg": group_creation("web-asg"),
+        }
+    )
+
+    answer = LookupService(finder, Store.in_memory()).lookup(parse(INSTANCE))
+
+    assert [asked[0] for asked in finder.asked] == [INSTANCE, "old-stack", "web-asg"]
+    behind = answer.person_behind()
+    assert behind is not None and behind.words == "Auto Scaling group web-asg"
+
+
+def test_a_same_named_group_made_after_the_instance_is_not_its_parent() -> None:
+    later = group_creation("web-asg")
+    later = dataclasses.replace(later, event_time=MADE + timedelta(days=2))
+    finder = Finder({INSTANCE: asg_launch(INSTANCE, "web-asg"), "web-asg": later})
+
+    answer = LookupService(finder, Store.in_memory()).lookup(parse(INSTANCE))
+
+    assert answer.parent is not None and answer.person_behind() is None
+    assert "another resource's" in (to_json(answer)["note"] or "")
+
+
+def test_a_cached_answer_asks_the_resources_tags_for_its_parent() -> None:
+    launch = asg_launch(INSTANCE, "web-asg")
+    untagged = dataclasses.replace(
+        launch, record={**launch.record, "requestParameters": {"instanceType": "t3.micro"}}
+    )
+    asked_hints: list[str] = []
+
+    def hints(ref: ResourceRef, region: str) -> Hint:
+        asked_hints.append(ref.id)
+        if ref.id == INSTANCE:
+            return Hint(parent_tags={"aws:autoscaling:groupName": "web-asg"})
+        return Hint()
+
+    class TaggedFinder(Finder):
+        def find(
+            self, ref: ResourceRef, region: str | None = None, *, interactive: bool = True
+        ) -> LookupAnswer:
+            found = super().find(ref, region, interactive=interactive)
+            if ref.id != INSTANCE:
+                return found
+            return dataclasses.replace(found, parent_tags={"aws:autoscaling:groupName": "web-asg"})
+
+    finder = TaggedFinder({INSTANCE: untagged, "web-asg": group_creation("web-asg")})
+    service = LookupService(finder, Store.in_memory(), hints=hints)
+
+    service.lookup(parse(INSTANCE))
+    again = service.lookup(parse(INSTANCE))  # the instance from the cache: no describe
+
+    assert again.source.value == "cache"
+    behind = again.person_behind()
+    assert behind is not None and behind.words == "Auto Scaling group web-asg"
+    assert INSTANCE in asked_hints
+
+
+def test_a_parents_notes_are_shown_with_it() -> None:
+    class DeniedDescribe(Finder):
+        def find(
+            self, ref: ResourceRef, region: str | None = None, *, interactive: bool = True
+        ) -> LookupAnswer:
+            found = super().find(ref, region, interactive=interactive)
+            if ref.id != "web-asg":
+                return found
+            note = "autoscaling:DescribeAutoScalingGroups denied: searched without a hint"
+            return dataclasses.replace(found, notes=(note,))
+
+    finder = DeniedDescribe(
+        {INSTANCE: asg_launch(INSTANCE, "web-asg"), "web-asg": group_creation("web-asg")}
+    )
+
+    answer = LookupService(finder, Store.in_memory()).lookup(parse(INSTANCE))
+
+    assert "[autoscaling:DescribeAutoScalingGroups denied" in (to_json(answer)["note"] or "")
+    assert "autoscaling:DescribeAutoScalingGroups denied" in render_answer(answer, now=MADE)

@@ -40,6 +40,12 @@ class ParentAnswer:
     def words(self) -> str:
         return f"{self.kind_words} {self.name}"
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the parent's lookup noted (a permission missing…); nothing for a cached answer,
+        whose one note only says it was remembered."""
+        return () if self.answer.source is Source.CACHE else self.answer.notes
+
 
 @dataclass(frozen=True)
 class LookupAnswer:
@@ -118,12 +124,14 @@ def _parent_note(parent: ParentAnswer) -> str:
     """'made for Auto Scaling group web-asg, which bob created at … (CreateAutoScalingGroup,
     AWS CLI)', or why its creator is unknown."""
     fact = parent.answer.fact
+    notes = "".join(f" [{note}]" for note in parent.notes)  # e.g. a permission missing
     if fact is None:
         why = explain(parent.answer) or "no creation event found"
-        return f"made for {parent.words}, whose creator was not found: {why}"
+        return f"made for {parent.words}, whose creator was not found: {why}{notes}"
     how = ", ".join(part for part in (fact.event_name, fact.tool) if part)
     who = fact.actor.name or fact.actor.arn or "an unknown identity"
-    return f"made for {parent.words}, which {who} created at {iso_z(fact.event_time)} ({how})"
+    created = iso_z(fact.event_time)
+    return f"made for {parent.words}, which {who} created at {created} ({how}){notes}"
 
 
 def _creator_json(fact: CreationFact | None) -> dict[str, Any] | None:

@@ -231,9 +231,11 @@ def _parent_line(parent: ParentAnswer, now: datetime) -> str:
     """One step up: the parent, and who created it when, with what; or why that is unknown."""
     kind = f"*For* {escape_clip(parent.kind_words, NAME_LIMIT)} {code(parent.name)}"
     fact = parent.answer.fact
+    notes = [f"_{escape_clip(note, NOTE_LIMIT)}_" for note in parent.notes]
     if fact is None:
         why = explain(parent.answer) or "no creation event found"
-        return f"{kind}: who created it is unknown ({escape_clip(why, NOTE_LIMIT)})"
+        unknown = f"{kind}: who created it is unknown ({escape_clip(why, NOTE_LIMIT)})"
+        return " · ".join([unknown, *notes])
     how = [escape_clip(fact.tool, NAME_LIMIT)] if fact.tool else []
     return " · ".join(
         [
@@ -241,6 +243,7 @@ def _parent_line(parent: ParentAnswer, now: datetime) -> str:
             f"{describe_age(fact.event_time, now)}",
             *how,
             code(fact.event_name),
+            *notes,
         ]
     )
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.core.events import Actor
+from bot.core.events import Actor, CreationFact
 
 AUTOSCALING_GROUP = "AWS::AutoScaling::AutoScalingGroup"
 CLOUDFORMATION_STACK = "AWS::CloudFormation::Stack"
@@ -85,6 +86,21 @@ class NamedParent:
         return f"{self.kind_words} {self.name}"
 
 
+# The parent's creation is logged before the child's; allow for clock skew between services.
+PARENT_SLACK = timedelta(minutes=10)
+
+
+def is_its_parent(parent: NamedParent, child_created: datetime, parent_fact: CreationFact) -> bool:
+    """Whether a creation event found for the parent's name is that parent's: made before the
+    child, and for an EKS node group, in the same cluster (names repeat across clusters)."""
+    if parent_fact.event_time > child_created + PARENT_SLACK:
+        return False  # a later resource with the same name
+    if parent.type == EKS_NODEGROUP and parent.cluster:
+        cluster = cluster_of(parent_fact.record)
+        return cluster is None or cluster == parent.cluster
+    return True
+
+
 def acts_for_a_parent(actor: Actor) -> bool:
     """True when a service made the resource on a parent's behalf (Auto Scaling, CloudFormation,
     EKS): the parent's creator is the one to ask."""
@@ -150,3 +166,18 @@ def record_tags(record: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
+
+
+def cluster_of(record: Mapping[str, Any]) -> str | None:
+    """The EKS cluster a node group's creation event names."""
+    request = record.get("requestParameters") or {}
+    response = record.get("responseElements") or {}
+    nodegroup = response.get("nodegroup") if isinstance(response, Mapping) else None
+    for value in (
+        nodegroup.get("clusterName") if isinstance(nodegroup, Mapping) else None,
+        request.get("clusterName") if isinstance(request, Mapping) else None,
+        request.get("name") if isinstance(request, Mapping) else None,
+    ):
+        if isinstance(value, str) and value:
+            return value
+    return None

@@ -70,12 +70,14 @@ def _parent_lines(answer: LookupAnswer, now: datetime) -> list[str]:
         if fact is None:
             why = explain(parent.answer) or "no creation event"
             lines.append(f"  for         {parent.words}: who created it is unknown ({why})")
+            lines.extend(f"              {note}" for note in parent.notes)
             continue
         how = ", ".join(part for part in (fact.tool, fact.event_name) if part)
         lines.append(
             f"  for         {parent.words}: created by {fact.actor.name or 'unknown'} "
             f"on {fact.event_time:%Y-%m-%d %H:%M} UTC ({age(fact.event_time, now)}; {how})"
         )
+        lines.extend(f"              {note}" for note in parent.notes)
     return lines
 
 
