@@ -290,8 +290,8 @@ def _cloudformation_stack(client_for: ClientFor, region: str, ref: ResourceRef) 
         if error_code(error) == "ValidationError" and "does not exist" in str(error):
             return Hint(exists=False)
         raise
-    if not stacks:
-        return Hint(exists=False)
+    if not stacks or stacks[0].get("StackStatus") == "DELETE_COMPLETE":
+        return Hint(exists=False)  # an ARN still describes a deleted stack
     stack = stacks[0]
     return Hint(_utc(stack.get("CreationTime")), owner_tags(stack.get("Tags")), region, None, True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zipfile
 from collections.abc import Iterator
@@ -336,6 +337,16 @@ def test_cloudformation_stack_creation_time_and_a_missing_stack() -> None:
     stubber.add_client_error(
         "describe_stacks", "ValidationError", "Stack with id gone does not exist", 400
     )
+    deleted_arn = "arn:aws:cloudformation:us-east-1:123456789012:stack/old/5f0e"
+    stubber.add_response(  # by ARN, CloudFormation still describes a deleted stack
+        "describe_stacks",
+        {
+            "Stacks": [
+                {"StackName": "old", "CreationTime": created, "StackStatus": "DELETE_COMPLETE"}
+            ]
+        },
+        {"StackName": deleted_arn},
+    )
     with stubber:
         hint = creation_hint(
             _named("AWS::CloudFormation::Stack", "shop"), lambda *_: client, REGION
@@ -343,9 +354,14 @@ def test_cloudformation_stack_creation_time_and_a_missing_stack() -> None:
         missing = creation_hint(
             _named("AWS::CloudFormation::Stack", "gone"), lambda *_: client, REGION
         )
+        deleted_ref = dataclasses.replace(
+            _named("AWS::CloudFormation::Stack", "old"), arn=deleted_arn
+        )
+        deleted = creation_hint(deleted_ref, lambda *_: client, REGION)
 
     assert hint == Hint(created, {"owner": "carol@example.com"}, REGION, None, True)
     assert missing.exists is False and missing.note is None
+    assert deleted.exists is False
 
 
 def test_an_auto_scaling_instance_names_its_group_in_the_hint(aws: Any) -> None:
