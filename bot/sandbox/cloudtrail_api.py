@@ -39,7 +39,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from bot.sandbox.loopback import LoopbackServer
+from bot.sandbox.loopback import CountingServer
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class _SlidingWindow:
             return True
 
 
-class CloudTrailServer(LoopbackServer):
+class CloudTrailServer(CountingServer):
     """LookupEvents on 127.0.0.1; use as a context manager, point boto3 at `endpoint_url`.
 
     >>> with CloudTrailServer(clock=lambda: now) as trail:

@@ -1,5 +1,5 @@
-"""What the sandbox's stand-ins share: an HTTP server on 127.0.0.1 in its own thread, and
-counters of the requests it received per region and operation."""
+"""What the sandbox's stand-ins share: an HTTP server on 127.0.0.1 in its own thread, and, for
+the AWS ones, counters of the requests received per region and operation."""
 
 from __future__ import annotations
 
@@ -13,11 +13,8 @@ class LoopbackServer:
     """Start, close, `with`, and `endpoint_url` for a stand-in that sets `self._http`."""
 
     thread_name = "stand-in"
-    counter_prefix = ""  # e.g. "cloudtrail:", so counters read "cloudtrail:LookupEvents"
     _http: ThreadingHTTPServer
     _thread: threading.Thread | None = None
-    _lock: threading.Lock
-    _counts: Counter[tuple[str, str]]  # (region, operation) → requests received
 
     @property
     def endpoint_url(self) -> str:
@@ -47,6 +44,15 @@ class LoopbackServer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class CountingServer(LoopbackServer):
+    """A loopback stand-in for an AWS service, counting requests per region and operation in
+    `self._counts` (under `self._lock`), which it sets."""
+
+    counter_prefix = ""  # e.g. "cloudtrail:", so counters read "cloudtrail:LookupEvents"
+    _lock: threading.Lock
+    _counts: Counter[tuple[str, str]]  # (region, operation) → requests received
 
     def _requests(self, region: str | None, operation: str | None) -> int:
         """Requests received, filtered by region and operation (None: all)."""

@@ -60,7 +60,7 @@ from typing import Any, Protocol
 
 import cbor2
 
-from bot.sandbox.loopback import LoopbackServer
+from bot.sandbox.loopback import CountingServer
 
 logger = logging.getLogger(__name__)
 
@@ -246,7 +246,7 @@ def _reducer(statistic: str) -> Any:
     return percentile
 
 
-class MetricsServer(LoopbackServer):
+class MetricsServer(CountingServer):
     """GetMetricData and GetMetricStatistics on 127.0.0.1; point boto3 at `endpoint_url`.
 
     >>> with MetricsServer() as metrics:

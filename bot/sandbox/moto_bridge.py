@@ -37,7 +37,7 @@ from botocore.compat import HTTPHeaders
 from moto.core.models import botocore_stubber
 
 from bot.sandbox import instance_pages
-from bot.sandbox.loopback import LoopbackServer
+from bot.sandbox.loopback import CountingServer
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ _GLOBAL_HOSTS = {"iam": "iam.amazonaws.com"}  # moto matches IAM on its global e
 _HOP_BY_HOP = {"connection", "content-length", "transfer-encoding", "keep-alive", "server", "date"}
 
 
-class MotoBridge(LoopbackServer):
+class MotoBridge(CountingServer):
     """moto over HTTP on 127.0.0.1; use as a context manager inside ``mock_aws()``."""
 
     thread_name = "moto-bridge"
