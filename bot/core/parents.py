@@ -150,7 +150,8 @@ def short_name(value: str) -> str:
 
 
 def record_tags(record: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
-    """Tags a creation request set ({key, value} pairs anywhere in requestParameters).
+    """Tags a creation request set ({key, value} pairs anywhere in requestParameters, or a
+    `tags` map as EKS's APIs take them).
 
     Auto Scaling launches carry aws:autoscaling:groupName, CloudFormation its stack tags,
     EKS node groups' Auto Scaling groups eks:nodegroup-name and eks:cluster-name.
@@ -163,6 +164,9 @@ def record_tags(record: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
             key, value = lowered.get("key"), lowered.get("value")
             if isinstance(key, str) and isinstance(value, str) and value:
                 yield key, value
+            tags = lowered.get("tags")
+            if isinstance(tags, Mapping):
+                yield from ((str(k), v) for k, v in tags.items() if isinstance(v, str) and v)
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
