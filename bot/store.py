@@ -64,7 +64,32 @@ class FactPlace:
     fact: CreationFact
 
 
-_FACT_KEY = ("partition", "account", "region", "resource_type", "resource_id", "created_at")
+FACT_BATCH = 500  # creations a transaction: few round trips, a bounded batch in memory
+
+
+def _fact_key(place: FactPlace) -> tuple[str, ...]:
+    fact = place.fact
+    return (
+        place.partition,
+        place.account,
+        place.region,
+        place.resource_type,
+        fact.resource_id,
+        fact.event_time.isoformat(),
+    )
+
+
+def _fact_row(place: FactPlace, now: datetime) -> dict[str, Any]:
+    return {
+        "partition": place.partition,
+        "account": place.account,
+        "region": place.region,
+        "resource_type": place.resource_type,
+        "resource_id": place.fact.resource_id,
+        "created_at": place.fact.event_time,
+        "fact": json.dumps(fact_to_dict(place.fact)),
+        "stored_at": now,
+    }
 
 
 def _insert_new(dialect: str) -> Any:
@@ -324,26 +349,18 @@ class Store:
         self.put_facts([FactPlace(partition, account, region, resource_type, fact)])
 
     def put_facts(self, facts: Sequence[FactPlace]) -> None:
-        """Cache these creations in one transaction; a creation already cached (by an earlier
-        lookup, or another replica at the same moment) is skipped, not an error."""
-        if not facts:
-            return
-        now = datetime.now(UTC)
-        rows = [
-            {
-                "partition": place.partition,
-                "account": place.account,
-                "region": place.region,
-                "resource_type": place.resource_type,
-                "resource_id": place.fact.resource_id,
-                "created_at": place.fact.event_time,
-                "fact": json.dumps(fact_to_dict(place.fact)),
-                "stored_at": now,
-            }
-            for place in facts
-        ]
+        """Cache these creations, FACT_BATCH to a transaction; a creation already cached (by an
+        earlier lookup, or another replica at the same moment) is skipped, not an error."""
         # One order for every writer, so two replicas' overlapping batches cannot deadlock.
-        rows.sort(key=lambda row: tuple(str(row[key]) for key in _FACT_KEY))
+        ordered = sorted(facts, key=_fact_key)
+        now = datetime.now(UTC)
+        for start in range(0, len(ordered), FACT_BATCH):
+            # Rows are made a batch at a time: each holds its event's JSON, a few KB.
+            self._insert_facts(
+                [_fact_row(place, now) for place in ordered[start : start + FACT_BATCH]]
+            )
+
+    def _insert_facts(self, rows: list[dict[str, Any]]) -> None:
         try:
             with self.engine.begin() as conn:
                 conn.execute(_insert_new(self.engine.dialect.name), rows)

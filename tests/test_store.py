@@ -158,3 +158,23 @@ def test_a_row_the_database_refuses_costs_only_itself(store: Store) -> None:
         "ok-1",
         "ok-2",
     }
+
+
+def test_facts_are_written_a_batch_at_a_time(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "FACT_BATCH", 7)
+    when = datetime(2023, 7, 10, tzinfo=UTC)
+    places = [
+        FactPlace(
+            "aws", "123837392027", "us-east-1", "AWS::S3::Bucket", _fact(f"b-{n}", when, "bob")
+        )
+        for n in range(50)
+    ]
+    statements: list[str] = []
+    sa.event.listen(
+        store.engine, "before_cursor_execute", lambda *args: statements.append(str(args[2]))
+    )
+
+    store.put_facts(places)
+
+    assert len(store.find_facts([f"b-{n}" for n in range(50)])) == 50
+    assert sum(1 for sql in statements if sql.lstrip().upper().startswith("INSERT")) == 8
