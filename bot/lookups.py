@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Protocol
 
@@ -61,12 +60,7 @@ class LookupService:
         fact = answer.fact
         if fact is None or depth > MAX_PARENT_DEPTH or not acts_for_a_parent(fact.actor):
             return answer
-        named = named_parents(
-            own_type=answer.ref.type,
-            own_id=answer.ref.id,
-            tags=self._parent_tags(answer),
-            record=fact.record,
-        )
+        named = self._named_parents(answer, fact)
         first: ParentAnswer | None = None
         for parent in named:
             try:
@@ -86,13 +80,17 @@ class LookupService:
             first = first or above
         return dataclasses.replace(answer, parent=first) if first else answer
 
-    def _parent_tags(self, answer: LookupAnswer) -> Mapping[str, str]:
-        """The resource's tags that name a parent: from the lookup's describe, or, for an answer
-        from the cache (no describe), asked now."""
-        if answer.parent_tags or answer.source is not Source.CACHE or self.hints is None:
-            return answer.parent_tags
-        region = answer.fact.region if answer.fact else None
-        return self.hints(answer.ref, region).parent_tags if region else {}
+    def _named_parents(self, answer: LookupAnswer, fact: CreationFact) -> tuple[NamedParent, ...]:
+        """The parents the creation event and the resource's tags name. A cached answer had no
+        describe: its tags are asked for only when the event names no parent."""
+        ref = answer.ref
+        named = named_parents(
+            own_type=ref.type, own_id=ref.id, tags=answer.parent_tags, record=fact.record
+        )
+        if named or answer.source is not Source.CACHE or self.hints is None or not fact.region:
+            return named
+        tags = self.hints(ref, fact.region).parent_tags
+        return named_parents(own_type=ref.type, own_id=ref.id, tags=tags)
 
     def _parent_answer(
         self, answer: LookupAnswer, fact: CreationFact, parent: NamedParent, interactive: bool

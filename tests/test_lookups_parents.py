@@ -66,6 +66,26 @@ class Finder:
         return LookupAnswer(ref=ref, fact=fact, reason=reason, regions_searched=(REGION,))
 
 
+def untagged_launch(instance_id: str) -> CreationFact:
+    """An Auto Scaling launch whose request names no group (only the instance's tags do)."""
+    launch = asg_launch(instance_id, "web-asg")
+    return dataclasses.replace(
+        launch, record={**launch.record, "requestParameters": {"instanceType": "t3.micro"}}
+    )
+
+
+class TaggedFinder(Finder):
+    """As Finder; the instance's describe also gave its aws:autoscaling:groupName tag."""
+
+    def find(
+        self, ref: ResourceRef, region: str | None = None, *, interactive: bool = True
+    ) -> LookupAnswer:
+        found = super().find(ref, region, interactive=interactive)
+        if ref.id != INSTANCE:
+            return found
+        return dataclasses.replace(found, parent_tags={"aws:autoscaling:groupName": "web-asg"})
+
+
 def test_an_auto_scaling_instance_names_the_person_who_created_its_group() -> None:
     finder = Finder(
         {INSTANCE: asg_launch(INSTANCE, "web-asg"), "web-asg": group_creation("web-asg")}
@@ -177,19 +197,7 @@ def test_the_parent_is_answered_from_the_cache_the_second_time() -> None:
 
 
 def test_the_resources_own_tags_name_the_parent_when_its_creation_event_does_not() -> None:
-    launch = asg_launch(INSTANCE, "web-asg")
-    untagged = dataclasses.replace(
-        launch, record={**launch.record, "requestParameters": {"instanceType": "t3.micro"}}
-    )
-
-    class TaggedFinder(Finder):
-        def find(
-            self, ref: ResourceRef, region: str | None = None, *, interactive: bool = True
-        ) -> LookupAnswer:
-            found = super().find(ref, region, interactive=interactive)
-            if ref.id != INSTANCE:
-                return found
-            return dataclasses.replace(found, parent_tags={"aws:autoscaling:groupName": "web-asg"})
+    untagged = untagged_launch(INSTANCE)
 
     finder = TaggedFinder({INSTANCE: untagged, "web-asg": group_creation("web-asg")})
     without_tags = Finder({INSTANCE: untagged, "web-asg": group_creation("web-asg")})
@@ -240,10 +248,7 @@ def test_a_same_named_group_made_after_the_instance_is_not_its_parent() -> None:
 
 
 def test_a_cached_answer_asks_the_resources_tags_for_its_parent() -> None:
-    launch = asg_launch(INSTANCE, "web-asg")
-    untagged = dataclasses.replace(
-        launch, record={**launch.record, "requestParameters": {"instanceType": "t3.micro"}}
-    )
+    untagged = untagged_launch(INSTANCE)
     asked_hints: list[str] = []
 
     def hints(ref: ResourceRef, region: str) -> Hint:
@@ -251,15 +256,6 @@ def test_a_cached_answer_asks_the_resources_tags_for_its_parent() -> None:
         if ref.id == INSTANCE:
             return Hint(parent_tags={"aws:autoscaling:groupName": "web-asg"})
         return Hint()
-
-    class TaggedFinder(Finder):
-        def find(
-            self, ref: ResourceRef, region: str | None = None, *, interactive: bool = True
-        ) -> LookupAnswer:
-            found = super().find(ref, region, interactive=interactive)
-            if ref.id != INSTANCE:
-                return found
-            return dataclasses.replace(found, parent_tags={"aws:autoscaling:groupName": "web-asg"})
 
     finder = TaggedFinder({INSTANCE: untagged, "web-asg": group_creation("web-asg")})
     service = LookupService(finder, Store.in_memory(), hints=hints)
