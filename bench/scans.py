@@ -141,20 +141,7 @@ def _others(seeder: Any, scale: Mapping[str, Any]) -> None:
 
     for number in range(scale["volumes"]):
         person, identity = who(number)
-        volume = ec2.create_volume(AvailabilityZone=f"{HOME}a", Size=20, VolumeType="gp3")
-        when = seeder.created(volume["CreateTime"])
-        seeder.add(
-            records.create_volume(
-                volume["VolumeId"],
-                when - timedelta(seconds=1),
-                identity,
-                region=HOME,
-                agent=agent,
-                size=20,
-                volume_type="gp3",
-                zone=f"{HOME}a",
-            )
-        )
+        volume = seeder.made_volume(HOME, identity, agent, size=20)
         _remember(seeder, f"vol-{number}", EBS_VOLUME, volume["VolumeId"], owner_name(person))
     for number in range(scale["addresses"]):
         person, identity = who(number)
@@ -176,22 +163,7 @@ def _others(seeder: Any, scale: Mapping[str, Any]) -> None:
         subnet = subnets[number % len(subnets)]
         # A NAT gateway's own address is associated, so not idle: it is not counted as one.
         nat_address = ec2.allocate_address(Domain="vpc")["AllocationId"]
-        nat = ec2.create_nat_gateway(SubnetId=subnet["SubnetId"], AllocationId=nat_address)[
-            "NatGateway"
-        ]
-        when = seeder.created(nat["CreateTime"])
-        seeder.add(
-            records.create_nat_gateway(
-                nat["NatGatewayId"],
-                when - timedelta(seconds=1),
-                identity,
-                region=HOME,
-                agent=agent,
-                subnet_id=subnet["SubnetId"],
-                vpc_id=subnet["VpcId"],
-                allocation_id=nat_address,
-            )
-        )
+        nat = seeder.made_nat_gateway(HOME, identity, agent, subnet, nat_address)
         _remember(seeder, f"nat-{number}", NAT_GATEWAY, nat["NatGatewayId"], owner_name(person))
     elbv2 = seeder.client("elbv2", HOME)
     for number in range(scale["load_balancers"]):

@@ -464,29 +464,8 @@ class FleetSeeder:
 
     def volume(self) -> None:
         region, label = self.region(0), "bob-old-data"
-        volume = self.client("ec2", region).create_volume(
-            AvailabilityZone=f"{region}a",
-            Size=100,
-            VolumeType="gp3",
-            TagSpecifications=[
-                {"ResourceType": "volume", "Tags": [{"Key": "Name", "Value": label}]}
-            ],
-        )
-        when = self.created(volume["CreateTime"])
         bob = self.identity("bob", "Console", region)
-        self.add(
-            records.create_volume(
-                volume["VolumeId"],
-                when - timedelta(seconds=1),
-                bob,
-                region=region,
-                agent=EC2_CONSOLE,
-                size=100,
-                volume_type="gp3",
-                zone=f"{region}a",
-                tags={"Name": label},
-            )
-        )
+        volume = self.made_volume(region, bob, EC2_CONSOLE, size=100, tags={"Name": label})
         self.remember(
             label,
             EBS_VOLUME,
@@ -562,25 +541,8 @@ class FleetSeeder:
             idle=False,
             event="AllocateAddress",
         )
-        nat = ec2.create_nat_gateway(
-            SubnetId=subnet["SubnetId"],
-            AllocationId=nat_address["AllocationId"],
-            TagSpecifications=[
-                {"ResourceType": "natgateway", "Tags": [{"Key": "Name", "Value": "etl-nat"}]}
-            ],
-        )["NatGateway"]
-        when = self.created(nat["CreateTime"])
-        self.add(
-            records.create_nat_gateway(
-                nat["NatGatewayId"],
-                when - timedelta(seconds=1),
-                carol,
-                region=other,
-                agent=CLI,
-                subnet_id=subnet["SubnetId"],
-                vpc_id=subnet["VpcId"],
-                allocation_id=nat_address["AllocationId"],
-            )
+        nat = self.made_nat_gateway(
+            other, carol, CLI, subnet, nat_address["AllocationId"], tags={"Name": "etl-nat"}
         )
         self.remember(
             "etl-nat",
@@ -593,6 +555,67 @@ class FleetSeeder:
             idle=True,
             event="CreateNatGateway",
         )
+
+    def made_volume(
+        self,
+        region: str,
+        who: Identity,
+        agent: str,
+        *,
+        size: int,
+        tags: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A gp3 volume in the region's first zone, and its CreateVolume event."""
+        zone = f"{region}a"
+        volume = self.client("ec2", region).create_volume(
+            AvailabilityZone=zone, Size=size, VolumeType="gp3", **_tag_specs("volume", tags)
+        )
+        when = self.created(volume["CreateTime"])
+        self.add(
+            records.create_volume(
+                volume["VolumeId"],
+                when - timedelta(seconds=1),
+                who,
+                region=region,
+                agent=agent,
+                size=size,
+                volume_type="gp3",
+                zone=zone,
+                tags=tags,
+            )
+        )
+        return volume
+
+    def made_nat_gateway(
+        self,
+        region: str,
+        who: Identity,
+        agent: str,
+        subnet: Mapping[str, Any],
+        allocation_id: str,
+        *,
+        tags: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """A public NAT gateway in `subnet` on that address, and its CreateNatGateway event."""
+        nat = self.client("ec2", region).create_nat_gateway(
+            SubnetId=subnet["SubnetId"],
+            AllocationId=allocation_id,
+            **_tag_specs("natgateway", tags),
+        )["NatGateway"]
+        when = self.created(nat["CreateTime"])
+        self.add(
+            records.create_nat_gateway(
+                nat["NatGatewayId"],
+                when - timedelta(seconds=1),
+                who,
+                region=region,
+                agent=agent,
+                subnet_id=subnet["SubnetId"],
+                vpc_id=subnet["VpcId"],
+                allocation_id=allocation_id,
+            )
+        )
+        return nat
 
     def bucket(self) -> None:
         """carol's bucket, made in the S3 console in the second region (not patrolled)."""
@@ -814,6 +837,14 @@ class _MetricSink:
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _tag_specs(resource_type: str, tags: Mapping[str, str] | None) -> dict[str, Any]:
+    """TagSpecifications for a create call, or nothing when there are no tags."""
+    if not tags:
+        return {}
+    listed = [{"Key": key, "Value": value} for key, value in tags.items()]
+    return {"TagSpecifications": [{"ResourceType": resource_type, "Tags": listed}]}
 
 
 def _attach_time(instance: Mapping[str, Any]) -> datetime:
