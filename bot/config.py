@@ -21,7 +21,17 @@ import botocore.session
 from apscheduler.triggers.cron import CronTrigger
 from dotenv import dotenv_values
 
-from bot.core.policy import Accounts, Actions, Nudges, Policy, Schedule, SlackPolicy, Thresholds
+from bot.core import trust
+from bot.core.policy import (
+    Accounts,
+    Actions,
+    Nudges,
+    Ownership,
+    Policy,
+    Schedule,
+    SlackPolicy,
+    Thresholds,
+)
 from bot.core.resources import (
     CLASSIC_LOAD_BALANCER,
     EBS_VOLUME,
@@ -45,8 +55,12 @@ class ConfigError(ValueError):
 class DirectorySettings:
     """How AWS identities become Slack users."""
 
-    users: Mapping[str, str] = field(default_factory=dict)  # AWS name or ARN → Slack user id
-    email_domain: str | None = None  # "alice" → alice@example.com → users.lookupByEmail
+    # ARN, "user:NAME", "role:NAME", "sso:EMAIL", "federated:NAME" or an IAM user name → Slack id
+    users: Mapping[str, str] = field(default_factory=dict)
+    email_domain: str | None = None  # IAM user "alice" → alice@example.com → users.lookupByEmail
+    # Roles whose session names are set by the identity provider (SAML, OIDC), not by the caller:
+    # their sessions are looked up by email like IAM Identity Center's. Role names or ARNs.
+    trusted_session_roles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,7 @@ class Settings:
     slack_api_url: str | None = None
     port: int = 3000
     database_url: str | None = None
+    tag_key: str | None = None  # WHOCREATED_TAG_KEY: signs the tags the bot writes
     policy_path: Path | None = None
     aws_region: str | None = None  # the default region, resolved as DESIGN.md §3 says
     aws_regions: tuple[str, ...] = ()  # regions to search when enabled regions cannot be listed
@@ -121,6 +136,7 @@ def load_settings(
         slack_api_url=_slack_api_url(env.get("SLACK_API_URL")),
         port=_port(env.get("PORT")),
         database_url=env.get("DATABASE_URL") or None,
+        tag_key=env.get("WHOCREATED_TAG_KEY") or None,
         policy_path=policy_path,
         aws_region=_default_region(env, aws.get("region")),
         aws_regions=() if policy.regions == "all" else tuple(policy.regions),
@@ -190,6 +206,7 @@ def build_policy(values: Mapping[str, Any]) -> Policy:
         slack=SlackPolicy(**values.get("slack", {})),
         nudges=Nudges(**values.get("nudges", {})),
         actions=Actions(**values.get("actions", {})),
+        ownership=Ownership(**values.get("ownership", {})),
     )
 
 
@@ -386,8 +403,14 @@ def _working_days(value: Any) -> tuple[int, ...]:
 
 def _users(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
-        raise _Invalid("a table of AWS name = Slack user id")
+        raise _Invalid("a table of AWS identity = Slack user id")
     for aws_name, slack_id in value.items():
+        if not trust.is_mapping_key(aws_name):
+            raise ConfigError(
+                f'directory.users key {aws_name!r} must be an ARN, "user:NAME" (IAM user), '
+                '"role:NAME" (every session of a role), "sso:EMAIL" (IAM Identity Center), '
+                '"federated:NAME" or an IAM user name'
+            )
         if not isinstance(slack_id, str) or not re.fullmatch(_SLACK_USER, slack_id):
             raise ConfigError(f"directory.users.{aws_name} must be a Slack user id like U012AB3CD")
     return dict(value)
@@ -395,7 +418,8 @@ def _users(value: Any) -> dict[str, str]:
 
 _SLACK_USER = r"[UW][A-Z0-9]{2,}"
 _slack_user = _matching(_SLACK_USER, "a Slack user id like U012AB3CD")
-_slack_channel = _matching(r"[CG][A-Z0-9]{2,}", "a Slack channel id like C012AB3CD")
+_slack_channel = _matching(r"[CGD][A-Z0-9]{2,}", "a Slack channel id like C012AB3CD")
+_slack_group = _matching(r"S[A-Z0-9]{2,}", "a Slack user group id like S012AB3CD")
 _tag_rule = _matching(r"[^=\s][^=]*(=.*)?", 'a tag key, or "key=value"')
 
 # The keys the policy file may hold: an unknown key is an error, not ignored.
@@ -415,10 +439,15 @@ _POLICY_SCHEMA: dict[str, dict[str, Parser]] = {
     "exclude": {"tags": _list_of(_tag_rule, 'a list of tag keys or "key=value" strings')},
     "slack": {
         "admins": _list_of(_slack_user, 'a list of Slack user ids like ["U012AB3CD"]'),
-        "admin_group": _matching(r"S[A-Z0-9]{2,}", "a Slack user group id like S012AB3CD"),
+        "admin_group": _slack_group,
         "fallback_channel": _slack_channel,
         "audit_channel": _slack_channel,
         "summary_channel": _slack_channel,
+        "allowed_users": _list_of(_slack_user, 'a list of Slack user ids like ["U012AB3CD"]'),
+        "allowed_groups": _list_of(_slack_group, 'a list of user group ids like ["S012AB3CD"]'),
+        "allowed_channels": _list_of(_slack_channel, 'a list of channel ids like ["C012AB3CD"]'),
+        "lookups_per_minute": _whole(1, 600),
+        "unredacted_raw_event": _flag,
     },
     "nudges": {
         "working_hours": _working_hours,
@@ -431,7 +460,7 @@ _POLICY_SCHEMA: dict[str, dict[str, Parser]] = {
     "actions": {
         "mode": _choice("dry-run", "enabled"),
         "snapshot_before_delete": _flag,
-        "protected_tags": _list_of(_tag_rule, "a list of tag keys"),
+        "protected_tags": _list_of(_tag_rule, 'a list of tag keys or "key=value" strings'),
         "write_tags": _flag,
     },
     "directory": {
@@ -439,6 +468,16 @@ _POLICY_SCHEMA: dict[str, dict[str, Parser]] = {
             r"[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "a domain name like example.com"
         ),
         "users": _users,
+        "trusted_session_roles": _list_of(
+            _matching(r"(?:arn:[\w-]+:iam::\d{12}:role/(?:[\w+=,.@-]+/)*)?[\w+=,.@-]{1,64}", ""),
+            'a list of IAM role names or ARNs, e.g. ["okta-developers"]',
+        ),
+    },
+    "ownership": {
+        "trusted_tags": _list_of(
+            _matching(r"[^=\s][^=]{0,127}", ""), 'a list of tag keys, e.g. ["Owner"]'
+        ),
+        "max_keep_days": _whole(1, 3650),
     },
 }
 
@@ -488,7 +527,9 @@ _TYPE_THRESHOLDS: dict[str, tuple[str, ...]] = {
 
 def _directory(section: Mapping[str, Any]) -> DirectorySettings:
     return DirectorySettings(
-        users=dict(section.get("users", {})), email_domain=section.get("email_domain")
+        users=dict(section.get("users", {})),
+        email_domain=section.get("email_domain"),
+        trusted_session_roles=tuple(section.get("trusted_session_roles", ())),
     )
 
 

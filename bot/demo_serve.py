@@ -105,7 +105,7 @@ class ServedDemo:
             settings = dataclasses.replace(
                 settings,
                 directory=DirectorySettings(
-                    users={person.aws_name: owner for person in sandbox.people.values()}
+                    users={person.mapping_key: owner for person in sandbox.people.values()}
                 ),
                 policy=dataclasses.replace(settings.policy, slack=SlackPolicy(admins=(owner,))),
             )

@@ -29,6 +29,9 @@ class Actor:
     account: str | None
     role: str | None = None
     invoked_by: str | None = None
+    # The assumed role's own ARN (sessionContext.sessionIssuer.arn): its path tells an IAM Identity
+    # Center role (/aws-reserved/sso.amazonaws.com/) from one anybody could name AWSReservedSSO_….
+    issuer_arn: str | None = None
 
 
 @dataclass(frozen=True)
@@ -735,6 +738,7 @@ def actor_of(record: Record) -> Actor:
         account=_optional_text(identity.get("accountId")),
         role=role,
         invoked_by=_optional_text(identity.get("invokedBy")),
+        issuer_arn=issuer_arn(record) if identity_type == "AssumedRole" else None,
     )
 
 
@@ -826,6 +830,13 @@ def _session_name(identity: Mapping[str, Any]) -> str | None:
     if ":" in principal:
         return principal.split(":", 1)[1] or None
     return None
+
+
+def issuer_arn(record: Record) -> str | None:
+    """The ARN of the role an assumed-role session came from, as the record names it."""
+    identity = _mapping(record.get("userIdentity")) if isinstance(record, Mapping) else {}
+    issuer = _mapping(_mapping(identity.get("sessionContext")).get("sessionIssuer"))
+    return _optional_text(issuer.get("arn"))
 
 
 def _issuer_role(identity: Mapping[str, Any]) -> str | None:

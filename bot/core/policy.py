@@ -58,6 +58,13 @@ class SlackPolicy:
     fallback_channel: str | None = None  # unknown owners and escalations
     audit_channel: str | None = None  # every decision
     summary_channel: str | None = None  # the weekly summary
+    # Who may use the bot at all (empty: every full member of the workspace). Guests and people
+    # of other organisations (shared channels) are refused unless listed here.
+    allowed_users: tuple[str, ...] = ()
+    allowed_groups: tuple[str, ...] = ()  # Slack user group ids (S…)
+    allowed_channels: tuple[str, ...] = ()  # where /whocreated may be used (empty: anywhere)
+    lookups_per_minute: int = 10  # per person: LookupEvents allows an account 2 a second
+    unredacted_raw_event: bool = False  # True: everyone sees access key ids and source IPs
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,17 @@ class Actions:
 
 
 @dataclass(frozen=True)
+class Ownership:
+    """What may make someone a resource's owner besides CloudTrail (DESIGN.md §4, Trust)."""
+
+    # Owner-like tags whose value is trusted as the owner (organisations that enforce them with
+    # tag policies or SCPs). Other owner tags are claims: shown, and route a digest only when
+    # CloudTrail names nobody, with buttons for admins only.
+    trusted_tags: tuple[str, ...] = ()
+    max_keep_days: int = 366  # the longest a keep (and its signed keep-until tag) may last
+
+
+@dataclass(frozen=True)
 class Policy:
     schedule: Schedule = field(default_factory=Schedule)
     accounts: Accounts = field(default_factory=Accounts)
@@ -82,6 +100,7 @@ class Policy:
     slack: SlackPolicy = field(default_factory=SlackPolicy)
     nudges: Nudges = field(default_factory=Nudges)
     actions: Actions = field(default_factory=Actions)
+    ownership: Ownership = field(default_factory=Ownership)
 
     def thresholds_for(self, resource_type: str) -> Thresholds:
         return self.thresholds.get(resource_type) or Thresholds()

@@ -46,6 +46,11 @@ class Person:
     slack_user: str | None  # None: not on Slack (has left)
     tz: str = "Europe/London"
 
+    @property
+    def mapping_key(self) -> str:
+        """Their `[directory.users]` key: an IAM user by name, an SSO session as `sso:`."""
+        return f"sso:{self.aws_name}" if "SSO" in self.how else self.aws_name
+
 
 PEOPLE: tuple[Person, ...] = (
     Person(

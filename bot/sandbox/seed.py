@@ -239,7 +239,7 @@ class Sandbox:
             aws_region=self.region,
             aws_regions=self.regions,
             directory=DirectorySettings(
-                users={p.aws_name: p.slack_user for p in PEOPLE if p.slack_user}
+                users={p.mapping_key: p.slack_user for p in PEOPLE if p.slack_user}
             ),
             lookup_workers=4,
             policy=policy,

@@ -1,4 +1,6 @@
-"""AWS identity → Slack user: the mapping file, then users.lookupByEmail, then a domain rule.
+"""AWS identity → Slack user: the mapping file, then users.lookupByEmail where the identity's name
+can be trusted (bot.core.trust: IAM Identity Center sessions, trusted session roles, IAM users
+under the configured domain).
 
 Answers (hits and misses) are cached with a TTL, misses for a shorter time so a person who joins
 Slack is found soon. Slack errors never escape: an unknown email is a miss, a missing scope or any
@@ -17,16 +19,15 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import DirectorySettings
+from bot.core import trust
 from bot.core.events import Actor
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-_EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
-_LOCAL_PART = re.compile(r"^[A-Za-z0-9._%+'-]+$")
-# Identities that name no person: "root@example.com" or a role name is never someone's mailbox.
-_NOT_A_PERSON_TYPES = frozenset({"Root", "AWSService", "AWSAccount"})
+# "<@U012AB3CD>", "<@U012AB3CD|alice>", "@U012AB3CD" or "U012AB3CD" (ids hold a digit).
+_SLACK_ID = re.compile(r"^<?@?(?P<id>[UW](?=[A-Z0-9]*\d)[A-Z0-9]{6,14})(?:\|[^>]*)?>?$")
 
 
 class SlackDirectory:
@@ -49,13 +50,37 @@ class SlackDirectory:
         self._lock = threading.Lock()
 
     def slack_user(self, actor: Actor) -> str | None:
-        """The Slack user id of the person behind this AWS identity, or None when unknown."""
-        for key in (actor.arn, actor.name):
-            if key and key in self._settings.users:
-                return self._settings.users[key]
-        email = self._email_for(actor)
-        if email is None:
-            return None
+        """The Slack user id of the person behind this AWS identity, or None when unknown or when
+        the identity's name is the caller's own choice (bot.core.trust)."""
+        mapped = trust.mapped_user(actor, self._settings.users)
+        if mapped is not None:
+            return mapped
+        email = trust.trusted_email(
+            actor,
+            email_domain=self._settings.email_domain,
+            trusted_session_roles=self._settings.trusted_session_roles,
+        )
+        return self.user_by_email(email) if email else None
+
+    def claimed_user(self, value: str) -> str | None:
+        """The Slack user an owner tag's value names: a mention or member id, an email, a mapped
+        IAM user name, or a name under the email domain. For routing a digest only: a tag is a
+        claim, and grants no authority (bot.owners decides what a tag may do)."""
+        text = value.strip()
+        mention = _SLACK_ID.match(text)
+        if mention:
+            return mention["id"]
+        mapped = self._settings.users.get(f"{trust.USER_KEY}{text}") or self._settings.users.get(
+            text
+        )
+        if mapped is not None:
+            return mapped
+        email = trust.claimed_email(text, self._settings.email_domain)
+        return self.user_by_email(email) if email else None
+
+    def user_by_email(self, email: str) -> str | None:
+        """users.lookupByEmail, cached; None for nobody (or Slack trouble, logged once)."""
+        email = email.lower()
         known, user_id = self._cached(email)
         if known:
             return user_id
@@ -64,19 +89,6 @@ class SlackDirectory:
         with self._lock:
             self._cache[email] = (user_id, self._clock() + ttl)
         return user_id
-
-    def _email_for(self, actor: Actor) -> str | None:
-        name = actor.name
-        if not name or actor.identity_type in _NOT_A_PERSON_TYPES:
-            return None
-        if _EMAIL.match(name):
-            return name.lower()  # SSO sessions are usually named after the person's email
-        if actor.invoked_by and name == actor.invoked_by:
-            return None  # a service acting on its own (rds.amazonaws.com)
-        domain = self._settings.email_domain
-        if domain and _LOCAL_PART.match(name):
-            return f"{name}@{domain}".lower()
-        return None
 
     def _cached(self, email: str) -> tuple[bool, str | None]:
         """(known, user id): known is False when never asked or the answer has expired."""

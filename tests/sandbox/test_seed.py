@@ -243,7 +243,8 @@ def test_settings_are_the_sandboxs_own(sandbox: Sandbox) -> None:
     assert not settings.policy.actions.enabled  # dry run
     assert settings.policy.slack.fallback_channel == FALLBACK_CHANNEL
     assert settings.policy.slack.audit_channel == AUDIT_CHANNEL
-    assert settings.directory.users["carol@example.com"] == "U0CAROL001"
+    assert settings.directory.users["sso:carol@example.com"] == "U0CAROL001"  # an SSO session
+    assert settings.directory.users["alice"] == "U0ALICE001"  # an IAM user
     assert "dave" not in settings.directory.users
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -59,18 +60,110 @@ def test_the_mapping_file_wins_by_arn_or_name(fake: FakeSlack, clock: Clock) -> 
     assert fake.calls_to("users.lookupByEmail") == []
 
 
+SSO_ISSUER = (
+    "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/"
+    "AWSReservedSSO_Admin_0123"
+)
+
+
+def session(role: str, name: str, issuer: str | None = None) -> Actor:
+    """An assumed-role session as CloudTrail names it (events.actor_of)."""
+    return user(
+        name,
+        f"arn:aws:sts::123456789012:assumed-role/{role}/{name}",
+        kind="AssumedRole",
+        role=role,
+        issuer_arn=issuer or f"arn:aws:iam::123456789012:role/{role}",
+    )
+
+
 def test_an_sso_session_named_by_email_is_looked_up(fake: FakeSlack, clock: Clock) -> None:
     people = directory(fake, clock)
-    sso = user(
-        "Carol@corp.example",
-        "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0123/Carol@corp.example",
-        kind="AssumedRole",
-        role="AWSReservedSSO_Admin_0123",
-    )
+    sso = session("AWSReservedSSO_Admin_0123", "Carol@corp.example", SSO_ISSUER)
 
     assert people.slack_user(sso) == "U0CAROL01"
     [call] = fake.calls_to("users.lookupByEmail")
     assert call.params["email"] == "carol@corp.example"
+
+
+# Spoofing: names the caller chooses never make them someone ----------------------------------
+
+
+def test_a_session_named_like_someones_email_is_nobody(fake: FakeSlack, clock: Clock) -> None:
+    """Anyone who may assume a role picks the session name: `ceo@example.com` is only text."""
+    people = directory(fake, clock, email_domain="example.com")
+
+    assert people.slack_user(session("ci-deployer", "alice@example.com")) is None
+    assert people.slack_user(session("ci-deployer", "alice")) is None  # not alice@example.com
+    assert fake.calls_to("users.lookupByEmail") == []
+
+
+def test_a_role_only_named_like_identity_center_is_nobody(fake: FakeSlack, clock: Clock) -> None:
+    """AWSReservedSSO_ is only a name: the reserved path is what IAM Identity Center owns."""
+    people = directory(fake, clock)
+    fake_sso = session("AWSReservedSSO_Admin_0123", "carol@corp.example")  # issuer path "/"
+
+    assert people.slack_user(fake_sso) is None
+    assert people.slack_user(dataclasses.replace(fake_sso, issuer_arn=None)) is None
+    assert fake.calls_to("users.lookupByEmail") == []
+
+
+def test_an_iam_user_mapping_never_matches_a_role_session(fake: FakeSlack, clock: Clock) -> None:
+    people = directory(fake, clock, users={"alice": "U0MAPPED1", "user:bob": "U0MAPPED2"})
+
+    assert people.slack_user(user("alice")) == "U0MAPPED1"
+    assert people.slack_user(user("bob")) == "U0MAPPED2"
+    assert people.slack_user(session("ci-deployer", "alice")) is None
+    assert people.slack_user(session("ci-deployer", "bob")) is None
+
+
+def test_typed_mappings_name_roles_and_identity_center_users(fake: FakeSlack, clock: Clock) -> None:
+    people = directory(
+        fake,
+        clock,
+        users={"role:dave-sandbox": "U0DAVE001", "sso:Carol@Corp.Example": "U0MAPPED3"},
+    )
+
+    assert people.slack_user(session("dave-sandbox", "any-session-name")) == "U0DAVE001"
+    sso = session("AWSReservedSSO_Admin_0123", "carol@corp.example", SSO_ISSUER)
+    assert people.slack_user(sso) == "U0MAPPED3"
+    assert people.slack_user(session("AWSReservedSSO_Admin_0123", "carol@corp.example")) is None
+
+
+def test_trusted_session_roles_are_looked_up_by_email(fake: FakeSlack, clock: Clock) -> None:
+    """Roles assumed through the identity provider, which sets the session name itself."""
+    people = directory(
+        fake,
+        clock,
+        email_domain="example.com",
+        trusted_session_roles=("okta-developers",),
+    )
+
+    assert people.slack_user(session("okta-developers", "alice@example.com")) == "U0ALICE01"
+    assert people.slack_user(session("okta-developers", "alice")) == "U0ALICE01"  # + domain
+    assert people.slack_user(session("other-role", "alice@example.com")) is None
+
+
+def test_an_iam_user_named_like_an_email_counts_only_in_the_domain(
+    fake: FakeSlack, clock: Clock
+) -> None:
+    people = directory(fake, clock, email_domain="example.com")
+
+    assert people.slack_user(user("alice@example.com")) == "U0ALICE01"
+    assert people.slack_user(user("carol@corp.example")) is None
+    assert directory(fake, clock).slack_user(user("alice@example.com")) is None  # no domain
+
+
+def test_owner_tag_values_route_by_mention_email_or_name(fake: FakeSlack, clock: Clock) -> None:
+    """For claims: a tag's value may name someone to tell; authority is decided elsewhere."""
+    people = directory(fake, clock, email_domain="example.com", users={"erin": "U0ERIN001"})
+
+    assert people.claimed_user("<@U0DAVE0001>") == "U0DAVE0001"
+    assert people.claimed_user("U0DAVE0001") == "U0DAVE0001"
+    assert people.claimed_user("carol@corp.example") == "U0CAROL01"
+    assert people.claimed_user("alice") == "U0ALICE01"
+    assert people.claimed_user("erin") == "U0ERIN001"
+    assert people.claimed_user("data team") is None
 
 
 def test_a_plain_name_uses_the_email_domain(fake: FakeSlack, clock: Clock) -> None:
