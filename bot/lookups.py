@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from bot.aws.creation_hints import Hint
 from bot.core import events
 from bot.core.answers import LookupAnswer, ParentAnswer, Source
-from bot.core.created_by import CREATED_BY_TAG, created_by_tag
+from bot.core.created_by import CREATED_BY_TAG, Subject, TagSigner, created_by_value, subject
 from bot.core.events import Actor, CreationFact
 from bot.core.parents import NamedParent, acts_for_a_parent, is_its_parent, named_parents
 from bot.core.refs import ResourceRef
+from bot.core.resources import LOAD_BALANCER
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -43,10 +44,17 @@ MAX_PARENT_DEPTH = 3  # instance → Auto Scaling group → CloudFormation stack
 
 
 class LookupService:
-    def __init__(self, finder: Finder, store: Store, hints: HintSource | None = None) -> None:
+    def __init__(
+        self,
+        finder: Finder,
+        store: Store,
+        hints: HintSource | None = None,
+        signer: TagSigner | None = None,
+    ) -> None:
         self.finder = finder
         self.store = store
         self.hints = hints
+        self.signer = signer  # checks the created-by tag; without one the tag never answers
 
     def lookup(
         self, ref: ResourceRef, region: str | None = None, *, interactive: bool = True
@@ -119,7 +127,7 @@ class LookupService:
         if answer.fact is not None and answer.source is Source.CLOUDTRAIL:
             self._remember(ref, answer.fact, answer.account)
         if answer.fact is None:
-            return from_created_by_tag(answer) or answer
+            return from_created_by_tag(answer, self.signer) or answer
         return answer
 
     def _from_cache(self, ref: ResourceRef, region: str | None) -> LookupAnswer | None:
@@ -163,14 +171,18 @@ class LookupService:
         )
 
 
-def from_created_by_tag(answer: LookupAnswer) -> LookupAnswer | None:
-    """The answer the `whocreated:created-by` tag gives, when it is complete; else None.
+def from_created_by_tag(answer: LookupAnswer, signer: TagSigner | None) -> LookupAnswer | None:
+    """The answer the `whocreated:created-by` tag gives, when the bot signed it for this resource
+    and it is complete; else None (a hand-written or copied tag is only shown as a claim).
 
     Honest about what a tag knows: a name, a time and an event name; no identity type, ARN or
     record. Never cached: the creators cache holds only what CloudTrail said.
     """
-    tag = created_by_tag(answer.owner_tags)
-    if tag is None or tag.event_time is None or tag.event_name is None:
+    value = created_by_value(answer.owner_tags)
+    if value is None or signer is None:
+        return None
+    tag = signer.read_created_by(_tag_subject(answer), value)
+    if tag is None or not tag.signed or tag.event_time is None or tag.event_name is None:
         return None
     ref = answer.ref
     region = ref.region or (
@@ -206,6 +218,17 @@ def from_created_by_tag(answer: LookupAnswer) -> LookupAnswer | None:
         notes=(note, *answer.notes),
         first_seen=None,
     )
+
+
+def _tag_subject(answer: LookupAnswer) -> Subject:
+    """The resource as the patrol that wrote the tag keyed it (Resource.key), and its creation
+    time where its name can be reused."""
+    ref = answer.ref
+    region = ref.region or (answer.regions_searched[0] if len(answer.regions_searched) == 1 else "")
+    resource_id = ref.arn if ref.type == LOAD_BALANCER and ref.arn else ref.id
+    key = (ref.account or answer.account or "", region or "", ref.type or "", resource_id)
+    created_at = answer.created_at_hint if isinstance(answer.created_at_hint, datetime) else None
+    return subject(key, created_at)
 
 
 def _event_source(resource_type: str | None, event_name: str) -> str:

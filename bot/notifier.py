@@ -191,6 +191,7 @@ class Notifier:
                 "cost_note": finding.cost.note,
                 "owner_source": finding.owner.source,
                 "owner_name": finding.owner.aws_name,
+                "owner_verified": finding.owner.verified,
                 "actions": list(finding.actions),
             },
             nudge_id=nudge_id,

@@ -1,12 +1,17 @@
 """Owners at fleet scale: who each patrolled resource belongs to, and how we know.
 
-In order (DESIGN.md §2, patrol round):
-1. owner tags on the resource (Owner, CreatedBy, AutoTag_Creator, whocreated:created-by, …);
+In order (DESIGN.md §2, patrol round; §4, Trust):
+1. trusted sources on the resource: owner tags the policy trusts (`ownership.trusted_tags`, for
+   organisations that enforce them), the `whocreated:created-by` tag when its signature holds for
+   this resource, and AWS's own `aws:createdby` (users cannot write `aws:` tags);
 2. the creators cache in the store;
 3. CloudTrail in bulk: one `BulkCreators.index` per account × region for the types still unknown;
 4. the parent chain: an Auto Scaling group, CloudFormation stack or EKS node group (or cluster)
    → whoever created that parent, when the resource's own creator is an AWS service or unknown;
-then the Slack user, through the directory. A resolved creator is written back as the
+then the Slack user, through the directory's trusted rules. Such an owner is `verified`: the
+buttons obey them. Any other owner-like tag (Owner, CreatedBy, an unsigned created-by…) is a
+claim: it routes the digest only when none of the above names a person on Slack, and then only
+admins may press its buttons. A resolved creator is written back as the signed
 `whocreated:created-by` tag where the policy allows, so the answer outlives CloudTrail's 90 days.
 
 Work is batched by level: all resources first, then all their parents at once, then the parents'
@@ -30,23 +35,23 @@ from bot.aws.bulk_trail import BulkCreators, CreatorIndex, event_names_for, newe
 from bot.aws.creation_hints import OWNER_TAG_KEYS, owner_tags
 from bot.aws.tagging import Tagger
 from bot.aws.trail import RETENTION
-from bot.core import events
+from bot.core import events, trust
 from bot.core.created_by import (
     CREATED_BY_TAG,
-    created_by_tag,
-    format_created_by,
-    parse_created_by,
+    TagSigner,
+    created_by_value,
+    parse_unsigned,
+)
+from bot.core.created_by import (
+    subject as tag_subject,
 )
 from bot.core.events import Actor, CreationFact
 from bot.core.parents import EKS_NODEGROUP, acts_for_a_parent, cluster_of, named_parents
 from bot.core.policy import Policy
 from bot.core.resources import (
     CLASSIC_LOAD_BALANCER,
-    EBS_VOLUME,
-    EC2_INSTANCE,
-    ELASTIC_IP,
     LOAD_BALANCER,
-    NAT_GATEWAY,
+    UNIQUE_ID_TYPES,
     Owner,
     Resource,
 )
@@ -61,12 +66,11 @@ CREATION_SLACK = timedelta(minutes=10)  # the create call is logged a little bef
 REUSE_TOLERANCE = timedelta(days=1)  # a cached creation this much older names an earlier resource
 CACHE_QUERY_CHUNK = 500  # ids per store query (SQLite's variable limit is far above)
 
-# AWS never reuses these ids; other names (DB ids, LB and cluster names) come back after deletion.
-UNIQUE_ID_TYPES = frozenset({EC2_INSTANCE, EBS_VOLUME, ELASTIC_IP, NAT_GATEWAY})
-
 
 class Directory(Protocol):
     def slack_user(self, actor: Actor) -> str | None: ...
+
+    def claimed_user(self, value: str) -> str | None: ...
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,24 +107,25 @@ def not_a_person(actor: Actor) -> str | None:
     return next((words for words, test in NOT_A_PERSON if test(actor.name, actor)), None)
 
 
-# How to read an owner tag's value: (name, arn). Keys are lower case.
-def _created_by_value(value: str) -> tuple[str, str | None]:
-    parsed = parse_created_by(value)
-    return (parsed.name if parsed else value), None
-
-
-def _aws_createdby_value(value: str) -> tuple[str, str | None]:
-    # AWS's cost-allocation tag: "IAMUser:AIDA…:alice", "AssumedRole:AROA…:session".
-    return value.rsplit(":", 1)[-1], None
-
-
-TAG_VALUE_READERS: dict[str, Callable[[str], tuple[str, str | None]]] = {
-    CREATED_BY_TAG: _created_by_value,
-    "aws:createdby": _aws_createdby_value,
-}
-
-_SLACK_ID = re.compile(r"^<?@?(?P<id>[UW](?=[A-Z0-9]*\d)[A-Z0-9]{6,14})(?:\|[^>]*)?>?$")
+AWS_CREATED_BY_TAG = "aws:createdby"  # AWS's cost-allocation tag; only AWS can write aws: tags
 _TAG_ORDER = {key: position for position, key in enumerate(OWNER_TAG_KEYS)}
+
+
+def _aws_created_by(value: str) -> Actor | None:
+    """ "IAMUser:AIDA…:alice" or "AssumedRole:AROA…:session" as an identity (no ARN: a session
+    name read from it is as free a choice as anywhere, and the directory treats it so)."""
+    parts = value.split(":")
+    if len(parts) < 3 or not parts[-1]:
+        return None
+    return Actor(identity_type=parts[0], arn=None, name=parts[-1], account=None)
+
+
+def _plain_value(value: str) -> str:
+    """A person's name, email or Slack mention as it is; an ARN (AutoTag_Creator) by its last
+    part."""
+    if value.startswith("arn:"):
+        return value.rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,6 +197,7 @@ class OwnerResolver:
         policy: Policy,
         clock: Callable[[], datetime],
         tagger: Tagger | None = None,
+        signer: TagSigner | None = None,
         max_workers: int = 8,
     ) -> None:
         self._store = store
@@ -200,28 +206,29 @@ class OwnerResolver:
         self._policy = policy
         self._clock = clock
         self._tagger = tagger
+        self._signer = signer
         self._max_workers = max(1, max_workers)
 
     def resolve(self, resources: Sequence[Resource]) -> dict[Key, Owner]:
         """Resource.key → Owner for every resource given."""
         run = _Run()
         owners: dict[Key, Owner] = {}
-        tag_misses: dict[Key, Owner] = {}
+        claims: dict[Key, Owner] = {}
         rest: list[Resource] = []
         for resource in resources:
-            owner, miss = self._from_tags(run, resource)
+            owner, claim = self._from_tags(run, resource)
             if owner is not None:
                 owners[resource.key] = owner
                 continue
             rest.append(resource)
-            if miss is not None:
-                tag_misses[resource.key] = miss
+            if claim is not None:
+                claims[resource.key] = claim
         if rest:
             subjects = [_subject_of(resource) for resource in rest]
             outcomes = self._outcomes(run, subjects, depth=0)
             for resource, subject in zip(rest, subjects, strict=True):
                 owners[resource.key] = self._owner(
-                    run, resource, outcomes[subject], tag_misses.get(resource.key)
+                    run, resource, outcomes[subject], claims.get(resource.key)
                 )
         self._write_back(resources, owners)
         sources = Counter(owner.source.split(":", 1)[0] for owner in owners.values())
@@ -236,31 +243,69 @@ class OwnerResolver:
     # (a) Owner tags -----------------------------------------------------------------------
 
     def _from_tags(self, run: _Run, resource: Resource) -> tuple[Owner | None, Owner | None]:
-        """(owner with a Slack user, or the first tag owner without one)."""
+        """(a verified owner from a trusted tag, or the first claim an untrusted tag makes)."""
         tags = owner_tags(resource.tags)
-        first_miss: Owner | None = None
+        trusted = {key.lower() for key in self._policy.ownership.trusted_tags}
+        claim: Owner | None = None
         for key in sorted(tags, key=lambda k: _TAG_ORDER.get(k.lower(), len(_TAG_ORDER))):
             value = tags[key].strip()
-            source = f"tag:{key}"
-            slack_id = _SLACK_ID.match(value)
-            if slack_id:
-                return Owner(aws_name=value, source=source, slack_user=slack_id["id"]), None
-            reader = TAG_VALUE_READERS.get(key.lower(), _plain_value)
-            name, arn = reader(value)
-            actor = Actor(identity_type=None, arn=arn, name=name or None, account=None)
-            if not_a_person(actor) is not None:
-                continue  # e.g. AutoTag_Creator naming an instance's role session
-            slack_user = self._slack(run, actor)
-            if slack_user is not None:
-                return Owner(aws_name=name, source=source, slack_user=slack_user), None
-            if first_miss is None:
-                first_miss = Owner(
-                    aws_name=name,
-                    source=source,
-                    reason=f"its {key} tag names {name}, who has no Slack account "
-                    "whocreated can match",
-                )
-        return None, first_miss
+            lowered = key.lower()
+            if lowered == CREATED_BY_TAG:
+                owner, own_claim = self._created_by(resource, key, value)
+            elif lowered == AWS_CREATED_BY_TAG:
+                owner, own_claim = self._aws_created_by(run, key, value), None
+            else:
+                owner, own_claim = self._owner_tag(run, key, value, trusted=lowered in trusted)
+            if owner is not None:
+                return owner, None
+            claim = claim or own_claim
+        return None, claim
+
+    def _owner_tag(
+        self, run: _Run, key: str, value: str, *, trusted: bool
+    ) -> tuple[Owner | None, Owner | None]:
+        name = _plain_value(value)
+        actor = Actor(identity_type=None, arn=None, name=name or None, account=None)
+        if not name or not_a_person(actor) is not None:
+            return None, None  # e.g. AutoTag_Creator naming an instance's role session
+        slack_user = self._claimed(run, name)
+        if trusted and slack_user is not None:
+            owner = Owner(aws_name=name, source=f"tag:{key}", slack_user=slack_user, verified=True)
+            return owner, None
+        return None, _claim(key, name, slack_user)
+
+    def _created_by(
+        self, resource: Resource, key: str, value: str
+    ) -> tuple[Owner | None, Owner | None]:
+        """The bot's own tag: verified when signed for this very resource, else a claim."""
+        read = (
+            self._signer.read_created_by(tag_subject(resource.key, resource.created_at), value)
+            if self._signer is not None
+            else parse_unsigned(value)
+        )
+        if read is None:
+            return None, None
+        if read.signed and read.slack_user:
+            owner = Owner(
+                aws_name=read.name,
+                source=f"tag:{key}",
+                slack_user=read.slack_user,
+                verified=True,
+            )
+            return owner, None
+        if read.signed:
+            return None, None  # written from CloudTrail, for nobody on Slack: CloudTrail decides
+        return None, _claim(key, read.name, None)
+
+    def _aws_created_by(self, run: _Run, key: str, value: str) -> Owner | None:
+        """AWS wrote it, so its identity type is true; the directory's rules decide the rest."""
+        actor = _aws_created_by(value)
+        if actor is None or not_a_person(actor) is not None:
+            return None
+        slack_user = self._slack(run, actor)
+        if slack_user is None:
+            return None
+        return Owner(aws_name=actor.name, source=f"tag:{key}", slack_user=slack_user, verified=True)
 
     # (b), (c), (d): facts, level by level -------------------------------------------------
 
@@ -445,31 +490,48 @@ class OwnerResolver:
     # Slack and the Owner -----------------------------------------------------------------
 
     def _owner(
-        self, run: _Run, resource: Resource, outcome: _Outcome, tag_miss: Owner | None
+        self, run: _Run, resource: Resource, outcome: _Outcome, claim: Owner | None
     ) -> Owner:
+        """A creator the directory maps is the verified owner; else a claim routes the digest
+        (admins act on it); else nobody, with why."""
         if outcome.actor is not None:
             name = outcome.actor.name
             slack_user = self._slack(run, outcome.actor)
-            if slack_user is None and tag_miss is not None:
-                return tag_miss  # the tag is the declared owner; neither is on Slack
-            reason = None
-            if slack_user is None:
-                reason = f"its creator {name} has no Slack account whocreated can match"
-            return Owner(
-                aws_name=name,
-                source=outcome.source,
-                slack_user=slack_user,
-                fact=outcome.fact,
-                reason=reason,
-            )
-        if tag_miss is not None:
-            return dataclasses.replace(tag_miss, reason=f"{tag_miss.reason}; {outcome.reason}")
+            if slack_user is not None:
+                return Owner(
+                    aws_name=name,
+                    source=outcome.source,
+                    slack_user=slack_user,
+                    fact=outcome.fact,
+                    verified=True,
+                )
+            why = f"its creator {name} has no Slack account whocreated can match"
+            unmapped = trust.why_not_mapped(outcome.actor)
+            if unmapped:
+                why = f"its creator is {unmapped}"
+            if claim is not None:
+                reason = f"{claim.reason}; {why}"
+                return dataclasses.replace(claim, fact=outcome.fact, reason=reason)
+            return Owner(aws_name=name, source=outcome.source, fact=outcome.fact, reason=why)
+        if claim is not None:
+            return dataclasses.replace(claim, reason=f"{claim.reason}; {outcome.reason}")
         return Owner(
             aws_name=outcome.non_person,
             source="none",
             fact=outcome.fact,
             reason=f"no owner tag, and {outcome.reason}",
         )
+
+    def _claimed(self, run: _Run, value: str) -> str | None:
+        """The Slack user an owner tag's value names (for routing; authority is the caller's)."""
+        key = ("claim", value)
+        with run.lock:
+            if key in run.slack:
+                return run.slack[key]
+        user = self._directory.claimed_user(value)
+        with run.lock:
+            run.slack[key] = user
+        return user
 
     def _slack(self, run: _Run, actor: Actor) -> str | None:
         key = (actor.arn, actor.name)
@@ -484,8 +546,9 @@ class OwnerResolver:
     # Write-back ----------------------------------------------------------------------------
 
     def _write_back(self, resources: Iterable[Resource], owners: Mapping[Key, Owner]) -> None:
-        """Tag resources whose own creation event named a person (not a parent's, not a tag)."""
-        if self._tagger is None or not self._policy.actions.write_tags:
+        """Tag resources whose own creation event named a person (not a parent's, not a tag),
+        signed for that resource; a signed tag already there is left, a forged one replaced."""
+        if self._tagger is None or self._signer is None or not self._policy.actions.write_tags:
             return
         written = failed = 0
         for resource in resources:
@@ -495,10 +558,19 @@ class OwnerResolver:
                 or owner.source not in ("cache", "cloudtrail")
                 or owner.fact is None
                 or not owner.aws_name
-                or created_by_tag(resource.tags) is not None
             ):
                 continue
-            value = format_created_by(owner.aws_name, owner.fact.event_time, owner.fact.event_name)
+            where = tag_subject(resource.key, resource.created_at)
+            present = self._signer.read_created_by(where, created_by_value(resource.tags))
+            if present is not None and present.signed:
+                continue
+            value = self._signer.created_by(
+                where,
+                owner.aws_name,
+                owner.fact.event_time,
+                owner.fact.event_name,
+                owner.slack_user,
+            )
             if self._tagger.tag(resource, {CREATED_BY_TAG: value}):
                 written += 1
             else:
@@ -511,11 +583,13 @@ class OwnerResolver:
 # Helpers
 
 
-def _plain_value(value: str) -> tuple[str, str | None]:
-    """A person's name or email as it is; an ARN (AutoTag_Creator) by its last part."""
-    if value.startswith("arn:"):
-        return value.rsplit("/", 1)[-1].rsplit(":", 1)[-1], value
-    return value, None
+def _claim(key: str, name: str, slack_user: str | None) -> Owner:
+    """An owner tag's word: it routes a digest, it grants nothing (DESIGN.md §4, Trust)."""
+    if slack_user is None:
+        reason = f"its {key} tag names {name}, who has no Slack account whocreated can match"
+    else:
+        reason = f"tagged {key}={name} (not verified: only admins may act on it)"
+    return Owner(aws_name=name, source=f"tag:{key}", slack_user=slack_user, reason=reason)
 
 
 def _partition(arn: str | None) -> str:

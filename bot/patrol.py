@@ -19,9 +19,9 @@ from typing import Any, Protocol
 from bot.aws.accounts import AccountAccess
 from bot.aws.inventory import Inventory
 from bot.aws.metrics import MetricsReader
-from bot.aws.operations import KEEP_UNTIL_TAG
 from bot.aws.regions import enabled_regions
-from bot.core import idle
+from bot.core import idle, tag_rules
+from bot.core.created_by import TagSigner, keep_until_value, subject
 from bot.core.decisions import actions_for
 from bot.core.policy import Policy
 from bot.core.resources import PATROLLED_TYPES, Cost, Finding, Owner, Resource, Verdict
@@ -90,8 +90,10 @@ class Patrol:
         inventory: Callable[[ClientFactory], Inventory] = Inventory,
         metrics: Callable[[ClientFactory], MetricsReader] = MetricsReader,
         max_workers: int = 4,
+        signer: TagSigner | None = None,
     ) -> None:
         self.policy = policy
+        self.signer = signer  # reads keep-until tags; without one, only the store's keeps count
         self.store = store
         self.accounts = accounts
         self.owners = owners
@@ -201,18 +203,27 @@ class Patrol:
                 continue
             if self._excluded(item.resource):
                 result.excluded += 1
-            elif item.resource.key in keeps or _kept_by_tag(item.resource, now):
+            elif item.resource.key in keeps or self._kept_by_tag(item.resource, now):
                 result.kept += 1
             else:
                 chosen.append(item)
         return chosen
 
     def _excluded(self, resource: Resource) -> bool:
-        for rule in self.policy.exclude_tags:
-            key, _, value = rule.partition("=")
-            if key in resource.tags and (not value or resource.tags[key] == value):
-                return True
-        return False
+        return tag_rules.first_match(self.policy.exclude_tags, resource.tags) is not None
+
+    def _kept_by_tag(self, resource: Resource, now: datetime) -> bool:
+        """A `whocreated:keep-until` tag the bot signed for this resource keeps it, even if the
+        store was reset; a hand-written or copied one is ignored, and no keep outlasts the
+        policy's max_keep_days from now."""
+        value = keep_until_value(resource.tags)
+        if not value or self.signer is None:
+            return False
+        until = self.signer.read_keep_until(subject(resource.key, resource.created_at), value)
+        if until is None:
+            logger.info("%s: its keep-until tag was not written by whocreated", resource.id)
+            return False
+        return now < until <= now + timedelta(days=self.policy.ownership.max_keep_days)
 
     def _cost(self, resource: Resource) -> Cost:
         try:
@@ -221,17 +232,3 @@ class Patrol:
         except Exception:
             logger.exception("pricing %s failed", resource.id)
             return Cost(None, "the price could not be looked up")
-
-
-def _kept_by_tag(resource: Resource, now: datetime) -> bool:
-    """A `whocreated:keep-until` tag in the future keeps it, even if the store was reset."""
-    value = resource.tags.get(KEEP_UNTIL_TAG)
-    if not value:
-        return False
-    try:
-        until = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    if until.tzinfo is None:
-        until = until.replace(tzinfo=now.tzinfo)
-    return until > now

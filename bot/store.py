@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
+from bot.core import events
 from bot.core.decisions import actions_for
 from bot.core.events import Actor, CreationFact
 from bot.core.resources import Cost, Finding, Owner, Resource, Verdict
@@ -181,6 +182,15 @@ audit = sa.Table(
 )
 sa.Index("audit_by_time", audit.c.at)
 
+# Secrets the bot makes for itself, once, shared by every replica (e.g. the tag signing key).
+secrets_table = sa.Table(
+    "secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 ResourceKey = tuple[str, str, str, str]  # (account, region, type, id), as Resource.key
 
 
@@ -212,6 +222,16 @@ class Nudge:
     @property
     def is_open(self) -> bool:
         return self.status == "open"
+
+    @property
+    def owner_verified(self) -> bool:
+        """Whether its owner may press its buttons (DESIGN.md §4, Trust). Nudges written before
+        this was recorded: a creator from CloudTrail (or a parent's) is, a tag's word is not."""
+        recorded = self.details.get("owner_verified")
+        if recorded is not None:
+            return bool(recorded)
+        source = str(self.details.get("owner_source") or "")
+        return source in ("cache", "cloudtrail") or source.startswith("parent:")
 
     def resource(self) -> Resource:
         """The resource as it was when nudged (details["resource"], written by create_nudge)."""
@@ -250,6 +270,7 @@ class Nudge:
                 aws_name=details.get("owner_name"),
                 source=str(details.get("owner_source") or "none"),
                 slack_user=self.owner_slack_user,
+                verified=self.owner_verified,
             ),
             cost=Cost(self.monthly_cost, details.get("cost_note")),
             actions=tuple(str(action) for action in actions),
@@ -603,6 +624,28 @@ class Store:
             found = [_keep(row) for row in conn.execute(query)]
         return {keep.key: keep for keep in found}  # the longest wins: sorted by until
 
+    # Secrets -----------------------------------------------------------------------------------
+
+    def secret(self, name: str, make: Callable[[], str]) -> str:
+        """The secret called `name`, made with `make()` the first time; two replicas asking at
+        once both get the one that was stored first."""
+        query = sa.select(secrets_table.c.value).where(secrets_table.c.name == name)
+        with self.engine.connect() as conn:
+            found = conn.execute(query).scalar()
+        if found is not None:
+            return str(found)
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    secrets_table.insert().values(
+                        name=name, value=make(), created_at=datetime.now(UTC)
+                    )
+                )
+        except IntegrityError:
+            pass  # another replica stored it first: use theirs
+        with self.engine.connect() as conn:
+            return str(conn.execute(query).scalar_one())
+
     # Audit -------------------------------------------------------------------------------------
 
     def add_audit(
@@ -741,10 +784,14 @@ def fact_to_dict(fact: CreationFact) -> dict[str, Any]:
 
 
 def fact_from_dict(data: dict[str, Any]) -> CreationFact:
+    actor = dict(data["actor"])
+    if "issuer_arn" not in actor and data.get("record"):
+        # Cached before the issuer was kept: the record still says it.
+        actor["issuer_arn"] = events.issuer_arn(data["record"])
     return CreationFact(
         **{
             **data,
-            "actor": Actor(**data["actor"]),
+            "actor": Actor(**actor),
             "created": tuple(data["created"]),
             "related": tuple(data["related"]),
             "event_time": datetime.fromisoformat(data["event_time"]),

@@ -89,6 +89,7 @@ class Services:
     limiter: Any = None  # the one LookupEvents limiter of the process (bot.aws.limiter)
     account_clients: Any = None  # bot.aws.accounts.AccountClients: factories per account id
     account_id: Callable[[], str | None] = lambda: None
+    signer: Any = None  # bot.core.created_by.TagSigner: signs and checks the bot's own tags
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -104,9 +105,11 @@ def build(settings: Settings, **overrides: Any) -> Services:
     from bot.aws.operations import Operations
     from bot.aws.trail import TrailFinder
     from bot.lookups import LookupService
+    from bot.signing_key import tag_signer
 
     clock: Clock = overrides.get("clock", utc_now)
     store: Store = overrides.get("store") or Store.open(settings.database_url)
+    signer = overrides.get("signer") or tag_signer(settings.tag_key, store)
     aws: ClientFactory = overrides.get("aws") or AwsClients()
     limiter = overrides.get("limiter") or RegionRateLimiter()
     account_id = overrides.get("account_id") or _caller_account(aws, settings)
@@ -132,15 +135,27 @@ def build(settings: Settings, **overrides: Any) -> Services:
         store=store,
         aws=aws,
         lookups=overrides.get("lookups")
-        or LookupService(finder, store, hints=lambda ref, region: creation_hint(ref, aws, region)),
+        or LookupService(
+            finder,
+            store,
+            hints=lambda ref, region: creation_hint(ref, aws, region),
+            signer=signer,
+        ),
         directory=None,
         executor=executor,
         clock=clock,
         operations=overrides.get("operations")
-        or Operations(aws, settings.policy.actions, clock=clock, account_clients=account_clients),
+        or Operations(
+            aws,
+            settings.policy.actions,
+            clock=clock,
+            account_clients=account_clients,
+            signer=signer,
+        ),
         limiter=limiter,
         account_id=account_id,
         account_clients=account_clients,
+        signer=signer,
     )
     if overrides.get("with_app", True) and (settings.slack_bot_token or "web_client" in overrides):
         from bot.slack.app import create_app
@@ -209,6 +224,7 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
         )
         if policy.actions.write_tags
         else None,
+        signer=services.signer,
     )
     patrol = Patrol(
         policy=policy,
@@ -218,6 +234,7 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
         prices=PriceBook(services.aws),
         clock=services.clock,
         default_regions=settings.fallback_regions or (home,),
+        signer=services.signer,
     )
     notifier = None
     if client is not None:
@@ -237,13 +254,19 @@ class _NoDirectory:
     def slack_user(self, actor: Any) -> str | None:
         return None
 
+    def claimed_user(self, value: str) -> str | None:
+        return None
+
 
 def _auto_stop(services: Services) -> Callable[[Any], str]:
     from bot.core.decisions import Action
 
     def stop(finding: Any) -> tuple[str, str]:
         dry_run = not services.settings.policy.actions.enabled
-        outcome = services.operations.perform(Action.STOP, finding.resource.key, dry_run=dry_run)
+        resource = finding.resource
+        outcome = services.operations.perform(
+            Action.STOP, resource.key, dry_run=dry_run, created_at=resource.created_at
+        )
         return str(outcome.summary), str(outcome.kind)
 
     return stop

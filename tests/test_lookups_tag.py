@@ -13,14 +13,24 @@ from moto import mock_aws
 from bot.aws.limiter import RegionRateLimiter
 from bot.aws.trail import TrailFinder
 from bot.core.answers import LookupAnswer, Reason, Source, to_json
+from bot.core.created_by import TagSigner
 from bot.core.refs import ResourceRef, parse
+from bot.core.resources import EC2_INSTANCE
 from bot.lookups import LookupService
 from bot.sandbox.cloudtrail_api import CloudTrailServer
 from bot.store import Store
 from tests.trail_support import ACCOUNT, FakeClock, run_instances, trail_client
 
 AMI = "ami-12c6146b"
-TAG_VALUE = "alice 2023-11-02T08:30:00Z RunInstances"
+SIGNER = TagSigner(b"lookups-test-key-0123456789abcdef")
+WRITTEN = datetime(2023, 11, 2, 8, 30, tzinfo=UTC)
+HAND_WRITTEN = "alice 2023-11-02T08:30:00Z RunInstances"  # the shape, without the signature
+
+
+def signed_for(instance_id: str, name: str = "alice") -> str:
+    """The tag a patrol round writes on this instance in us-east-1."""
+    where = (ACCOUNT, "us-east-1", EC2_INSTANCE, instance_id)
+    return SIGNER.created_by(where, name, WRITTEN, "RunInstances", "U0ALICE01")
 
 
 class StubFinder:
@@ -47,8 +57,8 @@ def not_in_window(ref: ResourceRef, tags: dict[str, str]) -> LookupAnswer:
 def test_the_tag_answers_when_cloudtrail_cannot_and_keeps_the_json_contract() -> None:
     ref = parse("i-0123456789abcdef0")
     store = Store.in_memory()
-    tags = {"Name": "web", "whocreated:created-by": TAG_VALUE}
-    service = LookupService(StubFinder(not_in_window(ref, tags)), store)
+    tags = {"Name": "web", "whocreated:created-by": signed_for(ref.id)}
+    service = LookupService(StubFinder(not_in_window(ref, tags)), store, signer=SIGNER)
 
     answer = service.lookup(ref)
 
@@ -93,11 +103,20 @@ def test_the_tag_answers_when_cloudtrail_cannot_and_keeps_the_json_contract() ->
     assert store.find_facts([ref.id]) == []
 
 
-def test_a_hand_written_tag_without_time_and_event_is_not_an_answer() -> None:
+@pytest.mark.parametrize(
+    "value",
+    [
+        "alice",  # a name alone
+        HAND_WRITTEN,  # the old unsigned shape: anyone allowed CreateTags could write it
+        signed_for("i-0fffffffffffffff0"),  # the bot's tag, copied from another instance
+    ],
+)
+def test_a_tag_the_bot_did_not_sign_for_this_resource_is_not_an_answer(value: str) -> None:
     ref = parse("i-0123456789abcdef0")
-    original = not_in_window(ref, {"whocreated:created-by": "alice"})
-    answer = LookupService(StubFinder(original), Store.in_memory()).lookup(ref)
+    original = not_in_window(ref, {"whocreated:created-by": value})
+    answer = LookupService(StubFinder(original), Store.in_memory(), signer=SIGNER).lookup(ref)
     assert answer is original and not answer.found
+    assert answer.owner_tags == {"whocreated:created-by": value}  # still shown, as a claim
 
 
 # Through the real finder: moto's instance carries the tag, CloudTrail has nothing -----------------
@@ -131,7 +150,7 @@ def service_for(server: CloudTrailServer, clock: FakeClock, store: Store) -> Loo
         clock=clock.utcnow,
         account_id=lambda: ACCOUNT,
     )
-    return LookupService(finder, store)
+    return LookupService(finder, store, signer=SIGNER)
 
 
 def launch(tags: dict[str, str]) -> str:
@@ -145,11 +164,18 @@ def launch(tags: dict[str, str]) -> str:
     )["Instances"][0]["InstanceId"]
 
 
+def tag(instance_id: str, value: str) -> None:
+    boto3.client("ec2", region_name="us-east-1").create_tags(
+        Resources=[instance_id], Tags=[{"Key": "whocreated:created-by", "Value": value}]
+    )
+
+
 def test_whocreated_reads_the_tag_a_patrol_round_wrote(
     world: tuple[CloudTrailServer, FakeClock],
 ) -> None:
     server, clock = world
-    instance_id = launch({"whocreated:created-by": TAG_VALUE})
+    instance_id = launch({"Name": "web"})
+    tag(instance_id, signed_for(instance_id))
     store = Store.in_memory()
 
     answer = service_for(server, clock, store).lookup(parse(instance_id), "us-east-1")

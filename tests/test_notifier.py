@@ -30,7 +30,9 @@ def finding(resource_id: str, owner: str | None, cost: float | None = 50.0) -> F
     return Finding(
         resource=resource,
         verdict=Verdict(idle=True, reasons=("max CPU 0.4 % over 7 days",)),
-        owner=Owner(aws_name=owner and owner.lower(), source="cloudtrail", slack_user=owner)
+        owner=Owner(
+            aws_name=owner and owner.lower(), source="cloudtrail", slack_user=owner, verified=True
+        )
         if owner
         else Owner(aws_name=None, source="none", reason="no creation event in 90 days"),
         cost=Cost(cost),

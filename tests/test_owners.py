@@ -6,6 +6,7 @@ read); EC2 and the tag write-back are moto's.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,8 +21,9 @@ from bot.aws.bulk_trail import BulkCreators
 from bot.aws.limiter import RegionRateLimiter
 from bot.aws.tagging import Tagger
 from bot.core import events
+from bot.core.created_by import TagSigner
 from bot.core.events import Actor
-from bot.core.policy import Actions, Policy
+from bot.core.policy import Actions, Ownership, Policy
 from bot.core.resources import (
     CLASSIC_LOAD_BALANCER,
     EBS_VOLUME,
@@ -54,6 +56,8 @@ from tests.creator_records import (
 from tests.trail_support import ACCOUNT, FakeClock, run_instances, trail_client
 
 AMI = "ami-12c6146b"  # moto's built-in image
+SIGNER = TagSigner(b"owners-test-key-0123456789abcdef")
+TRUSTING_OWNER_TAGS = Policy(ownership=Ownership(trusted_tags=("Owner", "CreatedBy")))
 SLACK = {
     "alice": "U0ALICE001",
     "bob": "U0BOB00001",
@@ -69,7 +73,8 @@ SLACK = {
 
 
 class FakeDirectory:
-    """SlackDirectory's one method, from a table; remembers who was asked about."""
+    """SlackDirectory's two methods, from a table; remembers who was asked about. (Which
+    identities the real directory trusts is tests/slack/test_directory.py's subject.)"""
 
     def __init__(self, users: dict[str, str]) -> None:
         self.users = users
@@ -78,6 +83,10 @@ class FakeDirectory:
     def slack_user(self, actor: Actor) -> str | None:
         self.asked.append(actor.name)
         return self.users.get(actor.name or "") or self.users.get(actor.arn or "")
+
+    def claimed_user(self, value: str) -> str | None:
+        mention = value.strip("<@>")
+        return mention if mention.startswith("U0") else self.users.get(value)
 
 
 class RecordingTagger:
@@ -108,6 +117,7 @@ class World:
         return self.clients[key]
 
     def resolver(self, policy: Policy | None = None, tagger: Any = None) -> OwnerResolver:
+        """Resolves as a round does; `SIGNER` signs and checks the bot's tags."""
         limiter = RegionRateLimiter(clock=self.clock.monotonic, sleep=self.clock.sleep)
         bulk = BulkCreators(
             self.client_for, limiter, clock=self.clock.utcnow, account_id=lambda: ACCOUNT
@@ -119,6 +129,7 @@ class World:
             policy=policy or Policy(),
             clock=self.clock.utcnow,
             tagger=tagger,
+            signer=SIGNER,
         )
 
     @property
@@ -198,10 +209,12 @@ def test_a_fleet_in_two_regions_by_three_people_costs_pages_not_resources(world:
     }
 
 
-# Order: tags, cache, CloudTrail ---------------------------------------------------------------
+# Order and trust: trusted tags, cache, CloudTrail; claims last ------------------------------------
 
 
-def test_tags_win_over_the_cache_and_the_cache_over_cloudtrail(world: World) -> None:
+def test_owner_tags_are_claims_that_never_beat_the_creator(world: World) -> None:
+    """`Owner=<@mallory>` on alice's instance: ec2:CreateTags must not become the power to
+    terminate it (DESIGN.md §4, Trust)."""
     by_slack_id = instance(tags={"Owner": "<@U0DAVE0001>"})
     by_email = instance(tags={"CreatedBy": "bob@example.com", "Name": "web"})
     cached = instance()
@@ -216,14 +229,51 @@ def test_tags_win_over_the_cache_and_the_cache_over_cloudtrail(world: World) -> 
 
     owners = world.resolver().resolve([by_slack_id, by_email, cached])
 
+    for resource in (by_slack_id, by_email, cached):
+        owner = owners[resource.key]
+        assert (owner.source, owner.aws_name, owner.slack_user) == (
+            "cache",
+            "carol",
+            SLACK["carol"],
+        )
+        assert owner.verified
+    assert world.server.calls() == 0
+
+
+def test_trusted_owner_tags_win_over_the_cache_and_the_cache_over_cloudtrail(world: World) -> None:
+    """Organisations that enforce owner tags (tag policies, SCPs) say so in the policy."""
+    by_slack_id = instance(tags={"Owner": "<@U0DAVE0001>"})
+    by_email = instance(tags={"CreatedBy": "bob@example.com", "Name": "web"})
+    cached = instance()
+    for resource in (by_slack_id, by_email, cached):
+        world.cache(
+            run_instances(resource.id, world.now - timedelta(days=3), user="carol"),
+            resource.id,
+            EC2_INSTANCE,
+        )
+    world.server.add(run_instances(cached.id, world.now - timedelta(days=3), user="alice"))
+
+    owners = world.resolver(TRUSTING_OWNER_TAGS).resolve([by_slack_id, by_email, cached])
+
     assert owners[by_slack_id.key] == Owner(
-        aws_name="<@U0DAVE0001>", source="tag:Owner", slack_user="U0DAVE0001"
+        aws_name="<@U0DAVE0001>", source="tag:Owner", slack_user="U0DAVE0001", verified=True
     )
     assert owners[by_email.key] == Owner(
-        aws_name="bob@example.com", source="tag:CreatedBy", slack_user=SLACK["bob"]
+        aws_name="bob@example.com", source="tag:CreatedBy", slack_user=SLACK["bob"], verified=True
     )
     assert owners[cached.key].source == "cache" and owners[cached.key].aws_name == "carol"
     assert world.server.calls() == 0
+
+
+def test_a_claim_routes_the_digest_only_when_cloudtrail_names_nobody(world: World) -> None:
+    claimed = instance(tags={"Owner": "<@U0MALLORY1>"})
+    # Its creation is older than CloudTrail's 90 days: no event, no cache.
+    owners = world.resolver().resolve([claimed])
+
+    owner = owners[claimed.key]
+    assert owner.slack_user == "U0MALLORY1" and not owner.verified
+    assert owner.source == "tag:Owner"
+    assert owner.reason is not None and "not verified" in owner.reason
 
 
 def test_an_owner_tag_nobody_on_slack_has_falls_through(world: World) -> None:
@@ -239,31 +289,59 @@ def test_an_owner_tag_nobody_on_slack_has_falls_through(world: World) -> None:
 
     assert owners[found_on_slack.key].source == "cloudtrail"
     assert owners[found_on_slack.key].slack_user == SLACK["alice"]
-    # Neither the tag nor the creator is on Slack: the declared owner, with the reason.
-    assert owners[nobody_on_slack.key] == Owner(
-        aws_name="data-team",
-        source="tag:Owner",
-        reason="its Owner tag names data-team, who has no Slack account whocreated can match",
+    # Neither the tag nor the creator is on Slack: the tag's word, with both reasons.
+    owner = owners[nobody_on_slack.key]
+    assert (owner.aws_name, owner.source, owner.slack_user) == ("data-team", "tag:Owner", None)
+    assert owner.reason == (
+        "its Owner tag names data-team, who has no Slack account whocreated can match; "
+        "its creator mallory has no Slack account whocreated can match"
     )
 
 
-def test_owner_tag_order_and_values_that_name_no_person(world: World) -> None:
-    tagged = instance(
+def test_the_bots_signed_tag_names_the_owner_and_a_forged_one_does_not(world: World) -> None:
+    signed = instance()
+    signed = dataclasses.replace(
+        signed,
         tags={
             # A role session named after an instance is a machine, not a person: skipped.
             "AutoTag_Creator": f"arn:aws:sts::{ACCOUNT}:assumed-role/ec2-app/i-0123456789abcdef0",
-            "whocreated:created-by": "erin 2024-01-05T10:00:00Z RunInstances",
-        }
+            "whocreated:created-by": SIGNER.created_by(
+                signed.key, "erin", world.now - timedelta(days=200), "RunInstances", SLACK["erin"]
+            ),
+        },
     )
+    copied = dataclasses.replace(instance(), tags=dict(signed.tags))  # onto another instance
+    hand_written = instance(
+        tags={"whocreated:created-by": f"mallory 2024-01-05T10:00:00Z RunInstances {SLACK['erin']}"}
+    )
+
+    owners = world.resolver().resolve([signed, copied, hand_written])
+
+    assert owners[signed.key] == Owner(
+        aws_name="erin",
+        source="tag:whocreated:created-by",
+        slack_user=SLACK["erin"],
+        verified=True,
+    )
+    for forged in (copied, hand_written):
+        assert not owners[forged.key].verified
+    assert owners[copied.key].slack_user is None  # the copy names erin's Slack id: ignored
+
+
+def test_aws_createdby_is_trusted_for_its_identity_type(world: World) -> None:
+    """AWS writes aws:createdby itself (users cannot write aws: tags)."""
+    by_user = instance(tags={"aws:createdby": "IAMUser:AIDAEXAMPLE:grace"})
+    owners = world.resolver().resolve([by_user])
+    assert owners[by_user.key] == Owner(
+        aws_name="grace", source="tag:aws:createdby", slack_user=SLACK["grace"], verified=True
+    )
+
+
+def test_claimed_owner_tag_order(world: World) -> None:
     both = instance(tags={"creator": "frank", "owner": "grace"})
-
-    owners = world.resolver().resolve([tagged, both])
-
-    assert owners[tagged.key] == Owner(
-        aws_name="erin", source="tag:whocreated:created-by", slack_user=SLACK["erin"]
-    )
+    owners = world.resolver().resolve([both])
     assert owners[both.key].source == "tag:owner" and owners[both.key].aws_name == "grace"
-    assert world.server.calls() == 0
+    assert not owners[both.key].verified
 
 
 def test_a_cached_creation_of_an_earlier_resource_with_the_same_name_is_not_trusted(
@@ -469,18 +547,20 @@ def moto_tags(instance_id: str) -> dict[str, str]:
     return {tag["Key"]: tag["Value"] for tag in found}
 
 
-def test_a_resolved_creator_is_written_back_as_a_tag(world: World) -> None:
+def test_a_resolved_creator_is_written_back_as_a_signed_tag(world: World) -> None:
     instance_id = moto_instance()
     created = datetime(2024, 3, 1, 12, 0, 5, tzinfo=UTC)
     world.clock.now = created + timedelta(days=10)
     world.server.add(run_instances(instance_id, created, user="alice"))
     tagger = Tagger(world.client_for)
+    resource = res(EC2_INSTANCE, instance_id)
 
-    world.resolver(tagger=tagger).resolve([res(EC2_INSTANCE, instance_id)])
+    world.resolver(tagger=tagger).resolve([resource])
 
-    assert moto_tags(instance_id) == {
-        "whocreated:created-by": "alice 2024-03-01T12:00:05Z RunInstances"
-    }
+    value = moto_tags(instance_id)["whocreated:created-by"]
+    assert value.startswith(f"alice 2024-03-01T12:00:05Z RunInstances {SLACK['alice']} wc1.")
+    read = SIGNER.read_created_by(resource.key, value)
+    assert read is not None and read.signed and read.slack_user == SLACK["alice"]
 
 
 def test_no_write_back_when_the_policy_forbids_it(world: World) -> None:
@@ -510,12 +590,12 @@ def test_only_a_resource_s_own_creation_is_written_back(world: World) -> None:
     world.resolver(tagger=tagger).resolve([own, cached, by_parent, by_tag, already])
 
     day, two_days = _z(world.now - timedelta(days=1)), _z(world.now - timedelta(days=2))
-    assert sorted(tagger.tagged) == sorted(
-        [
-            (own.id, {"whocreated:created-by": f"bob {day} RunInstances"}),
-            (cached.id, {"whocreated:created-by": f"alice {two_days} RunInstances"}),
-        ]
-    )
+    written = {resource_id: tags["whocreated:created-by"] for resource_id, tags in tagger.tagged}
+    # The forged value on `already` is replaced by the truth; the others are left alone.
+    assert sorted(written) == sorted([own.id, cached.id, already.id])
+    assert written[own.id].startswith(f"bob {day} RunInstances {SLACK['bob']} wc1.")
+    assert written[cached.id].startswith(f"alice {two_days} RunInstances {SLACK['alice']} wc1.")
+    assert written[already.id].startswith(f"bob {day} RunInstances")
 
 
 def _z(when: datetime) -> str:

@@ -25,6 +25,7 @@ from bot.aws.limiter import RegionRateLimiter
 from bot.aws.tagging import Tagger
 from bot.cli import main
 from bot.config import DirectorySettings
+from bot.core.created_by import TagSigner
 from bot.core.policy import Nudges, Policy, SlackPolicy
 from bot.core.resources import EC2_INSTANCE, Cost, Resource
 from bot.notifier import Notifier
@@ -153,6 +154,10 @@ def put_cpu(cloudwatch: Any, instance_id: str, percent: float, now: datetime) ->
         cloudwatch.put_metric_data(Namespace="AWS/EC2", MetricData=points[start : start + 20])
 
 
+SIGNER = TagSigner(b"patrol-test-key-0123456789abcdef")
+MALLORY = "U0MALLORY1"
+
+
 def patrol_for(fleet: Fleet) -> tuple[Patrol, Notifier]:
     policy = Policy(
         regions=(REGION,),
@@ -171,6 +176,7 @@ def patrol_for(fleet: Fleet) -> tuple[Patrol, Notifier]:
         policy=policy,
         clock=fleet.clock,
         tagger=Tagger(fleet.clients),
+        signer=SIGNER,
     )
     patrol = Patrol(
         policy=policy,
@@ -180,6 +186,7 @@ def patrol_for(fleet: Fleet) -> tuple[Patrol, Notifier]:
         prices=PriceTable(),
         clock=fleet.clock,
         default_regions=(REGION,),
+        signer=SIGNER,
     )
     notifier = Notifier(store=fleet.store, client=web, policy=policy, clock=fleet.clock)
     return patrol, notifier
@@ -260,6 +267,61 @@ def test_the_creator_is_written_back_as_a_tag(fleet: Fleet) -> None:
     )["Tags"]
     written = {tag["Key"]: tag["Value"] for tag in tags}
     assert written["whocreated:created-by"].startswith("alice ")
+    key = (ACCOUNT, REGION, EC2_INSTANCE, fleet.ids["alice-idle"])
+    read = SIGNER.read_created_by(key, written["whocreated:created-by"])
+    assert read is not None and read.signed and read.slack_user == SLACK_IDS["alice"]
+
+
+def tag(instance_id: str, key: str, value: str) -> None:
+    boto3.client("ec2", region_name=REGION).create_tags(
+        Resources=[instance_id], Tags=[{"Key": key, "Value": value}]
+    )
+
+
+def test_only_a_keep_until_tag_the_bot_signed_keeps_a_resource(fleet: Fleet) -> None:
+    """A hand-written whocreated:keep-until must not hide a resource from every round, and no
+    keep lasts beyond the policy's max_keep_days."""
+    ids, now = fleet.ids, fleet.clock.now
+    tag(ids["nobody-idle"], "whocreated:keep-until", "2099-01-01T00:00:00Z")
+    bob = (ACCOUNT, REGION, EC2_INSTANCE, ids["bob-idle"])
+    tag(ids["bob-idle"], "WhoCreated:Keep-Until", SIGNER.keep_until(bob, now + timedelta(days=30)))
+    alice = (ACCOUNT, REGION, EC2_INSTANCE, ids["alice-idle"])
+    tag(
+        ids["alice-idle"],
+        "whocreated:keep-until",
+        SIGNER.keep_until(alice, now + timedelta(days=900)),
+    )
+    patrol, _ = patrol_for(fleet)
+
+    result = patrol.run()
+
+    idle = {f.resource.id for f in result.findings}
+    assert ids["nobody-idle"] in idle and ids["alice-idle"] in idle
+    assert ids["bob-idle"] not in idle and result.summary()["kept"] == 1
+
+
+def test_an_owner_tag_cannot_take_a_resource_from_its_creator(fleet: Fleet) -> None:
+    """mallory tags alice's idle instance and the unexplained one Owner=<@mallory>."""
+    ids = fleet.ids
+    tag(ids["alice-idle"], "Owner", f"<@{MALLORY}>")
+    tag(ids["nobody-idle"], "Owner", f"<@{MALLORY}>")
+    fleet.slack.add_user("mallory@example.com", MALLORY, "Mallory", tz="UTC")
+    patrol, notifier = patrol_for(fleet)
+
+    result = patrol.run()
+    notifier.deliver(result.findings, result.round_id)
+
+    owners = {f.resource.id: f.owner for f in result.findings}
+    assert owners[ids["alice-idle"]].slack_user == SLACK_IDS["alice"]
+    assert owners[ids["alice-idle"]].verified
+    # Nobody else is known for the other one: the claim routes it, and grants nothing.
+    claimed = owners[ids["nobody-idle"]]
+    assert claimed.slack_user == MALLORY and not claimed.verified
+    sent = digests_by_channel(fleet.slack)
+    assert ids["alice-idle"] not in sent[MALLORY]
+    assert "not verified" in sent[MALLORY] and "nudge_terminate" not in sent[MALLORY]
+    nudge = fleet.store.last_nudge_for((ACCOUNT, REGION, EC2_INSTANCE, ids["nobody-idle"]))
+    assert nudge is not None and nudge.owner_slack_user == MALLORY and not nudge.owner_verified
 
 
 def test_scan_command_prints_idle_resources_and_a_summary(

@@ -180,23 +180,28 @@ class KeepInvalid(ValueError):
         self.field = field
 
 
-def keep_until(choice: str | None, until: date | None, now: datetime) -> datetime:
+def keep_until(
+    choice: str | None, until: date | None, now: datetime, *, max_days: int = MAX_KEEP_DAYS
+) -> datetime:
     """When a keep ends: now + 7 or 30 days, or the end of the chosen day (UTC).
 
-    A date today or in the past, or more than a year ahead, is a KeepInvalid naming the date field.
+    A date today or in the past, or more than `max_days` ahead (the policy's
+    `ownership.max_keep_days`), is a KeepInvalid naming the date field.
     """
     try:
         picked = KeepChoice(choice or "")
     except ValueError:
         raise KeepInvalid("choice", "Choose how long to keep it.") from None
     if picked in KEEP_DAYS:
+        if KEEP_DAYS[picked] > max_days:
+            raise KeepInvalid("choice", f"Keeps last at most {max_days} days here: pick a date.")
         return now + timedelta(days=KEEP_DAYS[picked])
     if until is None:
         raise KeepInvalid("date", "Pick the date until which to keep it.")
     if until <= now.astimezone(UTC).date():
         raise KeepInvalid("date", "Pick a date after today.")
-    if until > (now + timedelta(days=MAX_KEEP_DAYS)).date():
-        raise KeepInvalid("date", f"Pick a date within {MAX_KEEP_DAYS} days.")
+    if until > (now + timedelta(days=max_days)).date():
+        raise KeepInvalid("date", f"Pick a date within {max_days} days.")
     return datetime.combine(until, time(23, 59, 59), tzinfo=UTC)
 
 

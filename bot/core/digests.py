@@ -376,6 +376,8 @@ def owner_basis(owner: Owner) -> str | None:
     """How we know whose it is: `tag Owner = alice`, `created by alice with Terraform`, …"""
     name = f"*{escape_clip(owner.aws_name, NAME_LIMIT)}*" if owner.aws_name else "someone"
     source = owner.source or ""
+    if source.startswith("tag:") and not owner.verified:
+        return f"tagged {code(source[4:], 100)} = {name} (not verified)"
     if source.startswith("tag:"):
         return f"tag {code(source[4:], 100)} = {name}"
     if source.startswith("parent:"):
@@ -384,6 +386,13 @@ def owner_basis(owner: Owner) -> str | None:
         tool = owner.fact.tool if owner.fact else None
         return f"created by {name}" + (f" with {escape_clip(tool, 60)}" if tool else "")
     return None
+
+
+# A claimed owner (DESIGN.md §4, Trust) is told, without buttons that would not obey them.
+_CLAIM_LINE = (
+    ":lock: Only an admin can stop or delete it: whocreated found no creator to confirm it is "
+    "yours, and anyone allowed to tag it could have written that tag."
+)
 
 
 def _auto_stop_line(when: datetime | None) -> str | None:
@@ -413,6 +422,7 @@ def resource_text(
         _cost_line(finding.cost),
         _activity_line(finding),
         f"Yours because: {basis}" if basis else None,
+        None if finding.owner.verified else _CLAIM_LINE if finding.owner.slack_user else None,
         f"Status: {escape_clip(status, STATUS_LIMIT)}" if status else None,
         _auto_stop_line(auto_stop_at),
     ]
@@ -489,8 +499,11 @@ def resource_blocks(
             ),
         )
     ]
+    # Buttons only where they obey the person who sees them: a claimed owner gets none.
     row_buttons = (
-        resource_buttons(nudge_id, finding, dry_run=dry_run, actions=actions) if buttons else None
+        resource_buttons(nudge_id, finding, dry_run=dry_run, actions=actions)
+        if buttons and finding.owner.verified
+        else None
     )
     if row_buttons is not None:
         blocks.append(row_buttons)

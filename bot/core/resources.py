@@ -34,6 +34,11 @@ PATROLLED_TYPES = (
     EKS_CLUSTER,
 )
 
+# AWS never reuses these ids (a v2 load balancer's id is its ARN, which ends in a random part);
+# other names (DB ids, classic LB and cluster names) come back after deletion, so a resource
+# named by one is told apart by its creation time.
+UNIQUE_ID_TYPES = frozenset({EC2_INSTANCE, EBS_VOLUME, ELASTIC_IP, NAT_GATEWAY, LOAD_BALANCER})
+
 
 @dataclass(frozen=True)
 class Resource:
@@ -85,6 +90,10 @@ class Owner:
     slack_user: str | None = None
     fact: CreationFact | None = None
     reason: str | None = None  # when unknown: why (for the fallback channel)
+    # True when a trusted source named them (DESIGN.md §4, Trust): CloudTrail's creator mapped
+    # by trusted rules, a trusted or signed tag. False for a claim (an owner tag): the digest
+    # goes to them, but only admins may press its buttons.
+    verified: bool = False
 
     @property
     def known(self) -> bool:

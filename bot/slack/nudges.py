@@ -190,7 +190,9 @@ class NudgeListeners:
             if claimed and not self.services.store.decide(nudge.id, claimed, by=click.user, at=now):
                 self._already(nudge.id, click)
                 return
-            outcome = self.operations.perform(chosen, nudge.key, dry_run=dry_run)
+            outcome = self.operations.perform(
+                chosen, nudge.key, dry_run=dry_run, created_at=resource.created_at
+            )
             self._settle(nudge, claimed, outcome, click.user, now)
         except Exception as error:
             logger.exception(
@@ -239,7 +241,12 @@ class NudgeListeners:
             return
         form = views.read_keep_form((view.get("state") or {}).get("values") or {})
         try:
-            until = keep_until(form.choice, form.until, self.services.clock())
+            until = keep_until(
+                form.choice,
+                form.until,
+                self.services.clock(),
+                max_days=self.policy.ownership.max_keep_days,
+            )
         except KeepInvalid as invalid:
             ack(response_action="errors", errors={_KEEP_FIELDS[invalid.field]: str(invalid)})
             return
@@ -273,7 +280,12 @@ class NudgeListeners:
             )
             return
         outcome = self.operations.perform(
-            Action.KEEP, nudge.key, dry_run=self.dry_run, keep_until=until, keep_reason=reason
+            Action.KEEP,
+            nudge.key,
+            dry_run=self.dry_run,
+            keep_until=until,
+            keep_reason=reason,
+            created_at=resource.created_at,
         )
         summary = outcome.summary + (f" Reason: {reason}" if reason else "")
         self._audit(click.user, Action.KEEP, nudge, resource, outcome, now, summary=summary)
@@ -339,7 +351,14 @@ class NudgeListeners:
                 channel=target, blocks=[block.to_dict() for block in blocks], text=text
             )
             details = {k: v for k, v in nudge.details.items() if k != "resource"}
-            details.update(reassigned_from=nudge.id, passed_on_by=click.user, note=note)
+            # Passed on by its verified owner or an admin (may_act said so): theirs to decide.
+            details.update(
+                reassigned_from=nudge.id,
+                passed_on_by=click.user,
+                note=note,
+                owner_verified=True,
+                owner_source=f"passed on by {click.user}",
+            )
             store.create_nudge(
                 finding.resource,
                 owner_slack_user=new_owner,
@@ -452,10 +471,17 @@ class NudgeListeners:
         return nudge.owner_slack_user if nudge else None
 
     def _may_act(self, nudge: Nudge, click: Click) -> bool:
-        if self.admins.may_act(click.user, nudge.owner_slack_user):
+        # A claimed owner (an owner tag's word) is told, but only admins act (DESIGN.md §4).
+        owner = nudge.owner_slack_user if nudge.owner_verified else None
+        if self.admins.may_act(click.user, owner):
             return True
         label = escape_mrkdwn(nudge.resource_label)
-        if nudge.owner_slack_user:
+        if nudge.owner_slack_user and not nudge.owner_verified:
+            text = (
+                f"Only an admin can decide about {label}: it came to you because of an owner tag, "
+                "and anyone allowed to tag it could have written that."
+            )
+        elif nudge.owner_slack_user:
             text = (
                 f"Only <@{nudge.owner_slack_user}> or an admin can decide about {label}. "
                 "If it is yours now, ask them to pass it on with *Not mine*."

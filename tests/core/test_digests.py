@@ -64,7 +64,7 @@ def finding(
     return Finding(
         resource=resource,
         verdict=verdict,
-        owner=owner or Owner(aws_name="alice", source="cloudtrail"),
+        owner=owner or Owner(aws_name="alice", source="cloudtrail", verified=True),
         cost=Cost(cost, note=note),
         actions=actions_for(type, state) if actions is None else actions,
     )
@@ -94,7 +94,7 @@ def huge_fleet(count: int = 200) -> list[tuple[str, Finding]]:
                     reasons=tuple(huge for _ in range(20)),
                     series=tuple(float(j % 13) for j in range(500)),
                     tags={huge: huge},
-                    owner=Owner(aws_name=huge, source=f"tag:{huge}"),
+                    owner=Owner(aws_name=huge, source=f"tag:{huge}", verified=True),
                     note=huge,
                 ),
             )
@@ -388,8 +388,22 @@ def test_tag_and_name_markup_is_escaped_everywhere() -> None:
     text = check(digest(pairs(item), dry_run=True))
     assert "`&lt;!channel&gt; (i-00000000000000001)`" in text
     assert "Why: tagged &lt;!channel&gt;" in text
-    assert "tag `Owner` = *&lt;!channel&gt;*" in text
+    assert "tagged `Owner` = *&lt;!channel&gt;* (not verified)" in text
     assert PING not in digests.digest_text(PING, [item])
+
+
+def test_a_claimed_owner_gets_the_row_without_buttons_and_is_told_why() -> None:
+    """An owner tag routes the digest but grants nothing (DESIGN.md §4, Trust)."""
+    claimed = finding(1, owner=Owner(aws_name="mallory", source="tag:Owner", slack_user="U0MAL1"))
+    trusted = finding(2, owner=Owner("alice", "tag:Owner", "U0ALICE1", verified=True))
+
+    claimed_text = check(digest(pairs(claimed)))
+    assert "tagged `Owner` = *mallory* (not verified)" in claimed_text
+    assert "Only an admin can stop or delete it" in claimed_text
+    assert buttons(digest(pairs(claimed))) == []
+    trusted_text = check(digest(pairs(trusted)))
+    assert "tag `Owner` = *alice*" in trusted_text and "not verified" not in trusted_text
+    assert buttons(digest(pairs(trusted)))
 
 
 def test_auto_stop_is_announced_ahead_of_time() -> None:
@@ -623,7 +637,11 @@ def test_a_stopped_instance_is_idle_since_it_stopped_and_its_owner_basis_is_show
     item = Finding(
         resource=dataclasses.replace(base.resource, state_since=stopped),
         verdict=Verdict(idle=True, reasons=("stopped for 30 days",)),
-        owner=Owner(aws_name="bob", source="parent:AWS::AutoScaling::AutoScalingGroup web-asg"),
+        owner=Owner(
+            aws_name="bob",
+            source="parent:AWS::AutoScaling::AutoScalingGroup web-asg",
+            verified=True,
+        ),
         cost=base.cost,
         actions=base.actions,
     )

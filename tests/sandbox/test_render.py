@@ -44,7 +44,7 @@ def finding(resource: Resource) -> Finding:
     return Finding(
         resource=resource,
         verdict=Verdict(idle=True, reasons=("max CPU 0.4 % over 7 days",), idle_since=NOW),
-        owner=Owner("alice", "cloudtrail", "U0ALICE001"),
+        owner=Owner("alice", "cloudtrail", "U0ALICE001", verified=True),
         cost=Cost(34.17, "t3.medium"),
         actions=tuple(a.value for a in actions_for(resource.type, resource.state)),
     )
