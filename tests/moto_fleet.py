@@ -189,3 +189,16 @@ class Fleet:
         return {
             t["Key"]: t["Value"] for t in rds.list_tags_for_resource(ResourceName=arn)["TagList"]
         }
+
+    def created_at(self, resource_type: str, resource_id: str) -> Any:
+        """The creation time AWS reports for a resource named by a reusable name, as the
+        inventory records it on a nudge (what press-time identity checks compare)."""
+        if resource_type == "AWS::RDS::DBInstance":
+            rds = self.client_for("rds", self.region)
+            found = rds.describe_db_instances(DBInstanceIdentifier=resource_id)["DBInstances"]
+            return found[0]["InstanceCreateTime"]
+        if resource_type == "AWS::ElasticLoadBalancing::LoadBalancer":
+            elb = self.client_for("elb", self.region)
+            found = elb.describe_load_balancers(LoadBalancerNames=[resource_id])
+            return found["LoadBalancerDescriptions"][0]["CreatedTime"]
+        raise ValueError(f"no creation time reader for {resource_type}")

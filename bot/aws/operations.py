@@ -19,13 +19,15 @@ import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.aws.errors import error_code, is_denied
 from bot.core import resources as rt
+from bot.core import tag_rules
+from bot.core.created_by import KEEP_UNTIL_TAG, TagSigner, subject
 from bot.core.decisions import Action
 from bot.core.policy import Actions
 
@@ -34,7 +36,6 @@ logger = logging.getLogger(__name__)
 ClientFactory = Callable[[str, str], Any]
 ResourceKey = tuple[str, str, str, str]  # (account, region, type, id), as Resource.key
 
-KEEP_UNTIL_TAG = "whocreated:keep-until"
 KEEP_REASON_TAG = "whocreated:keep-reason"
 SNAPSHOT_OF_TAG = "whocreated:snapshot-of"
 TAG_VALUE_LIMIT = 256
@@ -79,10 +80,13 @@ class Outcome:
     gone: bool = False  # the resource no longer exists
     refused: bool = False  # not done on purpose: protection, tags, state
     dry_run: bool = False  # nothing was changed: the summary says what would have been
+    different: bool = False  # another resource has the nudged one's name now: nothing was done
 
     @property
     def kind(self) -> str:
-        """For the audit trail: already, refused, dry-run, done or failed."""
+        """For the audit trail: different, already, refused, dry-run, done or failed."""
+        if self.different:
+            return "different"
         if self.already:
             return "already"
         if self.refused:
@@ -99,6 +103,7 @@ class Target:
     type: str
     id: str
     clients: ClientFactory
+    created_at: datetime | None = None  # the nudged resource's creation time, as recorded
 
     def client(self, service: str) -> Any:
         return self.clients(service, self.region)
@@ -125,6 +130,7 @@ class Operations:
         poll_interval: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
         account_clients: Callable[[str], ClientFactory | None] | None = None,
+        signer: TagSigner | None = None,
     ) -> None:
         """`account_clients(account)` gives the factory for a patrolled account (an assumed role)
         or None when it cannot be entered; without it every action uses `client_for`, the
@@ -136,6 +142,7 @@ class Operations:
         self.snapshot_timeout = snapshot_timeout
         self.poll_interval = poll_interval
         self.sleep = sleep
+        self.signer = signer  # without one, the keep-until tag is not written
 
     def perform(
         self,
@@ -145,7 +152,11 @@ class Operations:
         dry_run: bool,
         keep_until: datetime | None = None,
         keep_reason: str | None = None,
+        created_at: datetime | None = None,
     ) -> Outcome:
+        """Do `action` to the resource `key` names, if it is still the one that was nudged:
+        `created_at` is the creation time recorded then, compared with the live resource's where
+        its id is a name AWS lets be reused (DB ids, classic LB and cluster names)."""
         account, region, resource_type, resource_id = key
         clients = self.client_for if self.account_clients is None else self._enter(account)
         if clients is None:
@@ -154,11 +165,14 @@ class Operations:
                 summary=f"I cannot get into account {account} to {action.value} {resource_id} "
                 "right now. Nothing was changed; try again later.",
             )
-        target = Target(account, region, resource_type, resource_id, clients)
-        if action is Action.KEEP:
-            return self._keep(target, keep_until, keep_reason, dry_run)
+        target = Target(account, region, resource_type, resource_id, clients, created_at)
         if action is Action.NOT_MINE:
             return Outcome(done=True, summary="Nothing to do in AWS.")
+        if action is Action.KEEP:
+            try:
+                return self._keep(target, keep_until, keep_reason, dry_run)
+            except _Stop as stop:
+                return stop.outcome
         handler = _HANDLERS.get((target.type, action))
         if handler is None:
             return Outcome(
@@ -418,6 +432,8 @@ class Operations:
         if not found:
             return _gone(target.id)
         arn, name = found[0]["LoadBalancerArn"], found[0].get("LoadBalancerName") or target.id
+        if not is_arn:  # found by name, which a newer load balancer may have taken
+            self._check_identity(target, found[0].get("CreatedTime"))
         attributes = elb.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
         if any(
             a["Key"] == "deletion_protection.enabled" and str(a.get("Value")).lower() == "true"
@@ -443,6 +459,7 @@ class Operations:
             raise
         if not found.get("LoadBalancerDescriptions"):
             return _gone(target.id)
+        self._check_identity(target, found["LoadBalancerDescriptions"][0].get("CreatedTime"))
         descriptions = elb.describe_tags(LoadBalancerNames=[target.id]).get("TagDescriptions", [])
         self._check_tags(f"The load balancer {target.id}", _tags(_first_tags(descriptions)))
         where = f"the classic load balancer {target.id} in {target.region}"
@@ -463,6 +480,7 @@ class Operations:
         if not found or found[0].get("DBInstanceStatus") == "deleting":
             raise _Stop(_gone(target.id))
         db = found[0]
+        self._check_identity(target, db.get("InstanceCreateTime"))
         label = f"the database {target.id}"
         if db.get("DBClusterIdentifier"):
             raise _Stop(
@@ -525,7 +543,10 @@ class Operations:
                 dry_run=True,
                 summary=f"{kept} (Dry run: the {KEEP_UNTIL_TAG} tag was not written.)",
             )
-        tags = {KEEP_UNTIL_TAG: until.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        if self.signer is None:
+            return Outcome(done=True, summary=kept)
+        key = (target.account, target.region, target.type, target.id)
+        tags = {KEEP_UNTIL_TAG: self.signer.keep_until(subject(key, target.created_at), until)}
         if reason and reason.strip():
             tags[KEEP_REASON_TAG] = _tag_value(reason)
         writer = _TAG_WRITERS.get(target.type)
@@ -560,13 +581,18 @@ class Operations:
         )
 
     def _tag_classic_lb(self, target: Target, tags: Mapping[str, str]) -> None:
-        target.client("elb").add_tags(
+        elb = target.client("elb")
+        found = elb.describe_load_balancers(LoadBalancerNames=[target.id])
+        described = found.get("LoadBalancerDescriptions") or [{}]
+        self._check_identity(target, described[0].get("CreatedTime"))
+        elb.add_tags(
             LoadBalancerNames=[target.id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
         )
 
     def _tag_db(self, target: Target, tags: Mapping[str, str]) -> None:
         rds = target.client("rds")
         found = rds.describe_db_instances(DBInstanceIdentifier=target.id)["DBInstances"]
+        self._check_identity(target, found[0].get("InstanceCreateTime"))
         rds.add_tags_to_resource(
             ResourceName=found[0]["DBInstanceArn"],
             Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
@@ -574,20 +600,67 @@ class Operations:
 
     def _tag_eks(self, target: Target, tags: Mapping[str, str]) -> None:
         eks = target.client("eks")
-        arn = eks.describe_cluster(name=target.id)["cluster"]["arn"]
-        eks.tag_resource(resourceArn=arn, tags=dict(tags))
+        cluster = eks.describe_cluster(name=target.id)["cluster"]
+        self._check_identity(target, cluster.get("createdAt"))
+        eks.tag_resource(resourceArn=cluster["arn"], tags=dict(tags))
 
     # Shared -------------------------------------------------------------------------------------
 
-    def _check_tags(self, label: str, tags: Mapping[str, str]) -> None:
-        protected = [key for key in self.policy.protected_tags if key in tags]
-        if protected:
+    def _check_identity(self, target: Target, live_created_at: Any) -> None:
+        """Stop unless the live resource is the nudged one (DESIGN.md §4, Trust): a name that AWS
+        lets be reused may belong to a resource made after the nudge, by someone else."""
+        if target.type in rt.UNIQUE_ID_TYPES:
+            return  # the id itself is the identity
+        live = _utc(live_created_at)
+        if target.created_at is None or live is None:
             raise _Stop(
                 _refused(
-                    f"{label[0].upper()}{label[1:]} has the protected tag {protected[0]}, "
+                    f"I cannot tell that {target.id} is still the resource I told you about "
+                    "(no creation time to compare), so I leave it alone."
+                )
+            )
+        if abs(live - _utc_required(target.created_at)) > IDENTITY_TOLERANCE:
+            raise _Stop(
+                Outcome(
+                    done=False,
+                    gone=True,
+                    different=True,
+                    summary=f"{target.id} is a different resource now: the one I told you about "
+                    f"is gone, and another was created with its name on {live:%Y-%m-%d %H:%M} "
+                    "UTC. Nothing was done.",
+                )
+            )
+
+    def _check_tags(self, label: str, tags: Mapping[str, str]) -> None:
+        rule = tag_rules.first_match(self.policy.protected_tags, tags)
+        if rule is not None:
+            raise _Stop(
+                _refused(
+                    f"{label[0].upper()}{label[1:]} has the protected tag {rule}, "
                     "so I leave it alone."
                 )
             )
+
+
+# Creation times read back from AWS may lose sub-second digits on the way.
+IDENTITY_TOLERANCE = timedelta(seconds=1)
+
+
+def _utc(value: Any) -> datetime | None:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc_required(value: datetime) -> datetime:
+    moment = _utc(value)
+    assert moment is not None
+    return moment
 
 
 _Handler = Callable[[Operations, Target, bool], Outcome]

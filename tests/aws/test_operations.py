@@ -11,8 +11,9 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
-from bot.aws.operations import KEEP_REASON_TAG, KEEP_UNTIL_TAG, Operations, Outcome
+from bot.aws.operations import KEEP_REASON_TAG, Operations, Outcome
 from bot.core import resources as rt
+from bot.core.created_by import KEEP_UNTIL_TAG, TagSigner, subject
 from bot.core.decisions import Action
 from bot.core.policy import Actions
 from tests.moto_fleet import REGION, Fleet
@@ -20,6 +21,7 @@ from tests.moto_fleet import REGION, Fleet
 ACCOUNT = "123456789012"
 ENABLED = Actions(mode="enabled")
 UNTIL = datetime(2026, 4, 1, 23, 59, 59, tzinfo=UTC)
+SIGNER = TagSigner(b"operations-test-key-0123456789ab")
 
 
 @pytest.fixture
@@ -29,7 +31,7 @@ def fleet() -> Iterator[Fleet]:
 
 
 def ops(fleet: Fleet, actions: Actions = ENABLED) -> Operations:
-    return Operations(fleet.client_for, actions, sleep=lambda _: None)
+    return Operations(fleet.client_for, actions, sleep=lambda _: None, signer=SIGNER)
 
 
 def key(resource_type: str, resource_id: str) -> tuple[str, str, str, str]:
@@ -302,21 +304,29 @@ def test_load_balancer_deletion_protection_is_respected(fleet: Fleet) -> None:
 
 def test_delete_a_classic_load_balancer(fleet: Fleet) -> None:
     name = fleet.classic_load_balancer()
-    outcome = ops(fleet).perform(Action.DELETE, key(rt.CLASSIC_LOAD_BALANCER, name), dry_run=False)
+    born = fleet.created_at(rt.CLASSIC_LOAD_BALANCER, name)
+    where = key(rt.CLASSIC_LOAD_BALANCER, name)
+    outcome = ops(fleet).perform(Action.DELETE, where, dry_run=False, created_at=born)
     assert outcome.done and not fleet.classic_exists(name)
-    again = ops(fleet).perform(Action.DELETE, key(rt.CLASSIC_LOAD_BALANCER, name), dry_run=False)
+    again = ops(fleet).perform(Action.DELETE, where, dry_run=False, created_at=born)
     assert again.already
 
 
 # RDS --------------------------------------------------------------------------------------------
 
 
+def db_perform(operations: Operations, fleet: Fleet, action: Action, db: str) -> Outcome:
+    """An action on the database the nudge was about: its creation time as recorded then."""
+    born = fleet.created_at(rt.RDS_INSTANCE, db)
+    return operations.perform(action, key(rt.RDS_INSTANCE, db), dry_run=False, created_at=born)
+
+
 def test_stop_a_database_then_again(fleet: Fleet) -> None:
     db = fleet.database("orders")
-    outcome = ops(fleet).perform(Action.STOP, key(rt.RDS_INSTANCE, db), dry_run=False)
+    outcome = db_perform(ops(fleet), fleet, Action.STOP, db)
     assert outcome.done and fleet.database_status(db) == "stopped"
     assert "starts it again by itself after 7 days" in outcome.summary
-    again = ops(fleet).perform(Action.STOP, key(rt.RDS_INSTANCE, db), dry_run=False)
+    again = db_perform(ops(fleet), fleet, Action.STOP, db)
     assert again.already and "already stopped" in again.summary
 
 
@@ -324,31 +334,107 @@ def test_delete_a_database_with_a_final_snapshot(fleet: Fleet) -> None:
     db = fleet.database("orders")
     clock = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     operations = Operations(fleet.client_for, ENABLED, clock=lambda: clock)
-    outcome = operations.perform(Action.DELETE, key(rt.RDS_INSTANCE, db), dry_run=False)
+    born = fleet.created_at(rt.RDS_INSTANCE, db)
+    where = key(rt.RDS_INSTANCE, db)
+    outcome = operations.perform(Action.DELETE, where, dry_run=False, created_at=born)
     assert outcome.done and outcome.snapshots == ["whocreated-final-orders-202603020930"]
     assert fleet.db_snapshots() == ["whocreated-final-orders-202603020930"]
     assert fleet.database_status(db) in (None, "deleting")
-    again = operations.perform(Action.DELETE, key(rt.RDS_INSTANCE, db), dry_run=False)
+    again = operations.perform(Action.DELETE, where, dry_run=False, created_at=born)
     assert again.already and again.gone
 
 
 def test_delete_a_database_without_snapshot_when_off(fleet: Fleet) -> None:
     db = fleet.database("orders")
-    outcome = ops(fleet, Actions(mode="enabled", snapshot_before_delete=False)).perform(
-        Action.DELETE, key(rt.RDS_INSTANCE, db), dry_run=False
-    )
+    operations = ops(fleet, Actions(mode="enabled", snapshot_before_delete=False))
+    outcome = db_perform(operations, fleet, Action.DELETE, db)
     assert outcome.done and outcome.snapshots == [] and fleet.db_snapshots() == []
 
 
 def test_database_deletion_protection_and_tags_are_respected(fleet: Fleet) -> None:
     protected = fleet.database("orders", protected=True)
     tagged = fleet.database("billing", tags={"whocreated:protected": "true"})
-    one = ops(fleet).perform(Action.DELETE, key(rt.RDS_INSTANCE, protected), dry_run=False)
-    two = ops(fleet).perform(Action.DELETE, key(rt.RDS_INSTANCE, tagged), dry_run=False)
+    one = db_perform(ops(fleet), fleet, Action.DELETE, protected)
+    two = db_perform(ops(fleet), fleet, Action.DELETE, tagged)
     assert one.refused and "deletion protection" in one.summary
     assert two.refused and "protected tag whocreated:protected" in two.summary
     assert fleet.database_status(protected) == fleet.database_status(tagged) == "available"
     assert fleet.db_snapshots() == []
+
+
+# Press-time identity -----------------------------------------------------------------------------
+
+EARLIER = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)  # when the nudged resource of that name was made
+
+
+def test_a_reused_database_name_is_not_deleted_by_an_old_button(fleet: Fleet) -> None:
+    """The nudge was about `orders` made in January; the `orders` there now is bob's new one."""
+    db = fleet.database("orders")
+    outcome = ops(fleet).perform(
+        Action.DELETE, key(rt.RDS_INSTANCE, db), dry_run=False, created_at=EARLIER
+    )
+
+    assert outcome.different and outcome.gone and not outcome.done
+    assert outcome.kind == "different"
+    assert "is a different resource now" in outcome.summary
+    assert fleet.database_status(db) == "available" and fleet.db_snapshots() == []
+
+
+@pytest.mark.parametrize("action", [Action.STOP, Action.KEEP])
+def test_every_action_on_a_reused_database_name_is_refused(fleet: Fleet, action: Action) -> None:
+    db = fleet.database("orders")
+    outcome = ops(fleet).perform(
+        action, key(rt.RDS_INSTANCE, db), dry_run=False, created_at=EARLIER, keep_until=UNTIL
+    )
+    assert outcome.different
+    assert fleet.database_status(db) == "available" and KEEP_UNTIL_TAG not in fleet.db_tags(db)
+
+
+def test_a_reused_classic_load_balancer_name_is_not_deleted(fleet: Fleet) -> None:
+    name = fleet.classic_load_balancer()
+    outcome = ops(fleet).perform(
+        Action.DELETE, key(rt.CLASSIC_LOAD_BALANCER, name), dry_run=False, created_at=EARLIER
+    )
+    assert outcome.different and fleet.classic_exists(name)
+
+
+def test_a_name_without_a_recorded_creation_time_is_left_alone(fleet: Fleet) -> None:
+    db = fleet.database("orders")
+    outcome = ops(fleet).perform(Action.DELETE, key(rt.RDS_INSTANCE, db), dry_run=False)
+    assert outcome.refused and "cannot tell" in outcome.summary
+    assert fleet.database_status(db) == "available"
+
+
+def test_unique_ids_need_no_creation_time(fleet: Fleet) -> None:
+    instance = fleet.instance("web-1")
+    outcome = ops(fleet).perform(
+        Action.STOP, key(rt.EC2_INSTANCE, instance), dry_run=False, created_at=EARLIER
+    )
+    assert outcome.done and fleet.instance_state(instance) in ("stopping", "stopped")
+
+
+# Protected tags -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rules", "tags", "protected"),
+    [
+        (("env=prod",), {"env": "prod"}, True),
+        (("env=prod",), {"Env": "Prod"}, True),
+        (("env=prod",), {"env": "dev"}, False),
+        (("protected",), {"Protected": "yes"}, True),
+        (("DoNotDelete",), {"donotdelete": ""}, True),
+        (("protected",), {"unprotected": "x"}, False),
+    ],
+)
+def test_protected_tags_are_keys_or_key_values_without_case(
+    fleet: Fleet, rules: tuple[str, ...], tags: dict[str, str], protected: bool
+) -> None:
+    instance = fleet.instance("web-1", tags=tags)
+    operations = ops(fleet, Actions(mode="enabled", protected_tags=rules))
+    outcome = operations.perform(Action.TERMINATE, key(rt.EC2_INSTANCE, instance), dry_run=False)
+    assert outcome.refused is protected
+    assert (fleet.instance_state(instance) == "running") is protected
 
 
 # Keep -------------------------------------------------------------------------------------------
@@ -365,17 +451,27 @@ def test_keep_tags_an_instance(fleet: Fleet) -> None:
     )
     assert outcome.done and outcome.summary.startswith(f"Kept {instance} until 2026-04-01.")
     tags = fleet.tags_of(instance)
-    assert tags[KEEP_UNTIL_TAG] == "2026-04-01T23:59:59Z"
+    where = key(rt.EC2_INSTANCE, instance)
+    assert SIGNER.read_keep_until(where, tags[KEEP_UNTIL_TAG]) == UNTIL  # signed for it
+    assert tags[KEEP_UNTIL_TAG].startswith("2026-04-01T23:59:59Z wc1.")
     assert tags[KEEP_REASON_TAG] == "demo for channel friends next week"
 
 
 def test_keep_tags_a_database(fleet: Fleet) -> None:
     db = fleet.database("orders")
+    born = fleet.created_at(rt.RDS_INSTANCE, db)
     outcome = ops(fleet).perform(
-        Action.KEEP, key(rt.RDS_INSTANCE, db), dry_run=False, keep_until=UNTIL, keep_reason="x"
+        Action.KEEP,
+        key(rt.RDS_INSTANCE, db),
+        dry_run=False,
+        keep_until=UNTIL,
+        keep_reason="x",
+        created_at=born,
     )
     assert outcome.done
-    assert fleet.db_tags(db)[KEEP_UNTIL_TAG] == "2026-04-01T23:59:59Z"
+    value = fleet.db_tags(db)[KEEP_UNTIL_TAG]
+    # Signed for this database: its name and its creation time (names come back).
+    assert SIGNER.read_keep_until(subject(key(rt.RDS_INSTANCE, db), born), value) == UNTIL
 
 
 def test_keep_in_dry_run_writes_no_tag(fleet: Fleet) -> None:
@@ -398,7 +494,7 @@ class Denied:
 
 
 def test_a_denied_keep_tag_still_keeps(caplog: pytest.LogCaptureFixture) -> None:
-    operations = Operations(lambda service, region: Denied(), ENABLED)
+    operations = Operations(lambda service, region: Denied(), ENABLED, signer=SIGNER)
     with caplog.at_level(logging.WARNING, logger="bot.aws.operations"):
         outcome = operations.perform(
             Action.KEEP, key(rt.EC2_INSTANCE, "i-0abc"), dry_run=False, keep_until=UNTIL

@@ -8,6 +8,7 @@ as test_moto_and_the_fake_slack_coexist shows on its own.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
@@ -98,8 +99,24 @@ class World:
             details={"attached_volumes": volumes},
         )
 
+    def database(self, name: str = "orders", **kw: Any) -> Resource:
+        """A database as the inventory saw it, its creation time included."""
+        db = self.fleet.database(name, **kw)
+        return Resource(
+            type=rt.RDS_INSTANCE,
+            id=db,
+            region=REGION,
+            account=ACCOUNT,
+            state="available",
+            created_at=self.fleet.created_at(rt.RDS_INSTANCE, db),
+        )
+
     def digest(
-        self, *resources: Resource, owner: str | None = OWNER, cost: float = 40.0
+        self,
+        *resources: Resource,
+        owner: str | None = OWNER,
+        cost: float = 40.0,
+        verified: bool = True,
     ) -> list[Posted]:
         """Nudge rows and one digest message with their buttons, as the notifier posts them."""
         pairs = []
@@ -107,7 +124,12 @@ class World:
             finding = Finding(
                 resource=resource,
                 verdict=Verdict(idle=True, reasons=("max CPU 0.4 % over 7 days",)),
-                owner=Owner("alice", "cloudtrail", owner),
+                owner=Owner(
+                    "alice",
+                    "cloudtrail" if verified else "tag:Owner",
+                    slack_user=owner,
+                    verified=verified,
+                ),
                 cost=Cost(cost + n),
                 actions=tuple(a.value for a in actions_for(resource.type, resource.state)),
             )
@@ -118,8 +140,9 @@ class World:
                 monthly_cost=cost + n,
                 details={
                     "reasons": list(finding.verdict.reasons),
-                    "owner_source": "cloudtrail",
+                    "owner_source": finding.owner.source,
                     "owner_name": "alice",
+                    "owner_verified": verified,
                     "actions": list(finding.actions),
                 },
             )
@@ -307,24 +330,12 @@ def test_the_owner_stops_an_instance(make_world: Callable[..., World]) -> None:
             lambda w, r: not w.fleet.address_exists(r.id),
         ),
         (
-            lambda w: Resource(
-                type=rt.RDS_INSTANCE,
-                id=w.fleet.database("orders"),
-                region=REGION,
-                account=ACCOUNT,
-                state="available",
-            ),
+            lambda w: w.database("orders"),
             Action.STOP,
             lambda w, r: w.fleet.database_status(r.id) == "stopped",
         ),
         (
-            lambda w: Resource(
-                type=rt.RDS_INSTANCE,
-                id=w.fleet.database("orders"),
-                region=REGION,
-                account=ACCOUNT,
-                state="available",
-            ),
+            lambda w: w.database("orders"),
             Action.DELETE,
             lambda w, r: (
                 w.fleet.database_status(r.id) in (None, "deleting")
@@ -637,7 +648,8 @@ def test_keep_opens_a_modal_and_writes_the_store_and_the_tags(
     )
     assert world.nudge(posted).status == "kept"
     tags = world.fleet.tags_of(web.id)
-    assert tags[KEEP_UNTIL_TAG] == "2026-04-01T23:59:59Z"
+    until = world.services.signer.read_keep_until(web.key, tags[KEEP_UNTIL_TAG])
+    assert until == datetime(2026, 4, 1, 23, 59, 59, tzinfo=UTC)  # signed by the bot, for it
     assert tags[KEEP_REASON_TAG] == "demo on channel Friday"
     text, buttons = eventually(lambda: (r := world.row(posted))[0] and "Kept" in r[0] and r)
     assert not buttons and "&lt;!channel&gt;" in text and "<!channel>" not in text
@@ -916,3 +928,45 @@ def test_the_click_is_acked_before_aws_is_touched(make_world: Callable[..., Worl
     gate.set()
     assert audit_rows(world)[0].outcome == "done"
     assert threads == [threads[0]] and threads[0].startswith("whocreated-lookup")
+
+
+# Trust: nobody borrows the bot's power (DESIGN.md §4) -------------------------------------------
+
+
+def test_an_owner_tag_routes_the_digest_but_the_tagger_cannot_act(
+    make_world: Callable[..., World],
+) -> None:
+    """mallory tagged Owner=<@mallory> on an instance whose creator CloudTrail no longer has:
+    the digest reaches her without buttons, and a forged click is refused; an admin may act."""
+    world = make_world("enabled")
+    web = world.instance("web-1")
+    [posted] = world.digest(web, owner=STRANGER, verified=False)
+    text, buttons = world.row(posted)
+    assert text is not None and "not verified" in text and not buttons
+
+    _, key = world.click(Action.TERMINATE, posted, user=STRANGER)
+
+    assert "Only an admin can decide" in world.told(key)
+    assert world.fleet.instance_state(web.id) == "running"
+    assert world.nudge(posted).is_open
+    assert world.store.audit_since(NOW - timedelta(days=1)) == []
+    world.click(Action.TERMINATE, posted, user=ADMIN)
+    eventually(lambda: world.fleet.instance_state(web.id) in ("shutting-down", "terminated"))
+
+
+def test_a_stale_delete_on_a_reused_database_name_deletes_nothing(
+    make_world: Callable[..., World],
+) -> None:
+    """The nudge was about alice's `orders`; it was deleted and bob made a new `orders`."""
+    world = make_world("enabled")
+    old = dataclasses.replace(world.database("orders"), created_at=NOW - timedelta(days=60))
+    [posted] = world.digest(old)
+
+    _, key = world.click(Action.DELETE, posted)
+
+    assert "is a different resource now" in world.told(key)
+    assert world.fleet.database_status("orders") == "available"
+    assert world.fleet.db_snapshots() == []
+    [row] = audit_rows(world)
+    assert row.outcome == "different"
+    assert world.nudge(posted).status == "gone"
