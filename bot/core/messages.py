@@ -492,9 +492,34 @@ def error_blocks(message: str) -> list[Block]:
 # The raw event modal
 
 
-def raw_event_view(record: Mapping[str, Any]) -> View:
-    """A modal with the record as pretty JSON, in code blocks within every Block Kit limit."""
-    pretty = json.dumps(record, indent=2, ensure_ascii=False, default=str)
+# What the raw event shows only to admins (or to everyone when the policy says so): access key
+# ids, where calls came from, and anything named like a secret.
+_PRIVATE_KEYS = frozenset({"accesskeyid", "sourceipaddress"})
+_SECRET_LIKE = re.compile(r"secret|token|password|passwd|credential|private.?key|signature", re.I)
+HIDDEN = "(hidden: only admins see this)"
+
+
+def redacted(record: Any) -> Any:
+    """The record with access key ids, source IPs and secret-like fields replaced by HIDDEN."""
+    if isinstance(record, Mapping):
+        return {
+            key: HIDDEN
+            if isinstance(key, str)
+            and (key.lower() in _PRIVATE_KEYS or _SECRET_LIKE.search(key))
+            and value not in (None, "", {}, [])
+            else redacted(value)
+            for key, value in record.items()
+        }
+    if isinstance(record, list):
+        return [redacted(item) for item in record]
+    return record
+
+
+def raw_event_view(record: Mapping[str, Any], *, full: bool = False) -> View:
+    """A modal with the record as pretty JSON, in code blocks within every Block Kit limit;
+    unless `full` (admins, or the policy's slack.unredacted_raw_event), private fields hidden."""
+    shown = record if full else redacted(record)
+    pretty = json.dumps(shown, indent=2, ensure_ascii=False, default=str)
     chunks = _escaped_chunks(pretty.splitlines(), RAW_CHUNK_LIMIT)
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=f"```\n{c}\n```"))

@@ -34,6 +34,7 @@ from bot.core import decision_views, messages
 from bot.core.answers import LookupAnswer
 from bot.core.decisions import Action, action_id
 from bot.core.refs import InvalidReference, ResourceRef, parse
+from bot.slack.admins import Admins
 from bot.slack.nudges import NudgeListeners
 
 if TYPE_CHECKING:
@@ -142,6 +143,9 @@ class Listeners:
     def __init__(self, services: Services) -> None:
         # Services, not its fields: wiring sets services.directory after the app is built.
         self.services = services
+        self.admins = Admins(
+            lambda: self.services.app.client, lambda: self.services.settings.policy.slack
+        )
 
     # /whocreated ---------------------------------------------------------------------------
 
@@ -247,7 +251,8 @@ class Listeners:
         try:
             record = self._cached_record(given, event_id, region)
             if record is not None:
-                client.views_open(trigger_id=trigger_id, view=messages.raw_event_view(record))
+                view = messages.raw_event_view(record, full=self._sees_everything(user))
+                client.views_open(trigger_id=trigger_id, view=view)
                 return
             opened = client.views_open(trigger_id=trigger_id, view=messages.loading_view(given))
         except Exception as error:
@@ -262,6 +267,7 @@ class Listeners:
             respond,
             self.fill_raw_event,
             client,
+            user,
             view.get("id"),
             view.get("hash"),
             given,
@@ -272,6 +278,7 @@ class Listeners:
     def fill_raw_event(
         self,
         client: WebClient,
+        user: str | None,
         view_id: str,
         view_hash: str | None,
         given: str,
@@ -283,7 +290,7 @@ class Listeners:
             answer = self.services.lookups.lookup(parse(given), region)
             fact = answer.fact
             if fact is not None and fact.record and event_id in (None, fact.event_id):
-                view = messages.raw_event_view(fact.record)
+                view = messages.raw_event_view(fact.record, full=self._sees_everything(user))
             else:
                 view = messages.message_view(
                     f"The creation event of {given} is no longer available: "
@@ -311,6 +318,12 @@ class Listeners:
             if fact.event_id == event_id and fact.record:
                 return fact.record
         return None
+
+    def _sees_everything(self, user: str | None) -> bool:
+        """Access key ids and source IPs are for admins, unless the policy shows them to all."""
+        return self.services.settings.policy.slack.unredacted_raw_event or self.admins.is_admin(
+            user
+        )
 
     # Link buttons --------------------------------------------------------------------------
 

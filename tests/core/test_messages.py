@@ -338,7 +338,7 @@ def test_usage_and_error_blocks() -> None:
 
 
 def test_raw_event_view_holds_the_record_within_modal_limits() -> None:
-    view = messages.raw_event_view(RECORD)
+    view = messages.raw_event_view(RECORD, full=True)
     data = view.to_dict()
 
     assert len(data["title"]["text"]) <= 24
@@ -349,6 +349,24 @@ def test_raw_event_view_holds_the_record_within_modal_limits() -> None:
     assert (
         json.loads(body.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")) == RECORD
     )
+
+
+def test_raw_event_view_hides_credentials_ips_and_secrets_unless_full() -> None:
+    record = {
+        **RECORD,
+        "requestParameters": {
+            "userData": "x",
+            "clientToken": "tok-1",
+            "nested": [{"SecretString": "hunter2", "keep": "visible"}],
+            "Password": "",
+        },
+    }
+    hidden = json.dumps(messages.raw_event_view(record).to_dict())
+    shown = json.dumps(messages.raw_event_view(record, full=True).to_dict())
+
+    for private in ("AKIATFQR7NSC8Q4X20BJ", "192.168.10.20", "tok-1", "hunter2"):
+        assert private not in hidden and private in shown
+    assert "visible" in hidden and "86eac0ac-8521-4126-aa32-a22f2b74d02e" in hidden
 
 
 def test_raw_event_view_trims_a_huge_record_and_escapes_it() -> None:

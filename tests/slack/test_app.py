@@ -8,6 +8,7 @@ import hmac
 import json
 import threading
 import time
+from typing import Any
 
 import pytest
 from slack_sdk import WebClient
@@ -16,6 +17,7 @@ from slack_sdk.models.views import View
 
 from bot.core import messages
 from bot.core.answers import LookupAnswer, Reason, Source
+from bot.core.policy import Policy, SlackPolicy
 from bot.core.refs import parse
 from bot.slack.app import create_app, wsgi_app
 from bot.store import Store
@@ -23,14 +25,17 @@ from bot.wiring import build
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack.conftest import (
     ACCOUNT,
+    ASKER,
     BERT_JAN_SLACK,
     INSTANCE,
+    FakeLookups,
     Harness,
     all_text,
     assert_valid_blocks,
     bert_jan_fact,
     fetch,
     no_aws,
+    serving,
     slack_settings,
 )
 
@@ -265,6 +270,47 @@ def test_show_raw_event_opens_the_record_from_the_cache(harness: Harness) -> Non
     assert_valid_blocks(view["blocks"], limit=100)
     assert "86eac0ac-8521-4126-aa32-a22f2b74d02e" in all_text(view["blocks"])
     assert len(harness.lookups.calls) == calls_before  # no second lookup needed
+
+
+def test_show_raw_event_hides_the_access_key_and_ip_from_non_admins(
+    fake_slack: FakeSlack,
+) -> None:
+    """The asker is no admin: the modal shows the event without its caller's key id or IP; the
+    same click by an admin shows them."""
+    for admins, visible in (((), False), ((ASKER,), True)):
+        policy = Policy(slack=SlackPolicy(admins=admins))
+        services = build(
+            slack_settings(fake_slack, policy=policy),
+            store=Store.in_memory(),
+            lookups=FakeLookups(),
+            aws=no_aws,
+            account_id=lambda: ACCOUNT,
+        )
+        with serving(services) as base_url:
+            harness = Harness(fake_slack, services, services.lookups, base_url)
+            harness.lookups.add(found())
+            services.store.put_fact(
+                partition="aws",
+                account=ACCOUNT,
+                region="us-east-1",
+                resource_type="AWS::EC2::Instance",
+                fact=bert_jan_fact(),
+            )
+            before = len(fake_slack.calls_to("views.open"))
+            harness.action(messages.SHOW_RAW_EVENT, _raw_button_value(harness))
+            opened = eventually_calls(fake_slack, "views.open", before + 1)[-1]
+        text = json.dumps(opened.params["view"])
+        assert ("AKIATFQR7NSC8Q4X20BJ" in text) is visible
+        assert ("192.168.10.20" in text) is visible
+        assert "86eac0ac-8521-4126-aa32-a22f2b74d02e" in text
+
+
+def eventually_calls(fake: FakeSlack, method: str, count: int) -> list[Any]:
+    deadline = time.monotonic() + 10
+    while len(calls := fake.calls_to(method)) < count:
+        assert time.monotonic() < deadline, f"{method} was not called"
+        time.sleep(0.02)
+    return calls
 
 
 def test_show_raw_event_fetches_in_the_background_when_not_cached(harness: Harness) -> None:
