@@ -210,11 +210,14 @@ def from_created_by_tag(answer: LookupAnswer, signer: TagSigner | None) -> Looku
         f"(the {tag.event_name} event of {tag.event_time:%Y-%m-%d}); CloudTrail itself did not "
         f"find the creation{why}"
     )
+    # The tag is the answer now, not one of the claims shown beside it.
+    claims = {k: v for k, v in answer.owner_tags.items() if k.lower() != CREATED_BY_TAG}
     return dataclasses.replace(
         answer,
         fact=fact,
         reason=None,
         source=Source.TAG,
+        owner_tags=claims,
         notes=(note, *answer.notes),
         first_seen=None,
     )

@@ -110,7 +110,7 @@ def note_text(answer: LookupAnswer, *, with_parents: bool = True) -> str | None:
         parts.extend(_parent_note(parent) for parent in answer.parents())
     if answer.owner_tags and not answer.found:
         tags = ", ".join(f"{key}={value}" for key, value in sorted(answer.owner_tags.items()))
-        parts.append(f"owner-like tags on the resource: {tags}")
+        parts.append(f"owner-like tags on the resource (not verified): {tags}")
     if answer.first_seen and not any("first seen" in part for part in parts):
         seen = answer.first_seen
         parts.append(

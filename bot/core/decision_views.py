@@ -261,18 +261,17 @@ def audit_blocks(
         f"{code(resource.account, 40)}{whose}"
     )
     dry = " (dry run)" if outcome_kind == "dry-run" else ""
+    kind = escape_clip(outcome_kind, 40)
     return [
         SectionBlock(text=MarkdownTextObject(text=f"{head}\n{escape_clip(summary, 2500)}")),
-        ContextBlock(
-            elements=[MarkdownTextObject(text=f"{outcome_kind}{dry} · {slack_date(now)}")]
-        ),
+        ContextBlock(elements=[MarkdownTextObject(text=f"{kind}{dry} · {slack_date(now)}")]),
     ]
 
 
 def audit_text(user: str, action: Action, resource: Resource, outcome_kind: str) -> str:
     return (
         f"<@{user}> chose {_ACTION_WORDS[action]} for {escape_clip(resource.label, 200)}: "
-        f"{outcome_kind}"
+        f"{escape_clip(outcome_kind, 40)}"
     )
 
 

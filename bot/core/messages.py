@@ -417,11 +417,15 @@ def _owner_tags_blocks(tags: Mapping[str, str]) -> list[Block]:
         return []
     items = list(tags.items())
     shown = ", ".join(
-        f"{code(key)}: {escape_clip(value, NAME_LIMIT)}" for key, value in items[:TAGS_LIMIT]
+        f"tagged {code(key)} = {escape_clip(value, NAME_LIMIT)}"
+        for key, value in items[:TAGS_LIMIT]
     )
     if len(items) > TAGS_LIMIT:
         shown += f" and {len(items) - TAGS_LIMIT} more"
-    return [SectionBlock(text=MarkdownTextObject(text=_fit(f"*Owner tags:* {shown}")))]
+    # Anyone allowed to tag the resource could have written them (DESIGN.md §4, Trust).
+    return [
+        SectionBlock(text=MarkdownTextObject(text=_fit(f"*Owner tags (not verified):* {shown}")))
+    ]
 
 
 def _notes_blocks(notes: Iterable[str]) -> list[Block]:
