@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
@@ -103,6 +105,20 @@ def _start_heartbeat(healthy: Callable[[], bool]) -> None:
     threading.Thread(target=beat, name="whocreated-heartbeat", daemon=True).start()
 
 
+def _health_problem(error: urllib.error.HTTPError) -> str:
+    """What /healthz said is wrong, in words."""
+    try:
+        said = json.loads(error.read() or b"{}")
+    except ValueError:
+        said = {}
+    if said.get("error") == "clock_skew":
+        return (
+            f"Slack's requests are refused: they are signed {abs(said.get('skew_s', 0))} s off "
+            "this server's clock (Slack allows 300 s); check the clock (NTP)"
+        )
+    return f"/healthz answered HTTP {error.code} ({said.get('error') or 'no reason given'})"
+
+
 def health(settings: Settings, out: TextIO) -> int:
     """0 when the instance on this machine answers (HTTP) or keeps its heartbeat (Socket Mode)."""
     if not settings.socket_mode:
@@ -110,6 +126,9 @@ def health(settings: Settings, out: TextIO) -> int:
         try:
             with urllib.request.urlopen(url, timeout=3) as response:
                 healthy = response.status == 200
+        except urllib.error.HTTPError as error:
+            out.write(f"unhealthy: {_health_problem(error)}\n")
+            return 3
         except OSError as error:
             out.write(f"unhealthy: {url} did not answer ({error})\n")
             return 3

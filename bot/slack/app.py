@@ -21,6 +21,7 @@ from slack_sdk.http_retry import RateLimitErrorRetryHandler, default_retry_handl
 
 from bot.config import Settings
 from bot.slack import listeners
+from bot.slack.signature_watch import SignatureWatch
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -33,6 +34,9 @@ logger = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 SLACK_RETRIES = 2
+# Slack's payloads are a few KB (a modal's state, a message's blocks): a body larger than this is
+# refused before it is read, so unsigned posts cannot fill memory.
+MAX_BODY_BYTES = 1024 * 1024
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -80,20 +84,52 @@ def create_app(
     return app
 
 
-def wsgi_app(app: App) -> WsgiApp:
-    """POST /slack/events through Bolt (signature checked there), GET /healthz, 404 otherwise."""
+def wsgi_app(app: App, watch: SignatureWatch | None = None) -> WsgiApp:
+    """POST /slack/events through Bolt (signature checked there), GET /healthz, 404 otherwise.
+
+    `watch` hears of every refused signature (logged, and a clock skew reported by /healthz).
+    """
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    watch = watch or SignatureWatch()
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "")
         if path == EVENTS_PATH and method == "POST":
-            return slack(environ, start_response)
+            if _declared_length(environ) > MAX_BODY_BYTES:
+                return _json(start_response, "413 Payload Too Large", {"ok": False})
+            return slack(environ, _watching(start_response, environ, watch))
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
+            skew = watch.suspected_skew()
+            if skew is not None:
+                body = {"ok": False, "error": "clock_skew", "skew_s": round(skew)}
+                return _json(start_response, "503 Service Unavailable", body, head=method == "HEAD")
             return _json(start_response, "200 OK", {"ok": True}, head=method == "HEAD")
         return _json(start_response, "404 Not Found", {"ok": False, "error": "not_found"})
 
     return application
+
+
+def _declared_length(environ: dict[str, Any]) -> int:
+    try:
+        return int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return MAX_BODY_BYTES + 1  # not a length: refuse rather than read an unknown amount
+
+
+def _watching(
+    start_response: Callable[..., Any], environ: dict[str, Any], watch: SignatureWatch
+) -> Callable[..., Any]:
+    """start_response that tells `watch` when Bolt refused the signature (HTTP 401)."""
+
+    def respond(status: str, headers: Any, exc_info: Any = None) -> Any:
+        if status.startswith("401"):
+            watch.refused(environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP"))
+        if exc_info is None:
+            return start_response(status, headers)
+        return start_response(status, headers, exc_info)
+
+    return respond
 
 
 def _json(
@@ -108,13 +144,27 @@ def _json(
 
 
 def http_server(
-    app: App, port: int, *, host: str = "0.0.0.0", threads: int = 8
+    app: App,
+    port: int,
+    *,
+    host: str = "0.0.0.0",
+    threads: int = 8,
+    watch: SignatureWatch | None = None,
 ) -> BaseWSGIServer | MultiSocketServer:
     """A waitress server for the app (port 0 picks a free port: see `.effective_port`)."""
     from waitress import create_server
 
     # Each request thread only waits for ack(), never for AWS, so a few threads go a long way.
-    return create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="whocreated")
+    # waitress refuses a larger body (413) from its Content-Length before reading it, and stops
+    # reading a chunked one at the limit.
+    return create_server(
+        wsgi_app(app, watch),
+        host=host,
+        port=port,
+        threads=threads,
+        ident="whocreated",
+        max_request_body_size=MAX_BODY_BYTES,
+    )
 
 
 def serve_http(app: App, port: int, *, host: str = "0.0.0.0") -> None:

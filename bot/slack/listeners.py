@@ -34,6 +34,7 @@ from bot.core import decision_views, messages
 from bot.core.answers import LookupAnswer
 from bot.core.decisions import Action, action_id
 from bot.core.refs import InvalidReference, ResourceRef, parse
+from bot.failures import plain_words
 from bot.slack.admins import Admins
 from bot.slack.nudges import NudgeListeners
 
@@ -116,13 +117,6 @@ def _region(name: str) -> str:
         raise CommandError(str(error)) from error
 
 
-def describe_error(error: BaseException) -> str:
-    """An exception in a few plain words for the user (the log has the traceback)."""
-    detail = str(error).strip()
-    text = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
-    return text[:300]
-
-
 class ReplyRejected(RuntimeError):
     """Slack answered a response_url post with an error."""
 
@@ -166,7 +160,11 @@ class Listeners:
             return
         except Exception as error:
             logger.exception("could not read %s %r from user %s", COMMAND, text[:200], user)
-            ack(blocks=messages.error_blocks(f"Something went wrong reading that: {error}"))
+            ack(
+                blocks=messages.error_blocks(
+                    f"Something went wrong reading that: {plain_words(error)}"
+                )
+            )
             return
         ack(text=f"Looking up {messages.code(ref.given.strip())}…")
         self._submit(
@@ -214,7 +212,7 @@ class Listeners:
             )
             self._reply_error(
                 respond,
-                f"Something went wrong looking up {ref.given.strip()}: {describe_error(error)}",
+                f"Something went wrong looking up {ref.given.strip()}: {plain_words(error)}",
             )
 
     def _slack_user(self, answer: LookupAnswer) -> str | None:
@@ -258,7 +256,7 @@ class Listeners:
         except Exception as error:
             logger.exception("could not open the raw event of %r for user %s", given, user)
             self._reply_error(
-                respond, f"Something went wrong showing the raw event: {describe_error(error)}"
+                respond, f"Something went wrong showing the raw event: {plain_words(error)}"
             )
             return
         view = opened.get("view") or {}
@@ -299,7 +297,7 @@ class Listeners:
         except Exception as error:
             logger.exception("could not fetch the raw event of %r", given)
             view = messages.message_view(
-                f"Something went wrong fetching the raw event of {given}: {describe_error(error)}"
+                f"Something went wrong fetching the raw event of {given}: {plain_words(error)}"
             )
         try:
             client.views_update(view_id=view_id, hash=view_hash, view=view)
@@ -336,9 +334,9 @@ class Listeners:
     def _submit(self, what: str, respond: Respond, work: Callable[..., None], *args: Any) -> None:
         try:
             self.services.executor.submit(work, *args)
-        except Exception as error:  # executor shut down (the process is stopping)
+        except Exception:  # executor shut down (the process is stopping)
             logger.exception("could not start the %s", what)
-            self._reply_error(respond, f"The bot is shutting down, try again shortly ({error}).")
+            self._reply_error(respond, "The bot is restarting: try again in a minute.")
 
     def _reply_error(self, respond: Respond, message: str) -> None:
         try:

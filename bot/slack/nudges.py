@@ -36,6 +36,7 @@ from bot.core.decisions import (
 from bot.core.messages import escape_clip, escape_mrkdwn, slack_date
 from bot.core.policy import Policy
 from bot.core.resources import Resource
+from bot.failures import plain_words
 from bot.slack.admins import Admins
 from bot.slack.message_rows import MessageRows
 from bot.store import Nudge, new_nudge_id
@@ -206,7 +207,7 @@ class NudgeListeners:
                 self._reopen(nudge, claimed)
             click.replier.say(
                 f":warning: Something went wrong with {escape_mrkdwn(nudge.resource_label)}: "
-                f"{escape_clip(describe_error(error), 300)}. Nothing more was done."
+                f"{escape_clip(plain_words(error), 300)}. Nothing more was done."
             )
             return
         self._audit(click.user, chosen, nudge, resource, outcome, now, dry_run=dry_run)
@@ -276,7 +277,7 @@ class NudgeListeners:
             self._reopen(nudge, "kept")
             click.replier.say(
                 f":warning: I could not save the keep of {escape_mrkdwn(nudge.resource_label)}: "
-                f"{escape_clip(describe_error(error), 300)}. Please try again."
+                f"{escape_clip(plain_words(error), 300)}. Please try again."
             )
             return
         outcome = self.operations.perform(
@@ -375,7 +376,7 @@ class NudgeListeners:
             self._reopen(nudge, "reassigned")
             click.replier.say(
                 f":warning: I could not pass {escape_mrkdwn(nudge.resource_label)} on "
-                f"({escape_clip(describe_error(error), 300)}). It is still yours to answer."
+                f"({escape_clip(plain_words(error), 300)}). It is still yours to answer."
             )
             return
         to = f"<@{new_owner}>" if new_owner else f"<#{target}>"
@@ -452,7 +453,7 @@ class NudgeListeners:
         except Exception as error:
             logger.exception("could not read nudge %s for user %s", nudge_id, click.user)
             click.replier.say(
-                f":warning: I could not read my notes ({escape_clip(describe_error(error), 200)})."
+                f":warning: I could not read my notes ({escape_clip(plain_words(error), 200)})."
                 " Please try again in a minute."
             )
             return None
@@ -524,7 +525,7 @@ class NudgeListeners:
         except Exception as error:
             logger.exception("could not open a modal for user %s", click.user)
             click.replier.say(
-                f":warning: I could not open the form ({escape_clip(describe_error(error), 200)})."
+                f":warning: I could not open the form ({escape_clip(plain_words(error), 200)})."
                 " Please click again."
             )
 
@@ -611,11 +612,6 @@ class NudgeListeners:
     def _submit(self, click: Click, what: str, work: Callable[..., None], *args: Any) -> None:
         try:
             self.services.executor.submit(work, *args)
-        except Exception as error:  # the executor is shut down: the process is stopping
+        except Exception:  # the executor is shut down: the process is stopping
             logger.exception("could not start the %s", what)
-            click.replier.say(f"The bot is shutting down, try again shortly ({error}).")
-
-
-def describe_error(error: BaseException) -> str:
-    detail = str(error).strip()
-    return f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+            click.replier.say("The bot is restarting: try again in a minute.")

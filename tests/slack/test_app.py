@@ -5,20 +5,28 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import io
 import json
+import logging
+import re
+import socket
 import threading
 import time
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.views import View
+from sqlalchemy.exc import OperationalError
 
+from bot.config import Settings
 from bot.core import messages
 from bot.core.answers import LookupAnswer, Reason, Source
 from bot.core.policy import Policy, SlackPolicy
 from bot.core.refs import parse
+from bot.serve import health
 from bot.slack.app import create_app, wsgi_app
 from bot.store import Store
 from bot.wiring import build
@@ -80,7 +88,9 @@ def test_when_the_executor_is_gone_the_user_is_told(harness: Harness) -> None:
     reply, key = harness.command(INSTANCE)
 
     assert reply.status == 200
-    assert "shutting down" in all_text(harness.fake.wait_for_response(key)["blocks"])
+    assert "restarting: try again in a minute" in all_text(
+        harness.fake.wait_for_response(key)["blocks"]
+    )
     assert harness.lookups.calls == []
 
 
@@ -187,11 +197,39 @@ def test_a_failing_lookup_gets_a_plain_reply_and_a_log(
     assert sent["response_type"] == "ephemeral"
     text = all_text(sent["blocks"])
     assert f"Something went wrong looking up {INSTANCE}" in text
-    assert "&lt;!here&gt;" in text and "<!here>" not in json.dumps(sent)
+    assert "an unexpected error (the details are in the bot's log)" in text
+    assert "melted" not in json.dumps(sent)  # the error's own text stays in the log
     assert any(
         record.exc_info and INSTANCE in record.getMessage() and "U0ASKER01" in record.getMessage()
         for record in caplog.records
     )
+
+
+@pytest.mark.parametrize(
+    ("error", "words"),
+    [
+        (
+            OperationalError("SELECT * FROM nudges", {}, Exception("no such table: nudges")),
+            "the bot's database is not answering",
+        ),
+        (
+            ClientError({"Error": {"Code": "AccessDenied", "Message": "arn:aws:iam::1"}}, "X"),
+            "AWS denied the bot's role (AccessDenied)",
+        ),
+        (EndpointConnectionError(endpoint_url="https://ec2.internal:443"), "AWS could not be"),
+    ],
+)
+def test_errors_are_told_by_kind_never_by_driver_text(
+    harness: Harness, error: Exception, words: str
+) -> None:
+    harness.lookups.error = error
+
+    _, key = harness.command(INSTANCE)
+    text = json.dumps(harness.fake.wait_for_response(key))
+
+    assert words in text
+    for leak in ("nudges", "SELECT", "arn:aws:iam", "ec2.internal", "OperationalError"):
+        assert leak not in text
 
 
 def test_a_reply_slack_refuses_is_logged_not_lost(
@@ -362,6 +400,83 @@ def test_the_console_link_button_is_acknowledged(harness: Harness) -> None:
     reply, _ = harness.action(messages.OPEN_CLOUDTRAIL, None)
 
     assert reply.status == 200
+
+
+def test_refused_signatures_are_logged_once_a_minute_with_the_clock_skew(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A server clock 10 minutes off: every request is refused. That must be loud in the log and
+    in /healthz, not INFO lines nobody reads."""
+    with caplog.at_level(logging.WARNING, logger="bot.slack.signature_watch"):
+        for _ in range(3):
+            reply, _ = harness.command(INSTANCE, timestamp=int(time.time()) - 600)
+            assert reply.status == 401
+
+    [warning] = [r for r in caplog.records if r.name == "bot.slack.signature_watch"]
+    assert warning.levelno == logging.WARNING
+    assert re.search(r"signed 60\d s behind this server's clock", warning.getMessage())
+    assert "NTP" in warning.getMessage()
+    health = fetch(f"{harness.base_url}/healthz")
+    assert health.status == 503
+    assert health.json()["error"] == "clock_skew" and abs(health.json()["skew_s"] + 600) <= 2
+
+
+def test_health_names_a_suspected_clock_skew(harness: Harness) -> None:
+    harness.command(INSTANCE, timestamp=int(time.time()) + 900)
+    port = int(harness.base_url.rsplit(":", 1)[1])
+    out = io.StringIO()
+
+    code = health(Settings(port=port), out)
+
+    assert code == 3
+    assert re.search(r"signed (899|900) s off this server's clock", out.getvalue())
+
+
+def test_a_wrong_secret_within_the_window_is_not_called_a_clock_problem(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.slack.signature_watch"):
+        harness.command(INSTANCE, secret="not-the-signing-secret")
+    assert "check SLACK_SIGNING_SECRET" in caplog.text
+    assert fetch(f"{harness.base_url}/healthz").status == 200
+
+
+def raw_post(base_url: str, head: bytes, body: bytes) -> tuple[bytes, float]:
+    """Send a request's head and part of its body on a raw socket; the reply and its delay."""
+    host, port = base_url.removeprefix("http://").split(":")
+    start = time.monotonic()
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(head + body)
+        reply = sock.recv(4096)
+    return reply, time.monotonic() - start
+
+
+def test_a_large_unsigned_body_is_refused_before_it_is_read(harness: Harness) -> None:
+    """5 MiB declared, 1 KiB sent: the answer comes at once (the rest is never waited for)."""
+    head = (
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Content-Length: 5242880\r\n\r\n"
+    )
+    reply, elapsed = raw_post(harness.base_url, head, b"a" * 1024)
+
+    assert reply.startswith(b"HTTP/1.1 413"), reply[:80]
+    assert elapsed < 4
+    assert harness.lookups.calls == []
+
+
+def test_a_large_chunked_body_is_cut_off_at_the_limit(harness: Harness) -> None:
+    head = (
+        b"POST /slack/events HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    chunk = b"a" * 65536
+    body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(20))  # 1.25 MiB
+
+    reply, _ = raw_post(harness.base_url, head, body)
+
+    assert reply.startswith(b"HTTP/1.1 413"), reply[:80]
 
 
 # The app and its HTTP surface ------------------------------------------------------------------
