@@ -17,6 +17,11 @@ class FakeSlack(SlackApi):
         self.start()
 
     def add_user(  # type: ignore[override]
-        self, email: str, user_id: str, name: str = "someone", tz: str = "Europe/Amsterdam"
+        self,
+        email: str,
+        user_id: str,
+        name: str = "someone",
+        tz: str = "Europe/Amsterdam",
+        kind: str = "member",
     ) -> None:
-        super().add_user(user_id, name, real_name=name, email=email, tz=tz)
+        super().add_user(user_id, name, real_name=name, email=email, tz=tz, kind=kind)

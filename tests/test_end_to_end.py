@@ -26,7 +26,14 @@ from bot.slack.app import http_server
 from bot.store import Store
 from bot.wiring import AwsClients, build
 from tests.fake_slack import FakeSlack
-from tests.slack.conftest import FakeLookups, Harness, all_text, assert_valid_blocks, slack_settings
+from tests.slack.conftest import (
+    ASKER,
+    FakeLookups,
+    Harness,
+    all_text,
+    assert_valid_blocks,
+    slack_settings,
+)
 from tests.trail_support import describe_instances, run_instances
 
 ALICE_SLACK = "U0ALICE01"
@@ -109,6 +116,7 @@ def test_terminal_lookup_denied_is_exit_3(
 @pytest.fixture
 def slack_harness(aws: CloudTrailServer) -> Iterator[Harness]:
     fake = FakeSlack()
+    fake.add_user("asker@example.com", ASKER, "Asker")
     settings = slack_settings(
         fake, directory=DirectorySettings(users={"alice": ALICE_SLACK}), aws_region="us-east-1"
     )

@@ -39,6 +39,10 @@ class Call:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+OTHER_TEAM_ID = "T0OTHERORG"  # the organisation of people who reach us through a shared channel
+USER_KINDS = ("member", "guest", "single-channel guest", "external")
+
+
 @dataclass(frozen=True)
 class User:
     id: str
@@ -46,15 +50,20 @@ class User:
     real_name: str
     email: str
     tz: str
+    kind: str = "member"  # one of USER_KINDS, as users.info tells them apart
 
     def profile(self) -> dict[str, Any]:
+        external = self.kind == "external"
         return {
             "id": self.id,
-            "team_id": TEAM_ID,
+            "team_id": OTHER_TEAM_ID if external else TEAM_ID,
             "name": self.name,
             "real_name": self.real_name,
             "deleted": False,
             "is_bot": False,
+            "is_restricted": self.kind == "guest",
+            "is_ultra_restricted": self.kind == "single-channel guest",
+            "is_stranger": external,
             "tz": self.tz,
             "profile": {"email": self.email, "real_name": self.real_name},
         }
@@ -96,10 +105,19 @@ class SlackApi(LoopbackServer):
         return f"{self.base}/response/{key}"
 
     def add_user(
-        self, user_id: str, name: str, *, real_name: str, email: str, tz: str = "UTC"
+        self,
+        user_id: str,
+        name: str,
+        *,
+        real_name: str,
+        email: str,
+        tz: str = "UTC",
+        kind: str = "member",
     ) -> None:
+        if kind not in USER_KINDS:
+            raise ValueError(f"kind must be one of {USER_KINDS}")
         with self._changed:
-            self.users[user_id] = User(user_id, name, real_name, email, tz)
+            self.users[user_id] = User(user_id, name, real_name, email, tz, kind)
 
     def add_channel(self, channel_id: str, name: str) -> None:
         with self._changed:

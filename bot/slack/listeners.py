@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 
 from bot.config import ConfigError, check_region
@@ -35,8 +35,10 @@ from bot.core.answers import LookupAnswer
 from bot.core.decisions import Action, action_id
 from bot.core.refs import InvalidReference, ResourceRef, parse
 from bot.failures import plain_words
+from bot.slack.access import Access, LookupLimit
 from bot.slack.admins import Admins
 from bot.slack.nudges import NudgeListeners
+from bot.slack.user_groups import UserGroups
 
 if TYPE_CHECKING:
     from bot.wiring import Services
@@ -47,17 +49,86 @@ COMMAND = "/whocreated"
 
 
 def register(app: App, services: Services) -> None:
-    handlers = Listeners(services)
+    groups = UserGroups(lambda: services.app.client)
+    admins = Admins(
+        lambda: services.app.client, lambda: services.settings.policy.slack, groups=groups
+    )
+    access = Access(
+        lambda: services.app.client,
+        lambda: services.settings.policy.slack,
+        admins=admins,
+        groups=groups,
+    )
+    app.use(Gate(access).check)
+    handlers = Listeners(services, admins=admins)
     app.command(COMMAND)(handlers.whocreated)
     app.action(messages.SHOW_RAW_EVENT)(handlers.show_raw_event)
     app.action(messages.OPEN_CLOUDTRAIL)(handlers.link_clicked)
     # The nudge: its buttons (nudge_keep, nudge_stop, …), the Keep and Not mine modals, App Home.
-    nudges = NudgeListeners(services)
+    nudges = NudgeListeners(services, admins=admins)
     for action in Action:
         app.action(action_id(action))(nudges.button)
     app.view(decision_views.KEEP_CALLBACK)(nudges.keep_submitted)
     app.view(decision_views.NOT_MINE_CALLBACK)(nudges.not_mine_submitted)
     app.event("app_home_opened")(nudges.home_opened)
+
+
+class Gate:
+    """Bolt middleware: a person the policy does not let use the bot is told why, and nothing
+    else runs (bot.slack.access). Events (App Home opening) pass: they answer nobody else."""
+
+    def __init__(self, access: Access) -> None:
+        self.access = access
+
+    def check(
+        self,
+        body: Mapping[str, Any],
+        ack: Ack,
+        respond: Respond,
+        next: Callable[[], None],
+    ) -> BoltResponse | None:
+        """Calls next() for whoever may; answers anyone else itself (the response returned ends
+        the request in Bolt: no listener runs)."""
+        kind = _request_kind(body)
+        if kind is None:
+            next()
+            return None
+        user, channel = _who_and_where(body, kind)
+        try:
+            refusal = self.access.refusal(user, channel if kind == "command" else None)
+        except Exception:
+            logger.exception("could not check whether %s may use the bot", user)
+            refusal = "I could not check who you are just now: please try again in a minute."
+        if refusal is None:
+            next()
+            return None
+        logger.info("refused a %s from %s in %s: %s", kind, user, channel, refusal)
+        if kind == "command":
+            return ack(text=refusal)
+        if kind == "view_submission":
+            return ack(response_action="update", view=messages.message_view(refusal))
+        if body.get("response_url"):
+            try:
+                respond(text=refusal, response_type="ephemeral", replace_original=False)
+            except Exception:
+                logger.exception("could not tell %s they may not use the bot", user)
+        return ack()
+
+
+def _request_kind(body: Mapping[str, Any]) -> str | None:
+    if body.get("command"):
+        return "command"
+    if body.get("type") in ("block_actions", "view_submission", "shortcut", "message_action"):
+        return str(body["type"])
+    return None
+
+
+def _who_and_where(body: Mapping[str, Any], kind: str) -> tuple[str | None, str | None]:
+    if kind == "command":
+        return body.get("user_id"), body.get("channel_id")
+    user = (body.get("user") or {}).get("id")
+    channel = (body.get("channel") or {}).get("id")
+    return user, channel
 
 
 # ---------------------------------------------------------------------------------------------
@@ -134,12 +205,13 @@ def send(respond: Respond, **message: Any) -> None:
 
 
 class Listeners:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, admins: Admins | None = None) -> None:
         # Services, not its fields: wiring sets services.directory after the app is built.
         self.services = services
-        self.admins = Admins(
+        self.admins = admins or Admins(
             lambda: self.services.app.client, lambda: self.services.settings.policy.slack
         )
+        self.limit = LookupLimit(lambda: self.services.settings.policy.slack.lookups_per_minute)
 
     # /whocreated ---------------------------------------------------------------------------
 
@@ -164,6 +236,15 @@ class Listeners:
                 blocks=messages.error_blocks(
                     f"Something went wrong reading that: {plain_words(error)}"
                 )
+            )
+            return
+        wait = self.limit.wait_for(str(user or ""))
+        if wait:
+            per_minute = self.services.settings.policy.slack.lookups_per_minute
+            ack(
+                text=f"You have asked {per_minute} times in the last minute: please wait "
+                f"{wait:.0f} seconds. (CloudTrail answers each AWS account only 2 lookups a "
+                "second, shared by everyone here.)"
             )
             return
         ack(text=f"Looking up {messages.code(ref.given.strip())}…")

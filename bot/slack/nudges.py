@@ -111,11 +111,11 @@ class Click:
 
 
 class NudgeListeners:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, admins: Admins | None = None) -> None:
         # Services, not its fields: wiring sets services.app after the listeners are registered.
         self.services = services
         self.rows = MessageRows()
-        self.admins = Admins(lambda: self.client, lambda: self.policy.slack)
+        self.admins = admins or Admins(lambda: self.client, lambda: self.policy.slack)
 
     @property
     def client(self) -> WebClient:

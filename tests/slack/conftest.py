@@ -115,14 +115,27 @@ class Harness:
         timestamp: int | None = None,
     ) -> tuple[Reply, str]:
         """POST /whocreated as Slack would; returns the HTTP reply and the response_url key."""
+        return self.command_as(ASKER, text, key=key, secret=secret, timestamp=timestamp)
+
+    def command_as(
+        self,
+        user: str,
+        text: str,
+        *,
+        channel: str = CHANNEL,
+        key: str | None = None,
+        secret: str = SECRET,
+        timestamp: int | None = None,
+    ) -> tuple[Reply, str]:
+        """POST /whocreated typed by `user` in `channel`."""
         key = key or self.new_key()
         form = {
             "token": "legacy-verification-token",
             "team_id": "T0TEST001",
             "team_domain": "test",
-            "channel_id": CHANNEL,
+            "channel_id": channel,
             "channel_name": "sandbox",
-            "user_id": ASKER,
+            "user_id": user,
             "user_name": "asker",
             "command": "/whocreated",
             "text": text,
@@ -305,6 +318,7 @@ def no_aws(service: str, region: str) -> Any:
 def fake_slack() -> Iterator[FakeSlack]:
     fake = FakeSlack()
     fake.add_user("bert-jan@example.com", BERT_JAN_SLACK, "Bert-Jan")
+    fake.add_user("asker@example.com", ASKER, "Asker")  # whoever types the commands
     yield fake
     fake.close()
 

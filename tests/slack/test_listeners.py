@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bot.config import Settings
 from bot.core.answers import LookupAnswer
 from bot.core.refs import parse
 from bot.slack.listeners import Command, CommandError, Listeners, read_command
@@ -77,6 +78,7 @@ def test_the_command_handler_works_without_bolt() -> None:
             "directory": Directory(),
             "executor": InlineExecutor(),
             "clock": staticmethod(lambda: bert_jan_fact().event_time),
+            "settings": Settings(),
         },
     )()
     ack, respond = Recorder(), Recorder()

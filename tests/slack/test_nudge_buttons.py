@@ -223,6 +223,8 @@ def make_world(fake_slack: FakeSlack, tmp_path: Path) -> Iterator[Callable[..., 
     """make_world(mode="enabled", audit_channel=AUDIT, fallback_channel=FALLBACK) → World."""
     stack: list[Any] = []
     fake_slack.add_usergroup(ADMIN_GROUP, [GROUP_ADMIN])
+    for user in (OWNER, ADMIN, GROUP_ADMIN, STRANGER, NEW_OWNER):  # every clicker is a member
+        fake_slack.add_user(f"{user.lower()}@example.com", user, user.lower())
 
     def make(
         mode: str = "enabled",
