@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import botocore.session
-from apscheduler.triggers.cron import CronTrigger
 from dotenv import dotenv_values
 
 from bot.core.policy import Accounts, Actions, Nudges, Policy, Schedule, SlackPolicy, Thresholds
@@ -33,6 +32,8 @@ from bot.core.resources import (
     PATROLLED_TYPES,
     RDS_INSTANCE,
 )
+from bot.cron import EXPECTED as CRON_EXPECTED
+from bot.cron import CronError, check_cron
 
 DEFAULT_POLICY_FILE = "whocreated.toml"
 
@@ -335,14 +336,12 @@ def _regions(value: Any) -> tuple[str, ...] | str:
 
 
 def _cron(value: Any) -> str:
-    expects = 'a crontab expression "minute hour day month day-of-week", e.g. "0 9 * * 1-5"'
     if not isinstance(value, str):
-        raise _Invalid(expects)
+        raise _Invalid(CRON_EXPECTED)
     try:
-        CronTrigger.from_crontab(value, timezone="UTC")
-    except ValueError as error:
-        raise _Invalid(f"{expects} ({error})") from None
-    return value
+        return check_cron(value)  # the scheduler's own reader: what passes here runs there
+    except CronError as error:
+        raise _Invalid(f"{CRON_EXPECTED} ({error})") from None
 
 
 def _timezone(value: Any) -> str:
