@@ -237,7 +237,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNAVAILABLE
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        slack = _slack_failure(error)
+        if slack is None:
+            raise
+        print(f"whocreated: {slack}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _slack_failure(error: Exception) -> str | None:
+    """One line for a Slack error that reached the top (a token refused mid-start, Slack
+    unreachable), or None for anything else, which keeps its traceback."""
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    if isinstance(error, SlackApiError):
+        return f"Slack refused a request: {error.response.get('error')}"
+    if isinstance(error, SlackClientError):
+        return f"Slack is unreachable: {error}"
+    return None
 
 
 def _settings() -> Settings:
