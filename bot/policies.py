@@ -240,13 +240,17 @@ def _marker(name: str) -> re.Pattern[str]:
     )
 
 
+def _filled(block: str) -> Callable[[re.Match[str]], str]:
+    return lambda match: match[1] + block + match[3]
+
+
 def readme_with_blocks(text: str) -> str:
     """README text with each generated block rewritten; ValueError when a marker is missing."""
     for name, render in README_BLOCKS.items():
         pattern = _marker(name)
         if not pattern.search(text):
             raise ValueError(f"README.md has no generated block {name!r}")
-        text = pattern.sub(lambda match, r=render: match[1] + r() + "\n" + match[3], text)
+        text = pattern.sub(_filled(render() + "\n"), text)
     return text
 
 
