@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
@@ -45,20 +46,97 @@ class Unavailable(Exception):
     """AWS or Slack unreachable or denied: one line on stderr, exit 3."""
 
 
+BAD_INPUT = "bad input or configuration (one line on stderr)"
+UNAVAILABLE = "AWS or Slack unreachable or denied"
+
+
+def _epilog(example: str, codes: dict[int, str]) -> str:
+    """A command's help ends with an example and its exit codes."""
+    lines = [f"  {code}  {meaning}" for code, meaning in codes.items()]
+    if len(codes) > 2:
+        lines.append("  when several apply: 2 > 3 > 1 > 0")
+    return f"example:\n  {example}\n\nexit codes:\n" + "\n".join(lines)
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("whocreated")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
+def _common_options(defaults: bool) -> argparse.ArgumentParser:
+    """--log-format and --log-level, accepted before or after the command. Only the top parser
+    holds defaults: a command's own copy would otherwise overwrite what came before it."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text" if defaults else argparse.SUPPRESS,
+        help="text (default) or one JSON object per line",
+    )
+    common.add_argument(
+        "--log-level",
+        choices=tuple(logs.LEVELS),
+        default=logs.DEFAULT_LEVEL if defaults else argparse.SUPPRESS,
+        help="default info; debug also shows tracebacks",
+    )
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="whocreated",
         description="Who created this AWS resource? Answers from CloudTrail, in Slack and here.",
+        epilog="Run `whocreated COMMAND --help` for a command's options, an example and its exit "
+        "codes.",
+        parents=[_common_options(defaults=True)],
     )
-    parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    parser.add_argument("--version", action="version", version=f"whocreated {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _common_options(defaults=False)
 
-    serve = commands.add_parser("serve", help="run the Slack app (Socket Mode or HTTP)")
+    def command(name: str, summary: str, description: str, epilog: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=summary,
+            description=textwrap.fill(description, width=78),
+            epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[common],
+        )
+
+    serve = command(
+        "serve",
+        "run the Slack app (Socket Mode or HTTP)",
+        "Run the Slack app: Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT "
+        "(POST /slack/events, GET /healthz), plus the patrol rounds on the policy's schedule.",
+        _epilog(
+            "whocreated serve --log-level debug",
+            {0: "stopped cleanly", 2: BAD_INPUT, 3: "Slack refused a token or is unreachable"},
+        ),
+    )
     serve.add_argument(
         "--no-scheduler", action="store_true", help="do not run scheduled patrol rounds"
     )
 
-    lookup = commands.add_parser("lookup", help="who created these resources?")
+    lookup = command(
+        "lookup",
+        "who created these resources?",
+        "Who created each resource, from CloudTrail (or from CloudTrail log files). An ID is an "
+        "EC2-style id, an ARN, s3://bucket or a bare name.",
+        _epilog(
+            "whocreated lookup i-0dbc91f429e48eeed vol-0a2e548958718390d --region us-east-1",
+            {
+                0: "every ID's creation found",
+                1: "ran, but something was not found",
+                2: BAD_INPUT,
+                3: UNAVAILABLE,
+            },
+        ),
+    )
     lookup.add_argument("ids", nargs="+", metavar="ID", help="resource id, ARN or name")
     lookup.add_argument("--region", help="search this region only")
     lookup.add_argument(
@@ -69,12 +147,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lookup.add_argument("--json", action="store_true", help="one JSON object per line")
 
-    scan = commands.add_parser("scan", help="one patrol round: idle resources, owners, cost")
+    scan = command(
+        "scan",
+        "one patrol round: idle resources, owners, cost",
+        "One patrol round now: the idle resources of every configured account and region, who "
+        "created each and what it costs. Read-only unless --notify.",
+        _epilog(
+            "whocreated scan --json > idle.jsonl",
+            {0: "done", 2: BAD_INPUT, 3: "nothing could be looked at: " + UNAVAILABLE},
+        ),
+    )
     scan.add_argument("--json", action="store_true", help="one JSON object per idle resource")
     scan.add_argument("--notify", action="store_true", help="send the owners their digests")
 
-    demo = commands.add_parser(
-        "demo", help="the whole flow against a simulated sandbox account, no credentials needed"
+    demo = command(
+        "demo",
+        "the whole flow against a simulated sandbox account, no credentials needed",
+        "Lookups, a patrol round, each owner's digest, Keep and a dry-run Terminate, against a "
+        "simulated AWS account and a stand-in Slack. Needs the demo extra "
+        "(pip install 'whocreated[demo]'); ignores .env's AWS settings and the policy file.",
+        _epilog(
+            "whocreated demo --serve --owner U012AB3CD",
+            {0: "done", 2: "the demo extra is missing, or bad input", 3: "Slack unreachable"},
+        ),
     )
     demo.add_argument(
         "--serve",
@@ -87,14 +182,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --serve: the Slack member id every sandbox person maps to (gets the digests)",
     )
 
-    commands.add_parser("check", help="check configuration, Slack auth and AWS permissions")
-    commands.add_parser("health", help="exit 0 when the running instance is healthy")
+    command(
+        "check",
+        "check configuration, Slack auth and AWS permissions",
+        "Check the configuration, the Slack tokens (auth.test, the scopes, a Socket Mode "
+        "connection, membership of each configured channel) and every AWS permission the "
+        "configured features need, and say what is missing.",
+        _epilog(
+            "whocreated check",
+            {
+                0: "everything needed is in place (optional permissions may be missing)",
+                2: "configuration missing or wrong",
+                3: "a token, permission or channel is refused, or AWS or Slack unreachable",
+            },
+        ),
+    )
+    command(
+        "health",
+        "exit 0 when the running instance is healthy",
+        "Exit 0 when the instance running on this machine is healthy: its /healthz answers "
+        "(HTTP mode) or its Socket Mode heartbeat is fresh. For container and Kubernetes probes.",
+        _epilog("whocreated health", {0: "healthy", 3: "unhealthy"}),
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logs.configure(args.log_format)
+    logs.configure(args.log_format, args.log_level)
     try:
         if args.command == "lookup":
             return run_lookup(args, sys.stdout)
@@ -122,7 +237,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNAVAILABLE
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        slack = _slack_failure(error)
+        if slack is None:
+            raise
+        print(f"whocreated: {slack}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _slack_failure(error: Exception) -> str | None:
+    """One line for a Slack error that reached the top (a token refused mid-start, Slack
+    unreachable), or None for anything else, which keeps its traceback."""
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    if isinstance(error, SlackApiError):
+        return f"Slack refused a request: {error.response.get('error')}"
+    if isinstance(error, SlackClientError):
+        return f"Slack is unreachable: {error}"
+    return None
 
 
 def _settings() -> Settings:

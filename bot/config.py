@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import botocore.session
-from apscheduler.triggers.cron import CronTrigger
 from dotenv import dotenv_values
 
 from bot.core import trust
@@ -43,6 +42,8 @@ from bot.core.resources import (
     PATROLLED_TYPES,
     RDS_INSTANCE,
 )
+from bot.cron import EXPECTED as CRON_EXPECTED
+from bot.cron import CronError, check_cron
 
 DEFAULT_POLICY_FILE = "whocreated.toml"
 
@@ -102,14 +103,44 @@ class Settings:
         """What `serve` needs: a bot token, and either an app token or a signing secret."""
         if not self.slack_bot_token:
             raise ConfigError("SLACK_BOT_TOKEN is not set (the xoxb- bot token, see .env.example)")
-        if not self.slack_bot_token.startswith("xoxb-"):
-            raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-")
-        if self.slack_app_token and not self.slack_app_token.startswith("xapp-"):
-            raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-")
+        for problem in (
+            token_problem("SLACK_BOT_TOKEN", self.slack_bot_token, BOT_TOKEN_PREFIX),
+            token_problem("SLACK_APP_TOKEN", self.slack_app_token, APP_TOKEN_PREFIX),
+        ):
+            if problem:
+                raise ConfigError(problem)
         if not self.slack_app_token and not self.slack_signing_secret:
             raise ConfigError(
                 "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)"
             )
+
+
+BOT_TOKEN_PREFIX = "xoxb-"
+APP_TOKEN_PREFIX = "xapp-"
+_TOKEN_BODY = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
+_TOKEN_KINDS = {
+    BOT_TOKEN_PREFIX: ("a bot token", "(OAuth & Permissions → Bot User OAuth Token)"),
+    APP_TOKEN_PREFIX: (
+        "an app-level token",
+        "with connections:write (Basic Information → App-Level Tokens), or leave it empty for "
+        "HTTP mode",
+    ),
+}
+
+
+def token_problem(name: str, value: str | None, prefix: str) -> str | None:
+    """Why `value` cannot be the Slack token `name`, or None (also when it is not set).
+
+    A bare prefix ("xoxb-", "xapp-", as an old .env.example had them) or a prefix followed by a
+    placeholder ("xoxb-…", "xapp-<token>") is refused here, before Slack is asked."""
+    if not value:
+        return None
+    kind, where = _TOKEN_KINDS[prefix]
+    if not value.startswith(prefix):
+        return f"{name} must be {kind} starting with {prefix} {where}"
+    if not _TOKEN_BODY.fullmatch(value[len(prefix) :]):
+        return f"{name} is only the placeholder {value!r}: paste {kind} {where}"
+    return None
 
 
 def load_settings(
@@ -352,14 +383,12 @@ def _regions(value: Any) -> tuple[str, ...] | str:
 
 
 def _cron(value: Any) -> str:
-    expects = 'a crontab expression "minute hour day month day-of-week", e.g. "0 9 * * 1-5"'
     if not isinstance(value, str):
-        raise _Invalid(expects)
+        raise _Invalid(CRON_EXPECTED)
     try:
-        CronTrigger.from_crontab(value, timezone="UTC")
-    except ValueError as error:
-        raise _Invalid(f"{expects} ({error})") from None
-    return value
+        return check_cron(value)  # the scheduler's own reader: what passes here runs there
+    except CronError as error:
+        raise _Invalid(f"{CRON_EXPECTED} ({error})") from None
 
 
 def _timezone(value: Any) -> str:

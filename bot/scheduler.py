@@ -7,9 +7,11 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.core.policy import Schedule
+from bot.cron import cron_trigger
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +35,7 @@ def build_scheduler(
     """Patrol rounds on the policy's cron; hourly, the digests of owners who were outside their
     working hours when the round ran; on Mondays at 09:00, the weekly summary."""
     scheduler = BackgroundScheduler(timezone=schedule.timezone)
-    jobs: list[tuple[str, str, Callable[[], object] | None, CronTrigger]] = [
+    jobs: list[tuple[str, str, Callable[[], object] | None, BaseTrigger]] = [
         (PATROL_JOB_ID, "patrol round", run_round, cron_trigger(schedule.cron, schedule.timezone)),
         (
             DEFERRED_JOB_ID,
@@ -62,57 +64,6 @@ def build_scheduler(
             replace_existing=True,
         )
     return scheduler
-
-
-_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-def cron_trigger(cron: str, timezone: str) -> CronTrigger:
-    """A crontab line as cron reads it. APScheduler 3 counts days of the week from Monday = 0,
-    crontab from Sunday = 0 (7 too), so the day-of-week field is rewritten as day names."""
-    fields = cron.split()
-    if len(fields) != 5:
-        raise ValueError(f"a cron line has 5 fields (minute hour day month weekday), not {cron!r}")
-    minute, hour, day, month, weekday = fields
-    return CronTrigger(
-        minute=minute,
-        hour=hour,
-        day=day,
-        month=month,
-        day_of_week=_weekday_names(weekday),
-        timezone=timezone,
-    )
-
-
-def _weekday_names(field: str) -> str:
-    if field in ("*", "?"):
-        return "*"
-    days: set[int] = set()
-    for part in field.split(","):
-        span, _, step_text = part.partition("/")
-        step = int(step_text) if step_text else 1
-        if span == "*":
-            first, last = 0, 6
-        elif "-" in span:
-            low, high = span.split("-", 1)
-            first, last = _day_number(low), _day_number(high)
-            if last == 0 and first > 0:
-                last = 7  # "5-7" and "fri-sun" end on Sunday
-        else:
-            first = last = _day_number(span)
-        if step < 1 or first > last:
-            raise ValueError(f"cannot read the day-of-week field {field!r}")
-        days.update(day % 7 for day in range(first, last + 1, step))
-    return ",".join(_DAY_NAMES[day] for day in sorted(days))
-
-
-def _day_number(token: str) -> int:
-    token = token.strip().lower()
-    if token[:3] in _DAY_NAMES:
-        return _DAY_NAMES.index(token[:3])
-    if token.isdigit() and 0 <= int(token) <= 7:
-        return int(token) % 7 if int(token) != 7 else 7
-    raise ValueError(f"{token!r} is not a day of the week (0-7 or sun-sat)")
 
 
 def _logged(work: Callable[[], object], name: str) -> Callable[[], None]:

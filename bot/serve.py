@@ -39,6 +39,9 @@ def serve(settings: Settings, *, scheduler: bool = True) -> int:
     from bot.wiring import build
 
     settings.require_slack()
+    from bot.checks import start_up
+
+    start_up(settings)  # one line each for AWS credentials and region; a refused app token is 3
     try:
         services = build(settings)
     except SlackApiError as error:

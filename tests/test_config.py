@@ -85,11 +85,29 @@ def test_bad_environment_is_a_clear_error(tmp_path: Path, env: dict, message: st
         ({"SLACK_BOT_TOKEN": "xoxp-user"}, "must be a bot token"),
         ({"SLACK_BOT_TOKEN": "xoxb-1"}, "HTTP mode needs SLACK_SIGNING_SECRET"),
         ({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xoxb-2"}, "app-level token"),
+        # The placeholders an old .env.example shipped are refused before Slack is asked.
+        ({"SLACK_BOT_TOKEN": "xoxb-"}, "SLACK_BOT_TOKEN is only the placeholder 'xoxb-'"),
+        ({"SLACK_BOT_TOKEN": "xoxb-…"}, "SLACK_BOT_TOKEN is only the placeholder"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-"},
+            r"SLACK_APP_TOKEN is only the placeholder 'xapp-'.* or leave it empty for HTTP mode",
+        ),
     ],
 )
 def test_serve_requirements(tmp_path: Path, env: dict, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         _settings(tmp_path, env).require_slack()
+
+
+def test_the_env_example_as_shipped_means_http_mode_and_asks_for_the_tokens(
+    tmp_path: Path,
+) -> None:
+    example = Path(__file__).parents[1] / ".env.example"
+    (tmp_path / ".env").write_text(example.read_text())
+    settings = load_settings({}, cwd=tmp_path)
+    assert not settings.socket_mode
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN is not set"):
+        settings.require_slack()
 
 
 def test_socket_mode_follows_the_app_token(tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from bot.core import tag_rules
 from bot.core.created_by import KEEP_UNTIL_TAG, TagSigner, subject
 from bot.core.decisions import Action
 from bot.core.policy import Actions
+from bot.permissions import action_words
 
 logger = logging.getLogger(__name__)
 
@@ -56,19 +57,6 @@ NOT_FOUND_CODES = frozenset(
         "ResourceNotFoundException",
     }
 )
-
-# What the bot's role needs for each action, named when AWS says no.
-PERMISSIONS: Mapping[tuple[str, Action], str] = {
-    (rt.EC2_INSTANCE, Action.STOP): "ec2:StopInstances",
-    (rt.EC2_INSTANCE, Action.TERMINATE): "ec2:TerminateInstances and ec2:CreateSnapshot",
-    (rt.EBS_VOLUME, Action.DELETE): "ec2:DeleteVolume and ec2:CreateSnapshot",
-    (rt.ELASTIC_IP, Action.RELEASE): "ec2:ReleaseAddress",
-    (rt.NAT_GATEWAY, Action.DELETE): "ec2:DeleteNatGateway",
-    (rt.LOAD_BALANCER, Action.DELETE): "elasticloadbalancing:DeleteLoadBalancer",
-    (rt.CLASSIC_LOAD_BALANCER, Action.DELETE): "elasticloadbalancing:DeleteLoadBalancer",
-    (rt.RDS_INSTANCE, Action.STOP): "rds:StopDBInstance",
-    (rt.RDS_INSTANCE, Action.DELETE): "rds:DeleteDBInstance and rds:CreateDBSnapshot",
-}
 
 
 @dataclass(frozen=True)
@@ -723,7 +711,8 @@ def _raise_if_gone(error: ClientError, resource_id: str, how: str = "already gon
 def _error_words(action: Action, target: Target, error: ClientError) -> str:
     code = error_code(error)
     if is_denied(error):
-        needed = PERMISSIONS.get((target.type, action), "the permission for it")
+        # What the role lacks comes from the permissions table (bot/permissions.py).
+        needed = action_words(target.type, action, getattr(error, "operation_name", None))
         return (
             f"AWS did not let me {action.value} {target.id} ({code}): my role needs {needed}. "
             "Nothing was changed."

@@ -7,6 +7,13 @@ chat.update and conversations.history work on what was posted; a chat.postMessag
 lands in the app's direct message with them (a `D…` channel). POSTs to `response_url(key)` are
 recorded as what Bolt's `respond()` sent.
 
+Tokens and scopes as Slack has them: the bot token's granted scopes (every scope whocreated asks
+for unless `scopes=` says otherwise) come back in each answer's `x-oauth-scopes` header, and a
+method whose scope was not granted answers `missing_scope`. `apps.connections.open` (Socket
+Mode) takes only the app-level token (`app_token=`); the bot token there is
+`not_allowed_token_type`. `conversations.info` answers for channels added with `add_channel`,
+saying whether the bot is a member; a private channel the bot is not in is `channel_not_found`.
+
 Faults, for tests of how whocreated copes: `fail_next(method, error)` makes the next call answer
 `{"ok": false, "error": error}`, `rate_limit_once(method)` answers HTTP 429 with Retry-After: 0,
 and `refuse_responses(key)` answers posts to that response_url with an error, as Slack does once
@@ -18,12 +25,13 @@ from __future__ import annotations
 import itertools
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from bot.permissions import SLACK_BOT_SCOPES
 from bot.sandbox.loopback import LoopbackServer
 
 TOKEN = "xoxb-sandbox-demo"
@@ -74,10 +82,21 @@ class SlackApi(LoopbackServer):
 
     thread_name = "slack-api-standin"
 
-    def __init__(self, *, token: str = TOKEN, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        token: str = TOKEN,
+        app_token: str | None = None,
+        scopes: Iterable[str] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
         self.token = token
+        self.app_token = app_token
+        self.scopes = tuple(SLACK_BOT_SCOPES if scopes is None else scopes)
         self.users: dict[str, User] = {}
         self.channels: dict[str, str] = {}  # channel id → name, for people reading the demo
+        self.channel_info: dict[str, dict[str, Any]] = {}  # channel id → conversations.info
         self.calls: list[Call] = []
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → message
@@ -119,9 +138,18 @@ class SlackApi(LoopbackServer):
         with self._changed:
             self.users[user_id] = User(user_id, name, real_name, email, tz, kind)
 
-    def add_channel(self, channel_id: str, name: str) -> None:
+    def add_channel(
+        self, channel_id: str, name: str, *, member: bool = True, private: bool = False
+    ) -> None:
         with self._changed:
             self.channels[channel_id] = name
+            self.channel_info[channel_id] = {
+                "id": channel_id,
+                "name": name,
+                "is_channel": not private,
+                "is_private": private,
+                "is_member": member,
+            }
 
     def add_usergroup(self, group_id: str, members: list[str]) -> None:
         with self._changed:
@@ -209,14 +237,23 @@ class SlackApi(LoopbackServer):
             errors = self._errors.get(method)
             if errors:
                 return 200, {"ok": False, "error": errors.pop(0)}
-        if (
-            headers.get("authorization") != f"Bearer {self.token}"
-            and params.get("token") != self.token
-        ):
+        token = params.get("token") or headers.get("authorization", "").removeprefix("Bearer ")
+        if method == "apps.connections.open":
+            return 200, self._connections_open(token)
+        if token != self.token:
             return 200, {"ok": False, "error": "invalid_auth"}
         answer = _METHODS.get(method)
         if answer is None:
             return 200, {"ok": False, "error": "unknown_method"}
+        needed = _needed_scope(method, params)
+        if needed and needed not in self.scopes:
+            provided = ",".join(self.scopes)
+            return 200, {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": needed,
+                "provided": provided,
+            }
         with self._changed:
             result = answer(self, params)
             self._changed.notify_all()
@@ -233,6 +270,19 @@ class SlackApi(LoopbackServer):
         return f"1700000000.{next(self._timestamps):06d}"
 
     # Methods (called with the condition held) ----------------------------------------------------
+
+    def _connections_open(self, token: str) -> dict[str, Any]:
+        if token and token == self.app_token:
+            return {"ok": True, "url": "wss://wss-sandbox.slack.invalid/link/?ticket=sandbox"}
+        if token == self.token:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": False, "error": "invalid_auth"}
+
+    def _conversation_info(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        info = self.channel_info.get(str(params.get("channel")))
+        if info is None or (info["is_private"] and not info["is_member"]):
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": dict(info)}
 
     def _auth_test(self, params: Mapping[str, Any]) -> dict[str, Any]:
         return {
@@ -324,7 +374,30 @@ _METHODS: dict[str, Callable[[SlackApi, Mapping[str, Any]], dict[str, Any]]] = {
     "chat.postEphemeral": SlackApi._post_ephemeral,
     "conversations.history": SlackApi._history,
     "usergroups.users.list": SlackApi._usergroup_users,
+    "conversations.info": SlackApi._conversation_info,
 }
+
+# The scope each method needs (as Slack's method pages list them); views.* and auth.test need none.
+_SCOPES = {
+    "users.lookupByEmail": "users:read.email",
+    "users.info": "users:read",
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "usergroups.users.list": "usergroups:read",
+}
+# Conversation methods need the scope of the conversation's kind: C… public, G… private, D… DM.
+_CONVERSATION_SCOPES = {
+    "conversations.history": {"C": "channels:history", "G": "groups:history", "D": "im:history"},
+    "conversations.info": {"C": "channels:read", "G": "groups:read", "D": "im:read"},
+}
+
+
+def _needed_scope(method: str, params: Mapping[str, Any]) -> str | None:
+    by_kind = _CONVERSATION_SCOPES.get(method)
+    if by_kind is None:
+        return _SCOPES.get(method)
+    return by_kind.get(str(params.get("channel", ""))[:1])
 
 
 def _json_field(params: Mapping[str, Any], name: str) -> Any:
@@ -349,7 +422,9 @@ def _handler(api: SlackApi) -> type[BaseHTTPRequestHandler]:
             if self.path.startswith("/api/"):
                 method = self.path[len("/api/") :].split("?")[0]
                 status, answer = api._api(method, body, headers)
-                extra = {"Retry-After": "0"} if status == 429 else {}
+                extra = {"x-oauth-scopes": ",".join(api.scopes)}
+                if status == 429:
+                    extra["Retry-After"] = "0"
                 self._send(status, json.dumps(answer), "application/json", extra)
             elif self.path.startswith("/response/"):
                 status, text = api._response(self.path[len("/response/") :], body)

@@ -1,0 +1,73 @@
+"""One crontab reader for the policy file and the scheduler: what the policy accepts runs as cron
+would run it, and what the scheduler cannot read the policy refuses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, read_policy
+from bot.core.policy import Schedule
+from bot.cron import CronError, cron_trigger
+from bot.scheduler import PATROL_JOB_ID, build_scheduler
+
+SUNDAY = datetime(2024, 3, 3, tzinfo=UTC)
+
+
+def fire_times(cron: str, start: datetime, count: int) -> list[datetime]:
+    trigger = cron_trigger(cron, "UTC")
+    times: list[datetime] = []
+    moment = start
+    while len(times) < count:
+        moment = trigger.get_next_fire_time(None, moment)
+        assert moment is not None
+        times.append(moment)
+        moment = moment.replace(second=1)
+    return times
+
+
+def policy_file(tmp_path: Path, cron: str) -> Path:
+    path = tmp_path / "whocreated.toml"
+    path.write_text(f'[schedule]\ncron = "{cron}"\n')
+    return path
+
+
+def test_day_7_is_sunday_for_the_policy_file_and_the_scheduler(tmp_path: Path) -> None:
+    values = read_policy(policy_file(tmp_path, "0 9 * * 7"))
+    schedule = Schedule(**values["schedule"])
+    job = build_scheduler(schedule, list).get_job(PATROL_JOB_ID)
+    upcoming = job.trigger.get_next_fire_time(None, datetime(2024, 3, 4, tzinfo=UTC))  # Monday
+    assert upcoming == datetime(2024, 3, 10, 9, 0, tzinfo=UTC)  # the next Sunday
+    assert upcoming.weekday() == 6
+
+
+@pytest.mark.parametrize(
+    "cron",
+    ["0 9 * *", "0 9 * * 8", "0 9 * * funday", "0 9 * * 5-2", "61 9 * * *", "0 9 * * 1/x"],
+)
+def test_the_policy_refuses_exactly_what_the_scheduler_cannot_read(
+    tmp_path: Path, cron: str
+) -> None:
+    with pytest.raises(CronError) as scheduler_error:
+        cron_trigger(cron, "UTC")
+    with pytest.raises(ConfigError) as policy_error:
+        read_policy(policy_file(tmp_path, cron))
+    assert "schedule.cron must be a crontab expression" in str(policy_error.value)
+    assert str(scheduler_error.value) in str(policy_error.value)
+
+
+def test_a_restricted_day_and_weekday_fire_on_either_as_cron_does() -> None:
+    # "the 1st of the month, and every Monday": March 2024 starts on a Friday.
+    times = fire_times("0 9 1 * 1", datetime(2024, 2, 29, tzinfo=UTC), 3)
+    assert times == [
+        datetime(2024, 3, 1, 9, 0, tzinfo=UTC),  # the 1st (a Friday)
+        datetime(2024, 3, 4, 9, 0, tzinfo=UTC),  # Monday
+        datetime(2024, 3, 11, 9, 0, tzinfo=UTC),  # Monday
+    ]
+
+
+def test_a_weekday_range_ending_on_sunday() -> None:
+    times = fire_times("30 6 * * fri-sun", SUNDAY, 4)
+    assert [moment.strftime("%a") for moment in times] == ["Sun", "Fri", "Sat", "Sun"]
