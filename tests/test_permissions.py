@@ -17,6 +17,7 @@ from moto import mock_aws
 from bot.aws import creation_hints, inventory, operations, tagging
 from bot.aws.operations import Operations
 from bot.core import resources as rt
+from bot.core.created_by import TagSigner
 from bot.core.decisions import Action
 from bot.core.policy import Actions
 from bot.permissions import (
@@ -131,6 +132,13 @@ def make(fleet: Fleet, resource_type: str) -> str:
     return makers[resource_type]()
 
 
+def born(fleet: Fleet, resource_type: str, resource_id: str) -> Any:
+    """The creation time a nudge records for a resource named by a reusable name."""
+    if resource_type in rt.UNIQUE_ID_TYPES:
+        return None
+    return fleet.created_at(resource_type, resource_id)
+
+
 @pytest.mark.parametrize(("resource_type", "action"), list(ACTIONS), ids=str)
 @pytest.mark.parametrize("snapshots", [True, False], ids=["snapshots", "no-snapshots"])
 def test_each_button_makes_exactly_the_calls_the_table_lists(
@@ -140,7 +148,10 @@ def test_each_button_makes_exactly_the_calls_the_table_lists(
     client_for, calls = recording(fleet)
     policy = Actions(mode="enabled", snapshot_before_delete=snapshots)
     outcome = Operations(client_for, policy, sleep=lambda _: None).perform(
-        action, ("123456789012", REGION, resource_type, resource_id), dry_run=False
+        action,
+        ("123456789012", REGION, resource_type, resource_id),
+        dry_run=False,
+        created_at=born(fleet, resource_type, resource_id),
     )
     assert outcome.done, outcome.summary
     listed = set(ACTIONS[(resource_type, action)])
@@ -153,11 +164,13 @@ def test_each_button_makes_exactly_the_calls_the_table_lists(
 def test_keep_writes_its_tag_with_the_tables_permission(fleet: Fleet, resource_type: str) -> None:
     resource_id = make(fleet, resource_type)
     client_for, calls = recording(fleet)
-    outcome = Operations(client_for, Actions(mode="enabled")).perform(
+    signer = TagSigner(b"permissions-test-key-0123456789ab")
+    outcome = Operations(client_for, Actions(mode="enabled"), signer=signer).perform(
         Action.KEEP,
         ("123456789012", REGION, resource_type, resource_id),
         dry_run=False,
         keep_until=datetime(2030, 1, 1, tzinfo=UTC),
+        created_at=born(fleet, resource_type, resource_id),
     )
     assert outcome.done and "Tagged" in outcome.summary, outcome.summary
     writes = [call for call in calls if not is_read(call)]
