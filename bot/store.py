@@ -721,10 +721,11 @@ class Store:
             return [_nudge(row) for row in conn.execute(query)]
 
     def last_nudge_for(self, key: ResourceKey) -> Nudge | None:
-        """The most recently sent nudge about this resource, whatever its status."""
+        """The resource's open nudge (there is at most one), else the most recently sent."""
+        open_first = sa.case((nudges.c.status.in_(OPEN_STATUSES), 0), else_=1)
         query = (
             _where_key(sa.select(nudges), nudges, key)
-            .order_by(nudges.c.last_sent_at.desc(), nudges.c.first_sent_at.desc())
+            .order_by(open_first, nudges.c.last_sent_at.desc(), nudges.c.first_sent_at.desc())
             .limit(1)
         )
         with self.engine.connect() as conn:
@@ -1071,8 +1072,9 @@ class Store:
                     tell_channel=tell_channel,
                 )
             )
-            decision_id = inserted.inserted_primary_key[0]
-        found = self.get_decision(int(decision_id))
+            key = inserted.inserted_primary_key
+            assert key is not None
+        found = self.get_decision(int(key[0]))
         assert found is not None
         return found
 
