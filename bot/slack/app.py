@@ -80,17 +80,31 @@ def create_app(
     return app
 
 
-def wsgi_app(app: App) -> WsgiApp:
-    """POST /slack/events through Bolt (signature checked there), GET /healthz, 404 otherwise."""
+def wsgi_app(
+    app: App,
+    *,
+    draining: Callable[[], bool] = lambda: False,
+    problem: Callable[[], str | None] = lambda: None,
+) -> WsgiApp:
+    """POST /slack/events through Bolt (signature checked there), GET /healthz, 404 otherwise.
+    While `draining` (shutting down) both answer 503; /healthz also while `problem()` names one
+    (the store unreachable)."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    unavailable = "503 Service Unavailable"
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
         path = environ.get("PATH_INFO", "")
         if path == EVENTS_PATH and method == "POST":
+            if draining():
+                return _json(start_response, unavailable, {"ok": False, "error": "restarting"})
             return slack(environ, start_response)
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
-            return _json(start_response, "200 OK", {"ok": True}, head=method == "HEAD")
+            head = method == "HEAD"
+            why = "restarting" if draining() else problem()
+            if why:
+                return _json(start_response, unavailable, {"ok": False, "error": why}, head=head)
+            return _json(start_response, "200 OK", {"ok": True}, head=head)
         return _json(start_response, "404 Not Found", {"ok": False, "error": "not_found"})
 
     return application
@@ -108,13 +122,20 @@ def _json(
 
 
 def http_server(
-    app: App, port: int, *, host: str = "0.0.0.0", threads: int = 8
+    app: App,
+    port: int,
+    *,
+    host: str = "0.0.0.0",
+    threads: int = 8,
+    draining: Callable[[], bool] = lambda: False,
+    problem: Callable[[], str | None] = lambda: None,
 ) -> BaseWSGIServer | MultiSocketServer:
     """A waitress server for the app (port 0 picks a free port: see `.effective_port`)."""
     from waitress import create_server
 
     # Each request thread only waits for ack(), never for AWS, so a few threads go a long way.
-    return create_server(wsgi_app(app), host=host, port=port, threads=threads, ident="whocreated")
+    application = wsgi_app(app, draining=draining, problem=problem)
+    return create_server(application, host=host, port=port, threads=threads, ident="whocreated")
 
 
 def serve_http(app: App, port: int, *, host: str = "0.0.0.0") -> None:
