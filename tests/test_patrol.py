@@ -359,3 +359,50 @@ def test_scan_command_prints_idle_resources_and_a_summary(
 
         assert main(["scan", "--notify"]) == 2
         assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("mode", "tagged"), [("dry-run", False), ("enabled", True)])
+def test_scan_notify_writes_tags_only_when_actions_are_enabled(
+    mode: str,
+    tagged: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    (tmp_path / "whocreated.toml").write_text(
+        f'[aws]\nregions = ["{REGION}"]\n[actions]\nmode = "{mode}"\n'
+        '[directory]\nemail_domain = "example.com"\n'
+        '[nudges]\nworking_hours = "00:00-23:59"\n'
+        'working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    slack = FakeSlack()
+    slack.add_user("alice@example.com", SLACK_IDS["alice"], "Alice", tz="UTC")
+    for variable, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'state.sqlite3'}",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": slack.url,
+    }.items():
+        monkeypatch.setenv(variable, value)
+    for variable in ("AWS_PROFILE", "WHOCREATED_CONFIG"):
+        monkeypatch.delenv(variable, raising=False)
+    try:
+        with CloudTrailServer() as trail, mock_aws():
+            monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", trail.endpoint_url)
+            ec2 = boto3.client("ec2", region_name=REGION)
+            address = ec2.allocate_address(Domain="vpc")["AllocationId"]
+            trail.add(allocate_address(address, datetime.now(UTC), "alice", region=REGION))
+
+            assert main(["scan", "--notify"]) == 0
+
+            [dm] = slack.calls_to("chat.postMessage")
+            assert dm.params["channel"] == SLACK_IDS["alice"]
+            tags = ec2.describe_addresses(AllocationIds=[address])["Addresses"][0].get("Tags", [])
+            written = {tag["Key"]: tag["Value"] for tag in tags}
+            assert ("whocreated:created-by" in written) is tagged
+    finally:
+        slack.close()
