@@ -67,6 +67,7 @@ class Lease:
         self.slot = slot
         self._lost = threading.Event()
         self._done = threading.Event()
+        self._abandoned = False  # the work stopped before its end: the slot may run again
         self._renewer: threading.Thread | None = None
 
     @classmethod
@@ -104,6 +105,11 @@ class Lease:
             logger.warning("the %s lease was lost: another replica holds it now", self.name)
         return held
 
+    def abandon(self) -> None:
+        """The work stops unfinished (shutting down): released at the end without marking its
+        slot done."""
+        self._abandoned = True
+
     def release(self, *, finished: bool) -> None:
         self._done.set()
         try:
@@ -124,7 +130,7 @@ class Lease:
         error: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self.release(finished=kind is None and not self.lost)
+        self.release(finished=kind is None and not self.lost and not self._abandoned)
         if self._renewer is not None:
             self._renewer.join(timeout=5)
 

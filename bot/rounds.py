@@ -62,6 +62,7 @@ class Rounds:
         self.clock = clock
         self.lease_ttl = lease_ttl
         self.stopping = stopping or threading.Event()
+        self.running = threading.Event()  # a round is under way in this process
 
     def run(
         self, *, slot: str | None = None, progress: Callable[[str], None] | None = None
@@ -86,16 +87,22 @@ class Rounds:
             )
             logger.info("%s: not running one here", words)
             return RoundRun(not_run=f"{words}: nothing done here")
-        with lease:
-            result = self.patrol.run(progress=progress)
-            run = RoundRun(result=result)
-            if self.notifier is not None and not self.stopping.is_set():
-                run.delivery = self.notifier.deliver(
-                    result.findings,
-                    result.round_id,
-                    skipped=result.skipped,
-                    still_ours=lambda: not self.stopping.is_set() and lease.still_held(),
-                )
+        self.running.set()
+        try:
+            with lease:
+                result = self.patrol.run(progress=progress)
+                run = RoundRun(result=result)
+                if self.notifier is not None and not self.stopping.is_set():
+                    run.delivery = self.notifier.deliver(
+                        result.findings,
+                        result.round_id,
+                        skipped=result.skipped,
+                        still_ours=lambda: not self.stopping.is_set() and lease.still_held(),
+                    )
+                if self.stopping.is_set() or (run.delivery and run.delivery.stopped_early):
+                    lease.abandon()  # cut short: its slot is not done
+        finally:
+            self.running.clear()
         return run
 
     def run_round(self) -> dict[str, Any]:

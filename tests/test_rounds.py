@@ -182,3 +182,21 @@ def test_the_weekly_summary_is_posted_once_across_replicas(database: str, slack:
     posted = [replica(database, slack, clock)[0].weekly_summary() for _ in range(2)]
     assert posted == [True, False]
     assert [c.params["channel"] for c in slack.calls_to("chat.postMessage")] == ["C0SUMMARY"]
+
+
+def test_a_round_cut_short_by_a_shutdown_leaves_its_slot_to_another_replica(
+    database: str, slack: FakeSlack
+) -> None:
+    clock = Clock(MONDAY_NOON)
+    (stopping, held), (other, _) = (replica(database, slack, clock) for _ in range(2))
+    held.gate = threading.Event()
+    running = threading.Thread(target=stopping.run_round)
+    running.start()
+    assert held.started.wait(10)
+    stopping.stopping.set()  # SIGTERM while the round reads AWS
+    held.gate.set()
+    running.join(10)
+
+    assert slack.calls_to("chat.postMessage") == []  # nothing delivered after the signal
+    assert "not_run" not in other.run_round()  # the same slot: not done, so it runs
+    assert [c.params["channel"] for c in slack.calls_to("chat.postMessage")] == [ALICE]

@@ -138,10 +138,10 @@ class Tagger:
             key = (resource.account, resource.region, writer, tuple(sorted(clean.items())))
             groups.setdefault(key, []).append(resource)
         written = 0
-        for (account, region, writer, tags), resources in groups.items():
+        for (account, region, writer, pairs), resources in groups.items():
             for start in range(0, len(resources), writer.batch):
                 batch = resources[start : start + writer.batch]
-                if self._write(account, region, writer, batch, dict(tags)):
+                if self._write(account, region, writer, batch, dict(pairs)):
                     written += len(batch)
                 else:
                     not_written += len(batch)
