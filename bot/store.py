@@ -932,7 +932,7 @@ class Store:
                 )
         return digest_id
 
-    def supersede_unsent(self, target: str) -> list[str]:
+    def supersede_unsent(self, target: str, kind: str = "digest") -> list[str]:
         """Digests to `target` still waiting and never tried (an owner outside working hours):
         a newer round's digest replaces them; their nudges are free to be carried again."""
         with self.engine.begin() as conn:
@@ -941,6 +941,7 @@ class Store:
                 for row in conn.execute(
                     sa.select(digests_table.c.id)
                     .where(digests_table.c.target == target)
+                    .where(digests_table.c.kind == kind)
                     .where(digests_table.c.status == "pending")
                     .where(digests_table.c.attempts == 0)
                 )
