@@ -22,7 +22,6 @@ from http import HTTPStatus
 from pathlib import Path
 
 import boto3
-import sqlalchemy as sa
 from moto import mock_aws
 
 from bot.sandbox.cloudtrail_api import CloudTrailServer
@@ -33,7 +32,6 @@ from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack.conftest import SECRET
 
 REGION = "us-east-1"
-TABLES = ("nudges", "keeps", "audit", "leases", "digests", "decisions")
 SLACK_IDS = {"alice": "U0ALICE001", "bob": "U0BOB00001", "carol": "U0CAROL001"}
 # Only Elastic IPs are patrolled: idle when unassociated, no metrics needed, quick to describe.
 POLICY = """
@@ -159,12 +157,7 @@ class World:
 def world(
     folder: Path, database: str, *, mode: str = "dry-run", cron: str = "0 3 1 1 *"
 ) -> Iterator[World]:
-    """`database` is emptied first (a PostgreSQL database shared by earlier tests)."""
-    store = Store.open(database)
-    with store.engine.begin() as conn:
-        for table in TABLES:
-            conn.execute(sa.text(f"DELETE FROM {table}"))
-    store.engine.dispose()
+    """`database`: a store of this test's own (SQLite in its folder, or tests.postgres)."""
     policy = folder / "whocreated.toml"
     policy.write_text(POLICY.format(mode=mode, cron=cron))
     with mock_aws(), MotoBridge() as bridge, CloudTrailServer() as trail:

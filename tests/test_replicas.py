@@ -17,6 +17,7 @@ from bot.core.policy import Policy
 from bot.notifier import Notifier
 from bot.store import Store, nudges
 from tests.fake_slack import BOT_TOKEN
+from tests.postgres import own_schema
 from tests.processes import SLACK_IDS, World, eventually, free_port, stop, world
 from tests.slack.conftest import fetch
 from tests.test_notifier import MONDAY_NOON, finding
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[World]:
     assert POSTGRES_URL is not None
-    with world(tmp_path, POSTGRES_URL, cron="* * * * *") as made:
+    with own_schema(POSTGRES_URL) as url, world(tmp_path, url, cron="* * * * *") as made:
         yield made
 
 

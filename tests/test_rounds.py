@@ -4,14 +4,12 @@ each "replica" with its own engine, as separate processes have."""
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from slack_sdk import WebClient
 
 from bot.core.policy import Policy, SlackPolicy
@@ -21,12 +19,11 @@ from bot.patrol import RoundResult
 from bot.rounds import Rounds
 from bot.store import Store
 from tests.fake_slack import BOT_TOKEN, FakeSlack
+from tests.postgres import postgres_or_skip
 from tests.test_notifier import ALICE, BOB, Clock, finding
 
-POSTGRES_URL = os.environ.get("WHOCREATED_TEST_POSTGRES_URL")
 SUNDAY_EVENING = datetime(2024, 3, 3, 20, 0, tzinfo=UTC)
 MONDAY_NOON = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
-TABLES = ("nudges", "keeps", "audit", "leases", "digests", "decisions")
 
 
 class FixedRound:
@@ -61,15 +58,12 @@ def slack() -> Iterator[FakeSlack]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'shared.sqlite3'}"
-    if not POSTGRES_URL:
-        pytest.skip("WHOCREATED_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL)")
-    with Store.open(POSTGRES_URL).engine.begin() as conn:
-        for table in TABLES:
-            conn.execute(sa.text(f"DELETE FROM {table}"))
-    return POSTGRES_URL
+        yield f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+        return
+    with postgres_or_skip() as url:
+        yield url
 
 
 def replica(

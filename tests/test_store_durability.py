@@ -4,9 +4,9 @@ refused with the reason. SQLite and a real PostgreSQL."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,27 +17,24 @@ from sqlalchemy.exc import IntegrityError
 from bot import store as store_module
 from bot.core.resources import EBS_VOLUME, EC2_INSTANCE, Resource
 from bot.store import Store, StoreUnavailable, nudge_row
+from tests.postgres import POSTGRES_URL, postgres_or_skip
 
-POSTGRES_URL = os.environ.get("WHOCREATED_TEST_POSTGRES_URL")
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ACCOUNT = "123456789012"
 MINUTE = timedelta(minutes=1)
 WEB = Resource(EC2_INSTANCE, "i-0abc1234567890def", "eu-west-1", ACCOUNT, name="web-1")
 DISK = Resource(EBS_VOLUME, "vol-0123", "eu-west-1", ACCOUNT)
-TABLES = ("nudges", "keeps", "audit", "leases", "digests", "decisions")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "sqlite":
-        return Store.open(f"sqlite:///{tmp_path / 'whocreated.sqlite3'}")
-    if not POSTGRES_URL:
-        pytest.skip("WHOCREATED_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL)")
-    opened = Store.open(POSTGRES_URL)
-    with opened.engine.begin() as conn:
-        for table in TABLES:
-            conn.execute(sa.text(f"DELETE FROM {table}"))
-    return opened
+        yield Store.open(f"sqlite:///{tmp_path / 'whocreated.sqlite3'}")
+        return
+    with postgres_or_skip() as url:
+        opened = Store.open(url)
+        yield opened
+        opened.engine.dispose()
 
 
 # Leases --------------------------------------------------------------------------------------
