@@ -420,7 +420,14 @@ class Decisions:
 
     def _settle_leftover(self, decision: Decision) -> None:
         nudge = self.store.get_nudge(decision.nudge_id)
-        if nudge is None:
+        if nudge is None:  # nothing left to describe: closed, so it is not tried at every start
+            self.store.finish_decision(
+                decision,
+                nudge_status=None,
+                outcome="failed",
+                detail="its nudge no longer exists",
+                now=self.clock(),
+            )
             return
         chosen = Action.STOP if decision.action == AUTO_STOP else Action(decision.action)
         # A dry run reads the resource's live state: "already terminated" means it happened.
