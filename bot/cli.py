@@ -321,7 +321,10 @@ def _answers_from_aws(parsed: list[refs.ResourceRef], region: str | None) -> lis
     if region is None and not all(ref.home_region for ref in parsed):
         settings.require_region()
     _require_credentials(", or use --trail-logs")
-    services = build(settings, with_app=False)
+    from bot.store import Store
+
+    # Only lookups may go on without the store: answers come, they are just not remembered.
+    services = build(settings, with_app=False, store=Store.open_or_memory(settings.database_url))
     try:
         # Lookups of several ids run side by side; answers are printed in the order given.
         return list(services.executor.map(lambda ref: services.lookups.lookup(ref, region), parsed))
@@ -337,6 +340,7 @@ def run_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from botocore.exceptions import BotoCoreError, NoCredentialsError
 
     from bot.core.terminal import finding_json, render_scan
+    from bot.store import Store, StoreUnavailable
     from bot.wiring import build, build_patrol
 
     settings = load_settings()
@@ -349,11 +353,25 @@ def run_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise UsageError("--notify needs SLACK_BOT_TOKEN (the xoxb- bot token) to send digests")
         web_client = build_web_client(settings)
     _require_credentials()
-    services = build(settings, with_app=False)
+    try:
+        store = Store.open(settings.database_url)
+    except StoreUnavailable as error:
+        raise Unavailable(str(error)) from error
+    services = build(settings, with_app=False, store=store)
     patrol, notifier = build_patrol(services, web_client)
     progress = _progress(err) if err.isatty() else None
     try:
-        result = patrol.run(progress=progress)
+        if args.notify and notifier is not None:
+            from bot.notify_run import notify_round
+
+            run = notify_round(services, patrol, notifier, progress=progress)
+            if run.result is None:
+                err.write(f"whocreated: {run.not_run}\n")
+                return EXIT_OK
+            result, summary = run.result, run.summary()
+        else:
+            result = patrol.run(progress=progress)
+            summary = result.summary()
     except NoCredentialsError as error:
         raise Unavailable(
             "no AWS credentials found: set AWS_PROFILE or AWS_ACCESS_KEY_ID"
@@ -363,9 +381,6 @@ def run_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         if progress:
             err.write("\r\033[K")
-    summary = result.summary()
-    if args.notify and notifier is not None:
-        summary["delivery"] = notifier.deliver(result.findings, result.round_id).summary()
     if args.json:
         for finding in result.findings:
             out.write(json.dumps(finding_json(finding)) + "\n")
@@ -377,7 +392,14 @@ def run_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             out.write(
                 f"sent {delivery['digests_sent']} digests about {delivery['resources_nudged']} "
                 f"resources; {delivery['deferred_outside_hours']} wait for their owners' working "
-                f"hours, {delivery['waiting_for_interval']} were nudged recently\n"
+                f"hours, {delivery['waiting_for_interval']} were nudged recently"
+                + (
+                    f"; {delivery['delivery_failures']} failed and are retried by the next "
+                    "`scan --notify` or `serve`"
+                    if delivery["delivery_failures"]
+                    else ""
+                )
+                + "\n"
             )
     if result.scanned == 0 and result.notes:
         return EXIT_UNAVAILABLE  # nothing could be looked at: denied or unreachable everywhere

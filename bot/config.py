@@ -46,6 +46,8 @@ from bot.cron import EXPECTED as CRON_EXPECTED
 from bot.cron import CronError, check_cron
 
 DEFAULT_POLICY_FILE = "whocreated.toml"
+DEFAULT_GRACE_S = 25.0  # inside Kubernetes' default 30 s termination grace period
+MAX_GRACE_S = 3600.0
 
 
 class ConfigError(ValueError):
@@ -80,6 +82,7 @@ class Settings:
     directory: DirectorySettings = field(default_factory=DirectorySettings)
     lookup_workers: int = 8
     policy: Policy = field(default_factory=Policy)  # the patrol policy from whocreated.toml
+    grace_s: float = DEFAULT_GRACE_S  # on SIGTERM: how long in-flight work may take to finish
 
     @property
     def socket_mode(self) -> bool:
@@ -174,6 +177,7 @@ def load_settings(
         aws_profile=env.get("AWS_PROFILE") or None,
         directory=_directory(values.get("directory", {})),
         policy=policy,
+        grace_s=_grace(env.get("WHOCREATED_GRACE_S")),
     )
 
 
@@ -579,6 +583,21 @@ def _port(value: str | None) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise ConfigError(f"PORT must be a TCP port number from 1 to 65535 (got {value!r})")
     return int(value)
+
+
+def _grace(value: str | None) -> float:
+    if not value:
+        return DEFAULT_GRACE_S
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= MAX_GRACE_S:
+        raise ConfigError(
+            f"WHOCREATED_GRACE_S must be a number of seconds from 0 to {MAX_GRACE_S:g} "
+            f"(got {value!r})"
+        )
+    return seconds
 
 
 def _default_region(env: Mapping[str, str], policy_region: str | None) -> str | None:

@@ -2,10 +2,18 @@
 
 Also: unknown owners and escalations to the fallback channel, announced auto-stops, and the nudge
 rows that make buttons work and keep a restart from sending the same nudge twice.
+
+Every message goes through the outbox (bot/outbox.py): written `pending` with its nudges, posted
+with its id in the message metadata, then marked `sent`. Each owner is delivered on their own:
+any failure (a timeout included) is logged and leaves that owner's digest pending for the hourly
+retry, and the other owners still get theirs. An owner outside their working hours gets a
+pending digest too, sent by the hourly retry once their day starts (a newer round replaces it
+if it comes first). A resource passed on with *Not mine* goes to the person it was passed to.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -14,13 +22,17 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
 
+from bot.aws.operations import Outcome
 from bot.core import digests
 from bot.core.decisions import Action
+from bot.core.messages import escape_mrkdwn
 from bot.core.nudging import History, Step, auto_stop_date, in_working_hours, next_step
 from bot.core.policy import Policy
 from bot.core.resources import Finding
-from bot.store import Nudge, Store, new_nudge_id
+from bot.outbox import Flushed, Outbox
+from bot.store import OPEN_STATUSES, Nudge, Store, new_nudge_id, nudge_row
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +48,8 @@ class Delivery:
     escalated: int = 0
     auto_stopped: int = 0
     unknown_owner: int = 0
-    failed: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # pending: retried within the hour
+    stopped_early: bool = False  # the round's lease was lost: the rest left to its new holder
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -51,9 +64,9 @@ class Delivery:
         }
 
 
-# Performs a stop for auto-stop; returns the outcome's words and its audit kind (done, dry-run,
-# refused, already, failed). Given by wiring (operations).
-AutoStop = Callable[[Finding], tuple[str, str]]
+# Stops an unanswered resource for its owner and records it (bot.deciding.Decisions.auto_stop):
+# the outcome, or None when the nudge was answered in the meantime.
+AutoStop = Callable[[Nudge], Outcome | None]
 
 
 @dataclass(frozen=True)
@@ -79,24 +92,48 @@ class Notifier:
         self.clock = clock
         self.auto_stop = auto_stop
         self._zones: dict[str, str | None] = {}
+        self.outbox = Outbox(store, client, clock, in_hours=self._in_hours)
 
     def deliver(
-        self, findings: Sequence[Finding], round_id: str, *, respect_hours: bool = True
+        self,
+        findings: Sequence[Finding],
+        round_id: str,
+        *,
+        respect_hours: bool = True,
+        skipped: Sequence[str] = (),
+        still_ours: Callable[[], bool] = lambda: True,
     ) -> Delivery:
+        """One digest per owner. `skipped` says what the round could not ask (shown in each
+        digest); `still_ours` is checked before each owner (the round's lease)."""
         delivery = Delivery()
         now = self.clock()
         by_owner: dict[str | None, list[Finding]] = defaultdict(list)
         for finding in findings:
-            by_owner[finding.owner.slack_user].append(finding)
+            routed = self._route(finding)
+            by_owner[routed.owner.slack_user].append(routed)
         for owner, owned in by_owner.items():
-            if owner is None:
-                self._unknown_owners(owned, round_id, now, delivery)
-                continue
-            if respect_hours and not in_working_hours(now, self._zone(owner), self.policy.nudges):
-                delivery.deferred[owner] = len(owned)
-                continue
-            self._owner_digest(owner, owned, round_id, now, delivery)
+            if not still_ours():
+                logger.warning("the round's lease was lost: delivery stops here")
+                delivery.stopped_early = True
+                break
+            try:
+                if owner is None:
+                    self._unknown_owners(owned, round_id, now, delivery)
+                else:
+                    self._owner_digest(
+                        owner, owned, round_id, now, delivery, respect_hours, skipped
+                    )
+            except Exception:
+                logger.exception(
+                    "the digest of %s was not delivered; it is tried again within the hour",
+                    owner or "the fallback channel",
+                )
+                delivery.failed.append(owner or "fallback channel")
         return delivery
+
+    def retry(self) -> Flushed:
+        """What is still pending: failed deliveries, owners whose working day has begun."""
+        return self.outbox.flush()
 
     # One owner -----------------------------------------------------------------------------------
 
@@ -107,81 +144,136 @@ class Notifier:
         round_id: str,
         now: datetime,
         delivery: Delivery,
+        respect_hours: bool,
+        skipped: Sequence[str],
     ) -> None:
+        in_hours = not respect_hours or self._in_hours(owner)
+        self.store.supersede_unsent(owner)  # a digest still waiting for their hours: this one
         items = [self._plan(finding, now) for finding in findings]
         delivery.waiting += sum(1 for item in items if item.step is Step.WAIT)
-        stopped = [item for item in items if item.step is Step.AUTO_STOP]
-        for item in stopped:
-            self._auto_stop(item, owner, now, delivery)
+        if in_hours:
+            for item in items:
+                if item.step is Step.AUTO_STOP:
+                    self._auto_stop(item, owner, now, delivery)
         to_send = [item for item in items if item.step in (Step.NUDGE, Step.ESCALATE)]
         if not to_send:
             return
         ids = [item.nudge.id if item.nudge else new_nudge_id() for item in to_send]
         pairs = [(nudge_id, item.finding) for nudge_id, item in zip(ids, to_send, strict=True)]
-        notice = self._auto_stop_notice(to_send, ids, now)
         blocks = digests.digest_blocks(
             owner,
             pairs,
             now=now,
             dry_run=not self.policy.actions.enabled,
-            auto_stop_notice=notice,
+            auto_stop_notice=self._auto_stop_notice(to_send, ids, now),
             max_items=self.policy.nudges.max_in_digest,
             actions=self.policy.actions,
+            skipped=skipped,
         )
-        posted = self._post(owner, blocks, digests.digest_text(owner, pairs), delivery)
-        if posted is None:
+        digest_id = self._queue(
+            kind="digest",
+            target=owner,
+            text=digests.digest_text(owner, pairs),
+            blocks=[block.to_dict() for block in blocks],
+            hours_of=owner if respect_hours else None,
+            round_id=round_id,
+            items=list(zip(ids, to_send, strict=True)),
+            owner=owner,
+            now=now,
+        )
+        if digest_id is None:
             return
-        channel, ts = posted
-        for nudge_id, item in zip(ids, to_send, strict=True):
-            self._record(nudge_id, item, owner, channel, ts, round_id, now)
-        self.store.set_message(ids, channel, ts)
+        if not in_hours:
+            delivery.deferred[owner] = len(to_send)
+            return
+        if self.outbox.send(digest_id) is None:
+            return  # another process is posting it
         delivery.digests += 1
         delivery.resources_nudged += len(to_send)
         escalations = [item for item in to_send if item.step is Step.ESCALATE]
         if escalations:
             self._escalate(owner, escalations, now, delivery)
 
+    def _queue(
+        self,
+        *,
+        kind: str,
+        target: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        hours_of: str | None,
+        round_id: str,
+        items: list[tuple[str, _Item]],
+        owner: str | None,
+        now: datetime,
+    ) -> str | None:
+        """The digest and its new nudges, written pending; None when another process opened a
+        nudge for one of these resources at the same moment (it delivers them, not us)."""
+        new_rows = [
+            self._new_nudge(nudge_id, item.finding, owner, round_id, now)
+            for nudge_id, item in items
+            if item.nudge is None
+        ]
+        carried = [item.nudge.id for _, item in items if item.nudge is not None]
+        try:
+            return self.outbox.queue(
+                kind=kind,
+                target=target,
+                text=text,
+                blocks=blocks,
+                owner_slack_user=hours_of,
+                round_id=round_id,
+                new_nudges=new_rows,
+                carried=carried,
+            )
+        except IntegrityError:
+            logger.warning(
+                "some resources for %s were nudged by another process just now: left to it",
+                target,
+            )
+            return None
+
+    def _route(self, finding: Finding) -> Finding:
+        """A resource passed on with Not mine belongs to whom it was passed to, not to whoever
+        the round found (its creator), until that nudge is answered."""
+        last = self.store.last_nudge_for(finding.resource.key)
+        if last is None or last.status not in OPEN_STATUSES or not last.passed_on:
+            return finding
+        if last.owner_slack_user == finding.owner.slack_user:
+            return finding
+        owner = dataclasses.replace(
+            finding.owner,
+            slack_user=last.owner_slack_user,
+            source="passed on",
+            reason=None if last.owner_slack_user else "passed on with Not mine",
+            verified=last.owner_verified,  # passed on by its verified owner or an admin
+        )
+        return dataclasses.replace(finding, owner=owner)
+
     def _plan(self, finding: Finding, now: datetime) -> _Item:
         last = self.store.last_nudge_for(finding.resource.key)
-        if last is None or not last.is_open:
+        if last is None or last.status not in OPEN_STATUSES:
             # Never nudged, or answered long ago and idle again (a keep ran out): a new nudge.
             return _Item(finding, None, Step.NUDGE)
+        if last.status == "acting" or self._on_its_way(last):
+            return _Item(finding, last, Step.WAIT)
         history = History(times_sent=last.times_sent, last_sent_at=last.last_sent_at)
         return _Item(finding, last, next_step(history, now, self.policy.nudges))
 
-    def _auto_stop_notice(
-        self, items: list[_Item], ids: list[str], now: datetime
-    ) -> dict[str, datetime]:
-        notice = {}
-        for nudge_id, item in zip(ids, items, strict=True):
-            if Action.STOP not in item.finding.actions:
-                continue  # only what can be stopped is ever stopped for the owner
-            times = item.nudge.times_sent if item.nudge else 0
-            when = auto_stop_date(History(times_sent=times), now, self.policy.nudges)
-            if when is not None:
-                notice[nudge_id] = when
-        return notice
+    def _on_its_way(self, nudge: Nudge) -> bool:
+        """In a digest that was tried and not confirmed: the retry settles it, not a new one."""
+        if nudge.digest_id is None:
+            return False
+        digest = self.store.get_digest(nudge.digest_id)
+        return digest is not None and digest.status == "pending"
 
-    def _record(
-        self,
-        nudge_id: str,
-        item: _Item,
-        owner: str | None,
-        channel: str,
-        ts: str,
-        round_id: str,
-        now: datetime,
-    ) -> None:
-        finding = item.finding
-        if item.nudge is not None:
-            self.store.mark_sent(nudge_id, now, round_id=round_id)
-            return
-        self.store.create_nudge(
+    def _new_nudge(
+        self, nudge_id: str, finding: Finding, owner: str | None, round_id: str, now: datetime
+    ) -> dict[str, Any]:
+        return nudge_row(
             finding.resource,
             owner_slack_user=owner,
             sent_at=now,
-            channel=channel,
-            message_ts=ts,
             round_id=round_id,
             monthly_cost=finding.cost.monthly_usd,
             details={
@@ -197,28 +289,44 @@ class Notifier:
             nudge_id=nudge_id,
         )
 
+    def _auto_stop_notice(
+        self, items: list[_Item], ids: list[str], now: datetime
+    ) -> dict[str, datetime]:
+        notice = {}
+        for nudge_id, item in zip(ids, items, strict=True):
+            if Action.STOP not in item.finding.actions:
+                continue  # only what can be stopped is ever stopped for the owner
+            times = item.nudge.times_sent if item.nudge else 0
+            when = auto_stop_date(History(times_sent=times), now, self.policy.nudges)
+            if when is not None:
+                notice[nudge_id] = when
+        return notice
+
     def _auto_stop(self, item: _Item, owner: str, now: datetime, delivery: Delivery) -> None:
         if self.auto_stop is None or Action.STOP not in item.finding.actions:
             return
-        assert item.nudge is not None
-        if not self.store.decide(item.nudge.id, "stopped", by=None, at=now):
+        nudge = item.nudge
+        assert nudge is not None
+        outcome = self.auto_stop(nudge)
+        if outcome is None:
             return  # answered in the meantime
-        words, kind = self.auto_stop(item.finding)
-        if kind not in ("done", "dry-run"):
-            self.store.reopen(item.nudge.id, from_status="stopped")  # e.g. refused: ask again
-        self.store.add_audit(
-            action="auto_stop",
-            key=item.finding.resource.key,
-            slack_user=None,
-            nudge_id=item.nudge.id,
-            dry_run=not self.policy.actions.enabled,
-            outcome=kind,
-            detail=words,
-            at=now,
-        )
         delivery.auto_stopped += 1
-        text = f"Stopped after {item.nudge.times_sent} unanswered nudges: {words}"
-        self._post(owner, None, text, delivery)
+        label = escape_mrkdwn(nudge.resource_label)
+        words = escape_mrkdwn(outcome.summary)
+        if outcome.dry_run:
+            # Said, not done: the nudge stays open; asked again after the interval, not daily.
+            self.store.update_nudge(nudge.id, last_sent_at=now)
+        unanswered = f"{label}: no answer after {nudge.times_sent} nudges"
+        text = (
+            f"{unanswered}, so I stopped it. {words}" if outcome.done else f"{unanswered}. {words}"
+        )
+        digest_id = self.outbox.queue(
+            kind="notice", target=owner, text=text, owner_slack_user=owner
+        )
+        try:
+            self.outbox.send(digest_id)
+        except Exception:
+            logger.exception("the auto-stop notice to %s waits for the hourly retry", owner)
 
     def _escalate(self, owner: str, items: list[_Item], now: datetime, delivery: Delivery) -> None:
         channel = self.policy.slack.fallback_channel
@@ -227,16 +335,26 @@ class Notifier:
         times = max(item.nudge.times_sent if item.nudge else 1 for item in items)
         pairs = [(item.nudge.id if item.nudge else "", item.finding) for item in items]
         blocks = digests.escalation_blocks(owner, pairs, times, now)
-        if self._post(channel, blocks, f"<@{owner}> has idle resources", delivery):
-            delivery.escalated += len(items)
+        digest_id = self.outbox.queue(
+            kind="escalation",
+            target=channel,
+            text=f"<@{owner}> has idle resources",
+            blocks=[block.to_dict() for block in blocks],
+        )
+        try:
+            if self.outbox.send(digest_id):
+                delivery.escalated += len(items)
+        except Exception:
+            logger.exception("the escalation about %s waits for the hourly retry", owner)
 
     # Unknown owners ------------------------------------------------------------------------------
 
     def _unknown_owners(
         self, findings: list[Finding], round_id: str, now: datetime, delivery: Delivery
     ) -> None:
-        fresh = [f for f in findings if self._plan(f, now).step is not Step.WAIT]
-        delivery.waiting += len(findings) - len(fresh)
+        items = [self._plan(finding, now) for finding in findings]
+        fresh = [item for item in items if item.step is not Step.WAIT]
+        delivery.waiting += len(items) - len(fresh)
         channel = self.policy.slack.fallback_channel
         if not fresh:
             return
@@ -246,17 +364,22 @@ class Notifier:
                 "%d idle resources have no known owner and no fallback channel is set", len(fresh)
             )
             return
-        blocks = digests.unknown_owner_blocks([(f, f.owner.reason) for f in fresh], now)
-        posted = self._post(
-            channel, blocks, f"{len(fresh)} idle resources without an owner", delivery
+        pairs = [(item.finding, item.finding.owner.reason) for item in fresh]
+        blocks = digests.unknown_owner_blocks(pairs, now)
+        ids = [item.nudge.id if item.nudge else new_nudge_id() for item in fresh]
+        digest_id = self._queue(
+            kind="unowned",
+            target=channel,
+            text=f"{len(fresh)} idle resources without an owner",
+            blocks=[block.to_dict() for block in blocks],
+            hours_of=None,
+            round_id=round_id,
+            items=list(zip(ids, fresh, strict=True)),
+            owner=None,
+            now=now,
         )
-        if posted is None:
-            return
-        for finding in fresh:
-            item = self._plan(finding, now)
-            nudge_id = item.nudge.id if item.nudge else new_nudge_id()
-            self._record(nudge_id, item, None, posted[0], posted[1], round_id, now)
-        delivery.unknown_owner += len(fresh)
+        if digest_id is not None and self.outbox.send(digest_id) is not None:
+            delivery.unknown_owner += len(fresh)
 
     # The weekly summary --------------------------------------------------------------------------
 
@@ -269,9 +392,18 @@ class Notifier:
         since = now - timedelta(days=days)
         stats = weekly_stats(self.store, since)
         blocks = digests.weekly_summary_blocks(stats, since=since, now=now)
-        return self._post(channel, blocks, "Idle AWS resources: the week", Delivery()) is not None
+        digest_id = self.outbox.queue(
+            kind="summary",
+            target=channel,
+            text="Idle AWS resources: the week",
+            blocks=[block.to_dict() for block in blocks],
+        )
+        return self.outbox.send(digest_id) is not None
 
     # Slack ---------------------------------------------------------------------------------------
+
+    def _in_hours(self, owner: str) -> bool:
+        return in_working_hours(self.clock(), self._zone(owner), self.policy.nudges)
 
     def _zone(self, user: str) -> str | None:
         if user not in self._zones:
@@ -285,17 +417,6 @@ class Notifier:
                 )
                 self._zones[user] = None
         return self._zones[user]
-
-    def _post(
-        self, channel: str, blocks: list[Any] | None, text: str, delivery: Delivery
-    ) -> tuple[str, str] | None:
-        try:
-            response = self.client.chat_postMessage(channel=channel, blocks=blocks, text=text)
-        except SlackApiError as error:
-            logger.exception("could not post to %s (%s)", channel, error.response.get("error"))
-            delivery.failed.append(channel)
-            return None
-        return response["channel"], response["ts"]
 
 
 _REMOVED = {"stop", "terminate", "delete", "release", "auto_stop"}

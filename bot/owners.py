@@ -547,10 +547,12 @@ class OwnerResolver:
 
     def _write_back(self, resources: Iterable[Resource], owners: Mapping[Key, Owner]) -> None:
         """Tag resources whose own creation event named a person (not a parent's, not a tag),
-        signed for that resource; a signed tag already there is left, a forged one replaced."""
+        signed for that resource, in batches (one CreateTags per region and value). A signed tag
+        already there is left, a forged one replaced. Only given a tagger when the round may
+        write: read-only scans and dry-run rounds never do."""
         if self._tagger is None or self._signer is None or not self._policy.actions.write_tags:
             return
-        written = failed = 0
+        items = []
         for resource in resources:
             owner = owners.get(resource.key)
             if (
@@ -571,12 +573,11 @@ class OwnerResolver:
                 owner.fact.event_name,
                 owner.slack_user,
             )
-            if self._tagger.tag(resource, {CREATED_BY_TAG: value}):
-                written += 1
-            else:
-                failed += 1
-        if written or failed:
-            logger.info("%s tags written: %d, not written: %d", CREATED_BY_TAG, written, failed)
+            items.append((resource, {CREATED_BY_TAG: value}))
+        if not items:
+            return
+        written, failed = self._tagger.tag_all(items)
+        logger.info("%s tags written: %d, not written: %d", CREATED_BY_TAG, written, failed)
 
 
 # ---------------------------------------------------------------------------------------------

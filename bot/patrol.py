@@ -3,6 +3,10 @@
 For each account × region, in parallel: describe what is there, read its metrics in GetMetricData
 batches, judge it idle or not, leave out what is kept or excluded, then name the owners of what is
 idle (tags, cache, CloudTrail in bulk, parent chain) and price it. `Notifier` delivers the result.
+
+A dependency that fails is asked no more in that round (RoundFaults): the Pricing API after its
+first failure, CloudWatch or a service's describe calls in that account and region. What was
+skipped and why is in the round's notes, and in `skipped` for the digests.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.aws.accounts import AccountAccess
+from bot.aws.faults import RoundFaults
 from bot.aws.inventory import Inventory
 from bot.aws.metrics import MetricsReader
 from bot.aws.regions import enabled_regions
@@ -50,6 +55,7 @@ class RoundResult:
     excluded: int = 0
     regions: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # services not asked again, and why
 
     def summary(self) -> dict[str, Any]:
         known = [f.cost.monthly_usd for f in self.findings if f.cost.monthly_usd is not None]
@@ -107,6 +113,7 @@ class Patrol:
     def run(self, *, progress: Callable[[str], None] | None = None) -> RoundResult:
         now = self.clock()
         result = RoundResult(round_id=f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}", started=now)
+        faults = RoundFaults()
         say = progress or (lambda _: None)
         places: list[tuple[AccountAccess, str]] = []
         for access in self.accounts():
@@ -119,7 +126,9 @@ class Patrol:
             places.extend((access, region) for region in regions)
         judged: list[_Judged] = []
         with ThreadPoolExecutor(self.max_workers, thread_name_prefix="whocreated-patrol") as pool:
-            jobs = [pool.submit(self._scan, access, region, now) for access, region in places]
+            jobs = [
+                pool.submit(self._scan, access, region, now, faults) for access, region in places
+            ]
             for done, job in enumerate(jobs, 1):
                 found, notes = job.result()
                 judged.extend(found)
@@ -139,11 +148,13 @@ class Patrol:
                     verdict=item.verdict,
                     owner=owners.get(resource.key)
                     or Owner(aws_name=None, source="none", reason="owner not resolved"),
-                    cost=self._cost(resource),
+                    cost=self._cost(resource, faults),
                     actions=tuple(a.value for a in actions_for(resource.type, resource.state)),
                 )
             )
         result.findings.sort(key=lambda f: -(f.cost.monthly_usd or 0))
+        result.skipped = faults.notes()
+        result.notes.extend(result.skipped)
         return result
 
     # Steps ---------------------------------------------------------------------------------------
@@ -155,12 +166,14 @@ class Patrol:
         return enabled_regions(clients("ec2", home), self.default_regions)
 
     def _scan(
-        self, access: AccountAccess, region: str, now: datetime
+        self, access: AccountAccess, region: str, now: datetime, faults: RoundFaults
     ) -> tuple[list[_Judged], list[str]]:
         assert access.clients is not None
         types = [t for t in PATROLLED_TYPES if self.policy.thresholds_for(t).enabled]
         try:
-            collected = self.make_inventory(access.clients).collect(access.account, region, types)
+            collected = self.make_inventory(access.clients).collect(
+                access.account, region, types, faults=faults
+            )
         except Exception:
             logger.exception("inventory of %s/%s failed", access.account, region)
             return [], [f"{access.account}/{region}: inventory failed; see the logs"]
@@ -168,7 +181,9 @@ class Patrol:
         observations: dict[tuple[str, str, str, str], dict[str, Sequence[float]]] = {}
         # GetMetricData has one time window a call: one pass per look-back in the policy.
         for lookback, group in self._by_lookback(collected.resources).items():
-            observations.update(reader.observe(group, access.account, region, lookback, now))
+            observations.update(
+                reader.observe(group, access.account, region, lookback, now, faults=faults)
+            )
         judged = [
             _Judged(
                 resource,
@@ -225,9 +240,9 @@ class Patrol:
             return False
         return now < until <= now + timedelta(days=self.policy.ownership.max_keep_days)
 
-    def _cost(self, resource: Resource) -> Cost:
+    def _cost(self, resource: Resource, faults: RoundFaults) -> Cost:
         try:
-            cost: Cost = self.prices.monthly_cost(resource)
+            cost: Cost = self.prices.monthly_cost(resource, faults=faults)
             return cost
         except Exception:
             logger.exception("pricing %s failed", resource.id)

@@ -1,4 +1,11 @@
-"""`whocreated serve` and `whocreated health`: run the Slack app, and tell whether it runs well."""
+"""`whocreated serve` and `whocreated health`: run the Slack app, and tell whether it runs well.
+
+Serving: the store must be usable (else exit 3, one line); this process announces itself alive
+(an instance lease), settles what a dead predecessor left half done (decisions `acting`, digests
+`pending`) and runs the patrol schedule. On SIGTERM or SIGINT it stops intake (HTTP answers 503,
+Socket Mode disconnects), lets lookups and actions in flight finish within WHOCREATED_GRACE_S,
+tells the people whose work could not finish, and exits 0.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 30
 HEARTBEAT_STALE_SECONDS = 3 * HEARTBEAT_SECONDS
+STORE_CHECK_SECONDS = 5.0  # /healthz asks the store at most this often
 
 
 def state_dir() -> Path:
@@ -35,46 +43,181 @@ def serve(settings: Settings, *, scheduler: bool = True) -> int:
     from slack_sdk.errors import SlackApiError, SlackClientError
 
     from bot.cli import Unavailable
-    from bot.slack.app import serve_http, serve_socket_mode
+    from bot.leases import INSTANCE_PREFIX, INSTANCE_TTL, Lease
+    from bot.shutdown import Shutdown
+    from bot.store import Store, StoreUnavailable
     from bot.wiring import build
 
     settings.require_slack()
     from bot.checks import start_up
 
+    try:  # first: an unusable store is fatal, and says so before anything slower
+        store = Store.open(settings.database_url)
+    except StoreUnavailable as error:
+        raise Unavailable(str(error)) from error
     start_up(settings)  # one line each for AWS credentials and region; a refused app token is 3
+    shutdown = Shutdown()
+    shutdown.install()  # before anything slow: a SIGTERM during start-up still ends cleanly
     try:
-        services = build(settings)
+        services = build(settings, store=store)
     except SlackApiError as error:
         raise Unavailable(
             f"Slack refused the bot token ({error.response.get('error')}): check SLACK_BOT_TOKEN"
         ) from error
     except (SlackClientError, OSError) as error:
         raise Unavailable(f"Slack is unreachable: {error}") from error
-    if services.store.warning:
-        logger.warning(services.store.warning)
-    if scheduler:
-        _start_schedule(settings, services)
-    if settings.socket_mode:
-        assert settings.slack_app_token is not None
-        handler = serve_socket_mode(services.app, settings.slack_app_token, start=False)
-        _start_heartbeat(lambda: handler.client.is_connected())
-        logger.info("serving /whocreated over Socket Mode")
-        handler.start()
-    else:
-        _start_heartbeat(lambda: True)
-        logger.info("serving /whocreated over HTTP on port %d at /slack/events", settings.port)
-        serve_http(services.app, settings.port)
+    alive = Lease.claim(
+        store,
+        INSTANCE_PREFIX + services.holder,
+        services.holder,
+        ttl=INSTANCE_TTL,
+        clock=services.clock,
+    )
+    assert alive is not None  # a fresh holder id is never taken
+    with alive:
+        runtime = _Runtime(settings, services, shutdown, scheduler=scheduler)
+        runtime.start()
+        shutdown.wait()
+        left = runtime.stop()
+    if left:
+        # Work still running past the grace period was told; its threads are not waited for.
+        logging.shutdown()
+        os._exit(0)
     return 0
 
 
-def _start_schedule(settings: Settings, services: Any) -> None:
-    """Patrol rounds on the policy's cron, deferred digests hourly, the weekly summary."""
-    from bot.rounds import Rounds
-    from bot.scheduler import build_scheduler
-    from bot.wiring import build_patrol
+class _Runtime:
+    """What `serve` runs, and the order it stops in."""
 
-    patrol, notifier = build_patrol(services)
-    rounds = Rounds(patrol, notifier)
+    def __init__(
+        self, settings: Settings, services: Any, shutdown: Any, *, scheduler: bool
+    ) -> None:
+        from bot.deciding import Decisions
+        from bot.rounds import Rounds
+        from bot.wiring import build_patrol
+
+        self.settings = settings
+        self.services = services
+        self.shutdown = shutdown
+        patrol, notifier = build_patrol(services)
+        self.notifier = notifier
+        self.decisions = Decisions.for_services(services)
+        self.rounds = Rounds(
+            patrol,
+            notifier,
+            store=services.store,
+            holder=services.holder,
+            clock=services.clock,
+            stopping=shutdown.requested,
+        )
+        self.with_scheduler = scheduler
+        self.scheduler: Any = None
+        self.socket: Any = None
+        self.http: Any = None
+        self._store_check = _StoreCheck(services.store)
+
+    def start(self) -> None:
+        from bot.slack.app import http_server, serve_socket_mode
+
+        threading.Thread(target=self._upkeep, name="whocreated-upkeep", daemon=True).start()
+        if self.with_scheduler:
+            self.scheduler = _start_schedule(self.settings, self.rounds)
+        if self.settings.socket_mode:
+            assert self.settings.slack_app_token is not None
+            self.socket = serve_socket_mode(
+                self.services.app, self.settings.slack_app_token, start=False
+            )
+            self.socket.connect()
+            _start_heartbeat(
+                lambda: self.socket.client.is_connected() and self._healthy(), self.shutdown
+            )
+            logger.info("serving /whocreated over Socket Mode")
+        else:
+            self.http = http_server(
+                self.services.app,
+                self.settings.port,
+                draining=self.shutdown.draining.is_set,
+                problem=self._problem,
+            )
+            threading.Thread(target=self.http.run, name="whocreated-http", daemon=True).start()
+            _start_heartbeat(self._healthy, self.shutdown)
+            logger.info(
+                "serving /whocreated over HTTP on port %d at /slack/events", self.settings.port
+            )
+
+    def stop(self) -> int:
+        """Close intake, drain both lanes until the grace period ends; how many were left."""
+        grace = self.settings.grace_s
+        deadline = time.monotonic() + grace
+        self.shutdown.draining.set()  # HTTP: 503 from now on
+        if self.socket is not None:
+            self.socket.close()  # Socket Mode: Slack sends nothing more here
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        busy = self.services.actions.busy + self.services.executor.busy
+        logger.info("stopping: %d lookups and actions in flight, up to %g s", busy, grace)
+        left = self.services.actions.drain(deadline) + self.services.executor.drain(deadline)
+        # A round under way stops before its next owner's digest (what is left stays pending);
+        # one still reading AWS at the deadline is left to end with the process.
+        while self.rounds.running.is_set() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if self.rounds.running.is_set():
+            logger.warning("the patrol round under way is cut short; its slot runs again later")
+            left += 1
+        if self.http is not None:
+            self.http.close()
+        logger.info("stopped%s", f"; {left} unfinished" if left else "")
+        return left
+
+    def _upkeep(self) -> None:
+        """What a predecessor left half done: now, and again once its instance lease (if it
+        was killed just before this start) has surely expired."""
+        from bot.leases import INSTANCE_TTL
+
+        for delay in (0.0, INSTANCE_TTL.total_seconds() + 5):
+            if self.shutdown.requested.wait(delay):
+                return
+            try:
+                settled = self.decisions.settle_leftovers()
+                if settled:
+                    logger.info("settled %d decisions left unfinished by a restart", settled)
+                if self.notifier is not None:
+                    flushed = self.notifier.retry()
+                    if flushed.sent or flushed.found or flushed.failed:
+                        logger.info("pending digests at start: %s", flushed.summary())
+            except Exception:
+                logger.exception("settling what a restart left unfinished failed; tried again")
+
+    def _problem(self) -> str | None:
+        why = self._store_check()
+        return f"store {why}" if why else None
+
+    def _healthy(self) -> bool:
+        return not self.shutdown.draining.is_set() and self._store_check() is None
+
+
+class _StoreCheck:
+    """Store.ping, remembered a few seconds (health probes can come often)."""
+
+    def __init__(self, store: Any, ttl: float = STORE_CHECK_SECONDS) -> None:
+        self.store = store
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._at = -ttl
+        self._why: str | None = None
+
+    def __call__(self) -> str | None:
+        with self._lock:
+            if time.monotonic() - self._at >= self.ttl:
+                self._why = self.store.ping()
+                self._at = time.monotonic()
+            return self._why
+
+
+def _start_schedule(settings: Settings, rounds: Any) -> Any:
+    """Patrol rounds on the policy's cron, what is pending hourly, the weekly summary."""
+    from bot.scheduler import build_scheduler
+
     policy = settings.policy
     scheduler = build_scheduler(
         policy.schedule,
@@ -89,21 +232,25 @@ def _start_schedule(settings: Settings, services: Any) -> None:
         policy.schedule.timezone,
         policy.actions.mode,
     )
+    return scheduler
 
 
-def _start_heartbeat(healthy: Callable[[], bool]) -> None:
-    """Touch the heartbeat file while healthy, for `whocreated health` in Socket Mode."""
+def _start_heartbeat(healthy: Callable[[], bool], shutdown: Any) -> None:
+    """Touch the heartbeat file while healthy, for `whocreated health` in Socket Mode; an
+    unreachable store or a shutdown stops it, so health fails."""
     path = heartbeat_path()
 
     def beat() -> None:
-        while True:
+        while not shutdown.draining.is_set():
             try:
                 if healthy():
                     path.parent.mkdir(parents=True, exist_ok=True)
                     path.write_text(str(time.time()))
+                else:
+                    logger.warning("unhealthy: the heartbeat is not written")
             except OSError:
                 logger.warning("cannot write the heartbeat file %s", path, exc_info=True)
-            time.sleep(HEARTBEAT_SECONDS)
+            shutdown.draining.wait(HEARTBEAT_SECONDS)
 
     threading.Thread(target=beat, name="whocreated-heartbeat", daemon=True).start()
 
@@ -112,14 +259,17 @@ def _health_problem(error: urllib.error.HTTPError) -> str:
     """What /healthz said is wrong, in words."""
     try:
         said = json.loads(error.read() or b"{}")
-    except ValueError:
+    except (ValueError, OSError):
+        said = {}
+    if not isinstance(said, dict):
         said = {}
     if said.get("error") == "clock_skew":
         return (
             f"Slack's requests are refused: they are signed {abs(said.get('skew_s', 0))} s off "
             "this server's clock (Slack allows 300 s); check the clock (NTP)"
         )
-    return f"/healthz answered HTTP {error.code} ({said.get('error') or 'no reason given'})"
+    # e.g. "store unreachable (connection refused)", or "draining" while shutting down
+    return str(said.get("error") or f"/healthz answered HTTP {error.code}")
 
 
 def health(settings: Settings, out: TextIO) -> int:

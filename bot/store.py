@@ -1,7 +1,9 @@
-"""Durable state in SQLAlchemy Core tables: the creators cache, nudges, keeps and the audit trail.
+"""Durable state in SQLAlchemy Core tables: the creators cache, nudges, keeps, the audit trail, and
+what keeps work from being lost or doubled: leases, the digest outbox and decisions in progress.
 
-SQLite by default, PostgreSQL for several replicas. A store that cannot be opened for writing is a
-warning and an in-memory store, never a crash: lookups still answer, they just are not remembered.
+SQLite by default, PostgreSQL for several replicas. `Store.open` refuses a store it cannot write
+(StoreUnavailable says which and why); only `Store.open_or_memory`, for terminal lookups, falls
+back to memory, saying so once.
 
 The creators cache swallows write errors (it is only a cache). Nudges, keeps and audit rows do not:
 a keep or a decision must never be lost quietly, so their methods raise SQLAlchemyError and the
@@ -16,7 +18,7 @@ import os
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, overload
 
@@ -119,6 +121,7 @@ def _resource_columns() -> list[sa.Column[Any]]:
 
 NUDGE_STATUSES = (
     "open",
+    "acting",  # a decision's AWS call is under way (see the decisions table)
     "kept",
     "stopped",
     "terminated",
@@ -126,7 +129,11 @@ NUDGE_STATUSES = (
     "released",
     "reassigned",
     "gone",
+    "superseded",  # a duplicate open nudge found when the one-open-nudge key was added
 )
+# A resource has at most one nudge in these statuses (a unique partial index): two rounds racing,
+# or two replicas, cannot both open one.
+OPEN_STATUSES = ("open", "acting")
 
 # One row per resource per digest it was put in. The id is the button value: short, random, and
 # meaningless on its own, so a forged payload can only name a nudge, never a resource.
@@ -148,10 +155,23 @@ nudges = sa.Table(
     sa.Column("details", sa.Text, nullable=False, default="{}"),
     sa.Column("decided_by", sa.String(32), nullable=True),
     sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("digest_id", sa.String(32), nullable=True),  # the digest that last carried it
 )
 sa.Index("nudges_by_owner", nudges.c.owner_slack_user, nudges.c.status)
 sa.Index("nudges_by_resource", nudges.c.resource_id)
 sa.Index("nudges_by_message", nudges.c.channel, nudges.c.message_ts)
+sa.Index("nudges_by_digest", nudges.c.digest_id)
+_OPEN = nudges.c.status.in_(OPEN_STATUSES)
+ONE_OPEN_NUDGE = sa.Index(
+    "one_open_nudge_per_resource",
+    nudges.c.account,
+    nudges.c.region,
+    nudges.c.resource_type,
+    nudges.c.resource_id,
+    unique=True,
+    sqlite_where=_OPEN,
+    postgresql_where=_OPEN,
+)
 
 # Append-only: a new keep is a new row, so the history of who kept what, and why, stays.
 keeps = sa.Table(
@@ -191,6 +211,69 @@ secrets_table = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# A named lease, taken by compare-and-set: one patrol round per slot across replicas, and each
+# process's liveness ("instance:<id>"). `slot` and `finished_at` keep a slot that already ran
+# from running again on a replica whose clock or scheduler fired a little later.
+leases = sa.Table(
+    "leases",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("slot", sa.String(100), nullable=True),
+    sa.Column("acquired_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+DIGEST_STATUSES = ("pending", "sent", "superseded")
+
+# The outbox: every message the patrol posts is written here `pending` (with its nudges) before
+# chat.postMessage, posted with its id in the message's metadata, then marked `sent`. A pending
+# one is posted again only after conversations.history shows it never arrived.
+digests_table = sa.Table(
+    "digests",
+    metadata,
+    sa.Column("id", sa.String(32), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # digest, unowned, escalation, notice…
+    sa.Column("target", sa.String(32), nullable=False),  # user id (a DM) or channel id
+    sa.Column("owner_slack_user", sa.String(32), nullable=True),  # whose working hours apply
+    sa.Column("round_id", sa.String(64), nullable=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("attempted_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("channel", sa.String(32), nullable=True),
+    sa.Column("message_ts", sa.String(32), nullable=True),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("blocks", sa.Text, nullable=False),
+)
+sa.Index("digests_by_status", digests_table.c.status, digests_table.c.created_at)
+sa.Index("digests_by_target", digests_table.c.target, digests_table.c.status)
+
+DECISION_STATES = ("acting", "done", "failed")
+
+# A decision that acts on AWS: written `acting` (with the nudge moved to "acting") before the
+# call, `done` or `failed` after. One left `acting` by a process that died is settled at start by
+# describing the resource.
+decisions_table = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("nudge_id", sa.String(32), nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("by", sa.String(32), nullable=True),  # None: auto-stop
+    sa.Column("holder", sa.String(200), nullable=False),  # the process doing it
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("outcome", sa.String(16), nullable=True),  # done, already, refused, failed
+    sa.Column("detail", sa.Text, nullable=True),
+    sa.Column("tell_channel", sa.String(32), nullable=True),  # where the clicker saw the button
+)
+sa.Index("decisions_by_state", decisions_table.c.state)
+
 ResourceKey = tuple[str, str, str, str]  # (account, region, type, id), as Resource.key
 
 
@@ -214,6 +297,7 @@ class Nudge:
     details: Mapping[str, Any] = field(default_factory=dict)
     decided_by: str | None = None
     decided_at: datetime | None = None
+    digest_id: str | None = None
 
     @property
     def key(self) -> ResourceKey:
@@ -232,6 +316,11 @@ class Nudge:
             return bool(recorded)
         source = str(self.details.get("owner_source") or "")
         return source in ("cache", "cloudtrail") or source.startswith("parent:")
+
+    @property
+    def passed_on(self) -> bool:
+        """Handed to its owner with *Not mine*: the store's owner wins over the round's."""
+        return bool(self.details.get("reassigned_from"))
 
     def resource(self) -> Resource:
         """The resource as it was when nudged (details["resource"], written by create_nudge)."""
@@ -327,8 +416,59 @@ _NUDGE_UPDATABLE = frozenset(
         "details",
         "decided_by",
         "decided_at",
+        "digest_id",
     }
 )
+
+
+@dataclass(frozen=True)
+class LeaseRow:
+    name: str
+    holder: str
+    slot: str | None
+    acquired_at: datetime
+    expires_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One outbox message: what to post where, and whether it went out."""
+
+    id: str
+    kind: str
+    target: str
+    owner_slack_user: str | None
+    round_id: str | None
+    status: str
+    created_at: datetime
+    attempts: int
+    attempted_at: datetime | None
+    last_error: str | None
+    channel: str | None
+    message_ts: str | None
+    sent_at: datetime | None
+    text: str
+    blocks: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Decision:
+    id: int
+    nudge_id: str
+    action: str
+    by: str | None
+    holder: str
+    state: str
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str | None
+    detail: str | None
+    tell_channel: str | None
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be used; the message names it (no password) and says why, in one line."""
 
 
 def default_database_url(environ: dict[str, str] | None = None) -> str:
@@ -345,24 +485,47 @@ class Store:
 
     @classmethod
     def open(cls, url: str | None = None) -> Store:
+        """The store at `url` (default: SQLite in the state folder), its schema up to date and
+        written once; StoreUnavailable when it cannot be used, never a quiet substitute."""
+        from bot.migrations import prepare
+
         url = url or default_database_url()
         try:
             engine = _engine(url)
-            metadata.create_all(engine)
-            return cls(engine)
+            prepare(engine)
         except (SQLAlchemyError, OSError) as error:
-            message = (
-                f"the store at {_redacted(url)} cannot be used ({type(error).__name__}); "
-                "answers will not be remembered after this process ends"
-            )
+            raise StoreUnavailable(
+                f"the store at {_redacted(url)} cannot be used: {why_unusable(error)}"
+            ) from error
+        return cls(engine)
+
+    @classmethod
+    def open_or_memory(cls, url: str | None = None) -> Store:
+        """For terminal lookups only: an unusable store is one warning and an in-memory store
+        (answers still come, they are not remembered)."""
+        try:
+            return cls.open(url)
+        except StoreUnavailable as error:
+            message = f"{error}; answers will not be remembered after this process ends"
             logger.warning(message)
             return cls.in_memory(warning=message)
 
     @classmethod
     def in_memory(cls, *, warning: str | None = None) -> Store:
+        from bot.migrations import prepare
+
         engine = _engine("sqlite://")
-        metadata.create_all(engine)
+        prepare(engine)
         return cls(engine, warning=warning)
+
+    def ping(self) -> str | None:
+        """None when the store answers; else why not, in a few words (for health checks)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.select(sa.literal(1)))
+        except (SQLAlchemyError, OSError) as error:
+            return why_unusable(error)
+        return None
 
     def put_fact(
         self, *, partition: str, account: str, region: str, resource_type: str, fact: CreationFact
@@ -443,27 +606,19 @@ class Store:
         nudge_id: str | None = None,
     ) -> Nudge:
         """A new open nudge about `resource`. The resource itself is kept in details["resource"],
-        so a button can name and act on it without trusting anything in the payload."""
-        row = {
-            "id": nudge_id or new_nudge_id(),
-            "account": resource.account,
-            "region": resource.region,
-            "resource_type": resource.type,
-            "resource_id": resource.id,
-            "resource_label": resource.label[:512],
-            "owner_slack_user": owner_slack_user,
-            "channel": channel,
-            "message_ts": message_ts,
-            "round_id": round_id,
-            "first_sent_at": _utc(sent_at),
-            "last_sent_at": _utc(sent_at),
-            "times_sent": 1,
-            "status": "open",
-            "monthly_cost": monthly_cost,
-            "details": json.dumps(
-                {**(details or {}), "resource": resource_to_dict(resource)}, default=str
-            ),
-        }
+        so a button can name and act on it without trusting anything in the payload.
+        IntegrityError when the resource already has an open nudge."""
+        row = nudge_row(
+            resource,
+            owner_slack_user=owner_slack_user,
+            sent_at=sent_at,
+            channel=channel,
+            message_ts=message_ts,
+            round_id=round_id,
+            monthly_cost=monthly_cost,
+            details=details,
+            nudge_id=nudge_id,
+        )
         with self.engine.begin() as conn:
             conn.execute(nudges.insert().values(**row))
         nudge = self.get_nudge(row["id"])
@@ -535,15 +690,23 @@ class Store:
         return result.rowcount == 1
 
     def reopen(self, nudge_id: str, *, from_status: str) -> bool:
-        """Undo a `decide` whose action did not happen (refused, failed): open again."""
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                nudges.update()
-                .where(nudges.c.id == nudge_id)
-                .where(nudges.c.status == from_status)
-                .values(status="open", decided_by=None, decided_at=None)
+        """Undo a `decide` whose action did not happen (refused, failed): open again. When the
+        resource was given a newer open nudge meanwhile, this one is superseded instead."""
+        try:
+            with self.engine.begin() as conn:
+                result = conn.execute(
+                    nudges.update()
+                    .where(nudges.c.id == nudge_id)
+                    .where(nudges.c.status == from_status)
+                    .values(status="open", decided_by=None, decided_at=None)
+                )
+            return result.rowcount == 1
+        except IntegrityError:
+            logger.warning("nudge %s not reopened: its resource has a newer open nudge", nudge_id)
+            self.decide(
+                nudge_id, "superseded", by=None, at=datetime.now(UTC), expected=(from_status,)
             )
-        return result.rowcount == 1
+            return False
 
     def open_nudges_for(self, owner_slack_user: str) -> list[Nudge]:
         """A person's open nudges, the most expensive first (unpriced last)."""
@@ -561,7 +724,11 @@ class Store:
             return [_nudge(row) for row in conn.execute(query)]
 
     def open_nudges(self) -> list[Nudge]:
-        query = sa.select(nudges).where(nudges.c.status == "open").order_by(nudges.c.first_sent_at)
+        query = (
+            sa.select(nudges)
+            .where(nudges.c.status.in_(OPEN_STATUSES))
+            .order_by(nudges.c.first_sent_at)
+        )
         with self.engine.connect() as conn:
             return [_nudge(row) for row in conn.execute(query)]
 
@@ -575,10 +742,11 @@ class Store:
             return [_nudge(row) for row in conn.execute(query)]
 
     def last_nudge_for(self, key: ResourceKey) -> Nudge | None:
-        """The most recently sent nudge about this resource, whatever its status."""
+        """The resource's open nudge (there is at most one), else the most recently sent."""
+        open_first = sa.case((nudges.c.status.in_(OPEN_STATUSES), 0), else_=1)
         query = (
             _where_key(sa.select(nudges), nudges, key)
-            .order_by(nudges.c.last_sent_at.desc(), nudges.c.first_sent_at.desc())
+            .order_by(open_first, nudges.c.last_sent_at.desc(), nudges.c.first_sent_at.desc())
             .limit(1)
         )
         with self.engine.connect() as conn:
@@ -684,10 +852,376 @@ class Store:
         with self.engine.connect() as conn:
             return [_audit(row) for row in conn.execute(query)]
 
+    # Leases ------------------------------------------------------------------------------------
+
+    def claim_lease(
+        self, name: str, holder: str, *, now: datetime, ttl: timedelta, slot: str | None = None
+    ) -> bool:
+        """Take the lease by compare-and-set: free (never taken, released or expired) or already
+        ours, and not a slot that already ran to its end. True for the one caller that got it."""
+        now = _utc(now)
+        values = {
+            "holder": holder,
+            "slot": slot,
+            "acquired_at": now,
+            "expires_at": now + ttl,
+            "finished_at": None,
+        }
+        ran_already = sa.and_(leases.c.slot == slot, leases.c.finished_at.is_not(None))
+        with self.engine.begin() as conn:
+            taken = conn.execute(
+                leases.update()
+                .where(leases.c.name == name)
+                .where(sa.or_(leases.c.expires_at <= now, leases.c.holder == holder))
+                .where(sa.not_(ran_already) if slot is not None else sa.true())
+                .values(**values)
+            )
+        if taken.rowcount == 1:
+            return True
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(leases.insert().values(name=name, **values))
+        except IntegrityError:
+            return False  # someone holds it, or the slot already ran
+        return True
+
+    def renew_lease(self, name: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
+        """Extend our lease; False when it is no longer ours (it expired and was taken)."""
+        now = _utc(now)
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                leases.update()
+                .where(leases.c.name == name)
+                .where(leases.c.holder == holder)
+                .where(leases.c.expires_at > now)
+                .values(expires_at=now + ttl)
+            )
+        return result.rowcount == 1
+
+    def release_lease(self, name: str, holder: str, *, now: datetime, finished: bool) -> None:
+        """Let it go now; `finished` marks its slot as done, so it does not run again."""
+        now = _utc(now)
+        with self.engine.begin() as conn:
+            conn.execute(
+                leases.update()
+                .where(leases.c.name == name)
+                .where(leases.c.holder == holder)
+                .values(expires_at=now, finished_at=now if finished else None)
+            )
+
+    def get_lease(self, name: str) -> LeaseRow | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(leases).where(leases.c.name == name)).first()
+        if row is None:
+            return None
+        data = dict(row._mapping)
+        for column in ("acquired_at", "expires_at", "finished_at"):
+            data[column] = _utc(data[column])
+        return LeaseRow(**data)
+
+    def live_leases(self, prefix: str, now: datetime) -> set[str]:
+        """Names of unexpired leases starting with `prefix`."""
+        query = (
+            sa.select(leases.c.name)
+            .where(leases.c.name.startswith(prefix))
+            .where(leases.c.expires_at > _utc(now))
+        )
+        with self.engine.connect() as conn:
+            return {row.name for row in conn.execute(query)}
+
+    # The digest outbox ---------------------------------------------------------------------------
+
+    def queue_digest(
+        self,
+        *,
+        kind: str,
+        target: str,
+        text: str,
+        blocks: Sequence[Mapping[str, Any]],
+        now: datetime,
+        owner_slack_user: str | None = None,
+        round_id: str | None = None,
+        new_nudges: Sequence[Mapping[str, Any]] = (),
+        carried: Sequence[str] = (),
+        digest_id: str | None = None,
+    ) -> str:
+        """Write a digest `pending`, with the new nudges it brings (rows from `nudge_row`) and
+        the open ones it carries again, in one transaction. IntegrityError when one of the new
+        nudges' resources already has an open nudge: nothing is written then."""
+        digest_id = digest_id or new_nudge_id()
+        with self.engine.begin() as conn:
+            conn.execute(
+                digests_table.insert().values(
+                    id=digest_id,
+                    kind=kind,
+                    target=target,
+                    owner_slack_user=owner_slack_user,
+                    round_id=round_id,
+                    status="pending",
+                    created_at=_utc(now),
+                    attempts=0,
+                    text=text,
+                    blocks=json.dumps(list(blocks), default=str),
+                )
+            )
+            if new_nudges:
+                rows = [{**row, "digest_id": digest_id, "times_sent": 0} for row in new_nudges]
+                conn.execute(nudges.insert(), rows)
+            if carried:
+                conn.execute(
+                    nudges.update()
+                    .where(nudges.c.id.in_(list(carried)))
+                    .values(digest_id=digest_id, round_id=round_id)
+                )
+        return digest_id
+
+    def supersede_unsent(self, target: str, kind: str = "digest") -> list[str]:
+        """Digests to `target` still waiting and never tried (an owner outside working hours):
+        a newer round's digest replaces them; their nudges are free to be carried again."""
+        with self.engine.begin() as conn:
+            ids = [
+                row.id
+                for row in conn.execute(
+                    sa.select(digests_table.c.id)
+                    .where(digests_table.c.target == target)
+                    .where(digests_table.c.kind == kind)
+                    .where(digests_table.c.status == "pending")
+                    .where(digests_table.c.attempts == 0)
+                )
+            ]
+            if not ids:
+                return []
+            done = conn.execute(
+                digests_table.update()
+                .where(digests_table.c.id.in_(ids))
+                .where(digests_table.c.status == "pending")
+                .where(digests_table.c.attempts == 0)
+                .values(status="superseded")
+            )
+            if done.rowcount != len(ids):
+                raise sa.exc.InvalidRequestError("a digest was claimed while being superseded")
+            conn.execute(nudges.update().where(nudges.c.digest_id.in_(ids)).values(digest_id=None))
+        return ids
+
+    def claim_digest(self, digest_id: str, *, attempts: int, now: datetime) -> bool:
+        """Compare-and-set before a post: only the caller that saw `attempts` may post it."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                digests_table.update()
+                .where(digests_table.c.id == digest_id)
+                .where(digests_table.c.status == "pending")
+                .where(digests_table.c.attempts == attempts)
+                .values(attempts=attempts + 1, attempted_at=_utc(now))
+            )
+        return result.rowcount == 1
+
+    def digest_failed(self, digest_id: str, error: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                digests_table.update()
+                .where(digests_table.c.id == digest_id)
+                .values(last_error=error[:2000])
+            )
+
+    def digest_sent(self, digest_id: str, *, channel: str, ts: str, now: datetime) -> bool:
+        """Mark it sent where it landed, and its nudges with it (one more time sent each). False
+        when it was already marked (a reconcile and the original post both saw it)."""
+        now = _utc(now)
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                digests_table.update()
+                .where(digests_table.c.id == digest_id)
+                .where(digests_table.c.status == "pending")
+                .values(status="sent", channel=channel, message_ts=ts, sent_at=now)
+            )
+            if result.rowcount != 1:
+                return False
+            conn.execute(
+                nudges.update()
+                .where(nudges.c.digest_id == digest_id)
+                .values(
+                    channel=channel,
+                    message_ts=ts,
+                    last_sent_at=now,
+                    times_sent=nudges.c.times_sent + 1,
+                )
+            )
+        return True
+
+    def get_digest(self, digest_id: str) -> Digest | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(digests_table).where(digests_table.c.id == digest_id)
+            ).first()
+        return _digest(row) if row is not None else None
+
+    def pending_digests(self) -> list[Digest]:
+        query = (
+            sa.select(digests_table)
+            .where(digests_table.c.status == "pending")
+            .order_by(digests_table.c.created_at)
+        )
+        with self.engine.connect() as conn:
+            return [_digest(row) for row in conn.execute(query)]
+
+    def digest_channel(self, target: str) -> str | None:
+        """Where the last digest sent to `target` landed (a user's DM channel id)."""
+        query = (
+            sa.select(digests_table.c.channel)
+            .where(digests_table.c.target == target)
+            .where(digests_table.c.channel.is_not(None))
+            .order_by(digests_table.c.sent_at.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar()
+
+    def nudges_in_digest(self, digest_id: str) -> list[Nudge]:
+        query = sa.select(nudges).where(nudges.c.digest_id == digest_id)
+        with self.engine.connect() as conn:
+            return [_nudge(row) for row in conn.execute(query)]
+
+    # Decisions -----------------------------------------------------------------------------------
+
+    def begin_decision(
+        self,
+        nudge_id: str,
+        action: str,
+        *,
+        by: str | None,
+        holder: str,
+        now: datetime,
+        tell_channel: str | None = None,
+    ) -> Decision | None:
+        """Claim an open nudge for an action: the nudge becomes `acting` and a decision row says
+        who does what, in one transaction. None when the nudge is not open (decided already)."""
+        now = _utc(now)
+        with self.engine.begin() as conn:
+            claimed = conn.execute(
+                nudges.update()
+                .where(nudges.c.id == nudge_id)
+                .where(nudges.c.status == "open")
+                .values(status="acting", decided_by=by, decided_at=now)
+            )
+            if claimed.rowcount != 1:
+                return None
+            inserted = conn.execute(
+                decisions_table.insert().values(
+                    nudge_id=nudge_id,
+                    action=action,
+                    by=by,
+                    holder=holder,
+                    state="acting",
+                    started_at=now,
+                    tell_channel=tell_channel,
+                )
+            )
+            key = inserted.inserted_primary_key
+            assert key is not None
+        found = self.get_decision(int(key[0]))
+        assert found is not None
+        return found
+
+    def finish_decision(
+        self,
+        decision: Decision,
+        *,
+        nudge_status: str | None,
+        outcome: str,
+        detail: str,
+        now: datetime,
+        audit_row: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Settle an `acting` decision: `done` when the nudge moves on to `nudge_status`, else
+        `failed` and the nudge is open again; its audit row in the same transaction."""
+        if nudge_status is not None and nudge_status not in NUDGE_STATUSES:
+            raise ValueError(f"unknown nudge status {nudge_status!r}")
+        now = _utc(now)
+        state = "failed" if nudge_status is None else "done"
+        nudge_values: dict[str, Any] = (
+            {"status": "open", "decided_by": None, "decided_at": None}
+            if nudge_status is None
+            else {"status": nudge_status}
+        )
+        with self.engine.begin() as conn:
+            conn.execute(
+                decisions_table.update()
+                .where(decisions_table.c.id == decision.id)
+                .values(state=state, finished_at=now, outcome=outcome, detail=detail[:4000])
+            )
+            conn.execute(
+                nudges.update()
+                .where(nudges.c.id == decision.nudge_id)
+                .where(nudges.c.status == "acting")
+                .values(**nudge_values)
+            )
+            if audit_row is not None:
+                conn.execute(audit.insert().values(**{**audit_row, "at": _utc(audit_row["at"])}))
+
+    def get_decision(self, decision_id: int) -> Decision | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(decisions_table).where(decisions_table.c.id == decision_id)
+            ).first()
+        return _decision(row) if row is not None else None
+
+    def acting_decisions(self) -> list[Decision]:
+        query = (
+            sa.select(decisions_table)
+            .where(decisions_table.c.state == "acting")
+            .order_by(decisions_table.c.started_at)
+        )
+        with self.engine.connect() as conn:
+            return [_decision(row) for row in conn.execute(query)]
+
+    def decisions_for(self, nudge_id: str) -> list[Decision]:
+        query = (
+            sa.select(decisions_table)
+            .where(decisions_table.c.nudge_id == nudge_id)
+            .order_by(decisions_table.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [_decision(row) for row in conn.execute(query)]
+
 
 def new_nudge_id() -> str:
     """12 URL-safe characters (72 random bits): unguessable, and short enough for a button."""
     return secrets.token_urlsafe(9)
+
+
+def nudge_row(
+    resource: Resource,
+    *,
+    owner_slack_user: str | None,
+    sent_at: datetime,
+    channel: str | None = None,
+    message_ts: str | None = None,
+    round_id: str | None = None,
+    monthly_cost: float | None = None,
+    details: Mapping[str, Any] | None = None,
+    nudge_id: str | None = None,
+) -> dict[str, Any]:
+    """The row of a new open nudge (create_nudge, or a digest's new nudges in queue_digest)."""
+    return {
+        "id": nudge_id or new_nudge_id(),
+        "account": resource.account,
+        "region": resource.region,
+        "resource_type": resource.type,
+        "resource_id": resource.id,
+        "resource_label": resource.label[:512],
+        "owner_slack_user": owner_slack_user,
+        "channel": channel,
+        "message_ts": message_ts,
+        "round_id": round_id,
+        "first_sent_at": _utc(sent_at),
+        "last_sent_at": _utc(sent_at),
+        "times_sent": 1,
+        "status": "open",
+        "monthly_cost": monthly_cost,
+        "details": json.dumps(
+            {**(details or {}), "resource": resource_to_dict(resource)}, default=str
+        ),
+    }
 
 
 def resource_to_dict(resource: Resource) -> dict[str, Any]:
@@ -741,6 +1275,21 @@ def _nudge(row: Any) -> Nudge:
     return Nudge(**data)
 
 
+def _digest(row: Any) -> Digest:
+    data = dict(row._mapping)
+    data["blocks"] = json.loads(data.get("blocks") or "[]")
+    for name in ("created_at", "attempted_at", "sent_at"):
+        data[name] = _utc(data[name])
+    return Digest(**data)
+
+
+def _decision(row: Any) -> Decision:
+    data = dict(row._mapping)
+    for name in ("started_at", "finished_at"):
+        data[name] = _utc(data[name])
+    return Decision(**data)
+
+
 def _keep(row: Any) -> Keep:
     data = dict(row._mapping)
     data.pop("id", None)
@@ -762,11 +1311,47 @@ def _engine(url: str) -> sa.Engine:
         database = sa.engine.make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-            return sa.create_engine(url, connect_args={"check_same_thread": False})
+            return sa.create_engine(
+                url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS}
+            )
         return sa.create_engine(
             "sqlite://", connect_args={"check_same_thread": False}, poolclass=StaticPool
         )
     return sa.create_engine(url, pool_pre_ping=True)
+
+
+# How long SQLite waits for another process's write lock before "database is locked".
+SQLITE_BUSY_SECONDS = 5.0
+
+# Words for what made a store unusable, first match on the error's text (lower case).
+_UNUSABLE: tuple[tuple[str, str], ...] = (
+    ("database is locked", "locked by another process"),
+    ("file is not a database", "corrupt (not a SQLite database)"),
+    ("malformed", "corrupt (the database file is damaged)"),
+    ("readonly database", "not writable (read-only)"),
+    ("unable to open database file", "not writable (its folder or file cannot be opened)"),
+    ("password authentication failed", "refused (wrong user or password)"),
+    ("does not exist", "missing (the database does not exist)"),
+    ("permission denied", "not writable (permission denied)"),
+    ("connection refused", "unreachable (connection refused)"),
+    ("could not translate host name", "unreachable (unknown host)"),
+    ("timeout", "unreachable (timed out)"),
+    ("timed out", "unreachable (timed out)"),
+)
+
+
+def why_unusable(error: BaseException) -> str:
+    """A store error in a few words: unreachable, locked, corrupt, not writable…"""
+    if isinstance(error, OSError) and not isinstance(error, SQLAlchemyError):
+        return f"not writable ({error.strerror or type(error).__name__})"
+    text = str(getattr(error, "orig", None) or error).lower()
+    for needle, words in _UNUSABLE:
+        if needle in text:
+            return words
+    if isinstance(error, sa.exc.OperationalError):
+        first = text.strip().splitlines()[0][:120] if text.strip() else type(error).__name__
+        return f"unreachable ({first})"
+    return type(error).__name__
 
 
 def _redacted(url: str) -> str:

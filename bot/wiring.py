@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +17,8 @@ import boto3
 from botocore.config import Config
 
 from bot.config import Settings
+from bot.lanes import Lane
+from bot.leases import new_holder
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,12 @@ AWS_CLIENT_CONFIG = Config(
     read_timeout=20,
     user_agent_appid="whocreated",
 )
+# Services asked once per resource in a round, where a failure is better cut short: the round
+# stops asking after the first failure (bot/aws/faults.py), so each retry only delays it.
+SERVICE_CONFIGS: dict[str, Config] = {
+    "pricing": Config(retries={"mode": "standard", "total_max_attempts": 2}, read_timeout=10),
+}
+ACTION_WORKERS = 4  # buttons, modals and App Home: their own lane, never behind lookups
 
 
 class AwsClients:
@@ -60,10 +67,13 @@ class AwsClients:
         key = (service, region)
         with self._lock:
             if key not in self._clients:
+                config = self._config
+                if service in SERVICE_CONFIGS:
+                    config = config.merge(SERVICE_CONFIGS[service])
                 self._clients[key] = self._session.client(
                     service,
                     region_name=region,
-                    config=self._config,
+                    config=config,
                     endpoint_url=self._endpoints.get(service),
                 )
                 self._clients[key].meta.events.register("before-call", self._count)
@@ -82,7 +92,7 @@ class Services:
     aws: ClientFactory
     lookups: Any  # bot.lookups.LookupService
     directory: Any  # bot.slack.directory.SlackDirectory
-    executor: ThreadPoolExecutor
+    executor: Lane  # the lookups lane
     clock: Clock
     app: Any = None  # slack_bolt.App, when Slack is configured
     operations: Any = None  # bot.aws.operations.Operations: what the nudge buttons do in AWS
@@ -91,13 +101,16 @@ class Services:
     account_id: Callable[[], str | None] = lambda: None
     signer: Any = None  # bot.core.created_by.TagSigner: signs and checks the bot's own tags
     extras: dict[str, Any] = field(default_factory=dict)
+    # Buttons, modals and App Home: a lane of their own, so a click never waits behind lookups.
+    actions: Lane = field(default_factory=lambda: Lane("actions", ACTION_WORKERS))
+    holder: str = field(default_factory=new_holder)  # this process, in leases and decisions
 
 
 def build(settings: Settings, **overrides: Any) -> Services:
     """Assemble the services.
 
-    Overrides: store, aws, clock, web_client, executor, limiter, account_id, lookups, operations,
-    with_app.
+    Overrides: store, aws, clock, web_client, executor, actions, limiter, account_id, lookups,
+    operations, with_app.
     """
     from bot.aws.accounts import AccountClients
     from bot.aws.creation_hints import creation_hint
@@ -127,9 +140,8 @@ def build(settings: Settings, **overrides: Any) -> Services:
         settings.aws_region or "us-east-1",
         make_clients=lambda session: AwsClients(session),
     )
-    executor = overrides.get("executor") or ThreadPoolExecutor(
-        max_workers=settings.lookup_workers, thread_name_prefix="whocreated-lookup"
-    )
+    executor = overrides.get("executor") or Lane("lookup", settings.lookup_workers)
+    actions = overrides.get("actions") or Lane("actions", ACTION_WORKERS)
     services = Services(
         settings=settings,
         store=store,
@@ -156,6 +168,7 @@ def build(settings: Settings, **overrides: Any) -> Services:
         account_id=account_id,
         account_clients=account_clients,
         signer=signer,
+        actions=actions,
     )
     if overrides.get("with_app", True) and (settings.slack_bot_token or "web_client" in overrides):
         from bot.slack.app import create_app
@@ -189,11 +202,13 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
     """The patrol round and its delivery, from the services: (Patrol, Notifier or None).
 
     `web_client` is Slack for `scan --notify` outside `serve`; without one (and without the app)
-    there is no delivery and owners are named from AWS alone.
+    there is no delivery and owners are named from AWS alone. Read-only means read-only: only a
+    round that notifies, with actions enabled, writes `whocreated:created-by` tags.
     """
     from bot.aws.bulk_trail import BulkCreators
     from bot.aws.pricing import PriceBook
     from bot.aws.tagging import Tagger
+    from bot.deciding import Decisions
     from bot.notifier import Notifier
     from bot.owners import OwnerResolver
     from bot.patrol import Patrol
@@ -207,6 +222,7 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
         directory = SlackDirectory(client, settings.directory, clock=services.clock)
     home = settings.aws_region or "us-east-1"
     account_clients = services.account_clients
+    writes = client is not None and policy.actions.enabled and policy.actions.write_tags
     owners = OwnerResolver(
         store=services.store,
         bulk=BulkCreators(
@@ -222,7 +238,7 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
         tagger=Tagger(
             services.aws, account_id=services.account_id, clients_for_account=account_clients
         )
-        if policy.actions.write_tags
+        if writes
         else None,
         signer=services.signer,
     )
@@ -238,12 +254,13 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
     )
     notifier = None
     if client is not None:
+        decisions = Decisions.for_services(services, client=lambda: client)
         notifier = Notifier(
             store=services.store,
             client=client,
             policy=policy,
             clock=services.clock,
-            auto_stop=_auto_stop(services),
+            auto_stop=decisions.auto_stop,
         )
     return patrol, notifier
 
@@ -256,17 +273,3 @@ class _NoDirectory:
 
     def claimed_user(self, value: str) -> str | None:
         return None
-
-
-def _auto_stop(services: Services) -> Callable[[Any], str]:
-    from bot.core.decisions import Action
-
-    def stop(finding: Any) -> tuple[str, str]:
-        dry_run = not services.settings.policy.actions.enabled
-        resource = finding.resource
-        outcome = services.operations.perform(
-            Action.STOP, resource.key, dry_run=dry_run, created_at=resource.created_at
-        )
-        return str(outcome.summary), str(outcome.kind)
-
-    return stop

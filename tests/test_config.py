@@ -114,3 +114,16 @@ def test_socket_mode_follows_the_app_token(tmp_path: Path) -> None:
     settings = _settings(tmp_path, {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
     settings.require_slack()
     assert settings.socket_mode
+
+
+def test_the_shutdown_grace_period_defaults_to_25_seconds(tmp_path: Path) -> None:
+    assert _settings(tmp_path).grace_s == 25.0
+    assert _settings(tmp_path, {"WHOCREATED_GRACE_S": "7.5"}).grace_s == 7.5
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "86400"])
+def test_a_bad_grace_period_names_the_variable(tmp_path: Path, value: str) -> None:
+    with pytest.raises(
+        ConfigError, match=f"WHOCREATED_GRACE_S must be a number of seconds .*{value}"
+    ):
+        _settings(tmp_path, {"WHOCREATED_GRACE_S": value})

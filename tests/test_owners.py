@@ -93,9 +93,9 @@ class RecordingTagger:
     def __init__(self) -> None:
         self.tagged: list[tuple[str, dict[str, str]]] = []
 
-    def tag(self, resource: Resource, tags: dict[str, str]) -> bool:
-        self.tagged.append((resource.id, dict(tags)))
-        return True
+    def tag_all(self, items: list[tuple[Resource, dict[str, str]]]) -> tuple[int, int]:
+        self.tagged.extend((resource.id, dict(tags)) for resource, tags in items)
+        return len(items), 0
 
 
 @dataclass

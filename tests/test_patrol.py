@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from bot.aws.accounts import AccountAccess
 from bot.aws.bulk_trail import BulkCreators
 from bot.aws.limiter import RegionRateLimiter
+from bot.aws.pricing import PriceBook
 from bot.aws.tagging import Tagger
 from bot.cli import main
 from bot.config import DirectorySettings
@@ -32,6 +33,8 @@ from bot.notifier import Notifier
 from bot.owners import OwnerResolver
 from bot.patrol import Patrol
 from bot.sandbox.cloudtrail_api import CloudTrailServer
+from bot.sandbox.failing_api import FailingServer
+from bot.sandbox.metrics_api import MetricsServer
 from bot.slack.directory import SlackDirectory
 from bot.store import Store
 from bot.wiring import AwsClients
@@ -67,7 +70,7 @@ class PriceTable:
 
     PRICES: ClassVar[dict[str, float]] = {EC2_INSTANCE: 70.08}
 
-    def monthly_cost(self, resource: Resource) -> Cost:
+    def monthly_cost(self, resource: Resource, faults: object = None) -> Cost:
         price = self.PRICES.get(resource.type)
         return Cost(price, "on-demand") if price else Cost(None, "no price in this test")
 
@@ -158,7 +161,9 @@ SIGNER = TagSigner(b"patrol-test-key-0123456789abcdef")
 MALLORY = "U0MALLORY1"
 
 
-def patrol_for(fleet: Fleet) -> tuple[Patrol, Notifier]:
+def patrol_for(
+    fleet: Fleet, *, prices: Any = None, clients: AwsClients | None = None
+) -> tuple[Patrol, Notifier]:
     policy = Policy(
         regions=(REGION,),
         slack=SlackPolicy(fallback_channel=FALLBACK),
@@ -169,21 +174,22 @@ def patrol_for(fleet: Fleet) -> tuple[Patrol, Notifier]:
         web, DirectorySettings(email_domain="example.com"), clock=fleet.clock
     )
     limiter = RegionRateLimiter()
+    clients = clients or fleet.clients
     owners = OwnerResolver(
         store=fleet.store,
-        bulk=BulkCreators(fleet.clients, limiter, clock=fleet.clock, account_id=lambda: ACCOUNT),
+        bulk=BulkCreators(clients, limiter, clock=fleet.clock, account_id=lambda: ACCOUNT),
         directory=directory,
         policy=policy,
         clock=fleet.clock,
-        tagger=Tagger(fleet.clients),
+        tagger=Tagger(clients),
         signer=SIGNER,
     )
     patrol = Patrol(
         policy=policy,
         store=fleet.store,
-        accounts=lambda: [AccountAccess(ACCOUNT, fleet.clients)],
+        accounts=lambda: [AccountAccess(ACCOUNT, clients)],
         owners=owners,
-        prices=PriceTable(),
+        prices=prices or PriceTable(),
         clock=fleet.clock,
         default_regions=(REGION,),
         signer=SIGNER,
@@ -256,6 +262,58 @@ def test_a_round_finds_idle_resources_names_owners_and_sends_one_digest_each(
     assert {f.resource.id for f in again.findings} == idle_ids
     notifier.deliver(again.findings, again.round_id)
     assert len(fleet.slack.calls_to("chat.postMessage")) == before
+
+
+def test_a_round_with_the_pricing_api_failing_asks_it_once_and_says_no_price(
+    fleet: Fleet,
+) -> None:
+    with FailingServer(service="pricing") as pricing_down:
+        clients = AwsClients(
+            boto3.Session(),
+            endpoints={
+                "cloudtrail": fleet.trail.endpoint_url,
+                "pricing": pricing_down.endpoint_url,
+            },
+        )
+        patrol, notifier = patrol_for(fleet, prices=PriceBook(clients), clients=clients)
+
+        result = patrol.run()
+        asked = pricing_down.requests("GetProducts")
+
+    assert len(result.findings) == 5  # every idle one (none kept in this test)
+    assert asked <= 2  # one call and its retry, for a round of any size
+    assert all(f.cost.monthly_usd is None for f in result.findings)
+    [note] = [n for n in result.notes if "Pricing" in n]
+    assert note.startswith("no price: the Pricing API failed (HTTP 500 InternalFailure)")
+    assert result.skipped == [note]
+
+    notifier.deliver(result.findings, result.round_id, skipped=result.skipped)
+    owners_digests = {
+        channel: text
+        for channel, text in digests_by_channel(fleet.slack).items()
+        if channel != FALLBACK
+    }
+    assert len(owners_digests) == 3  # alice, bob, and carol (nothing kept here)
+    for text in owners_digests.values():
+        assert "no price: the Pricing API failed" in text
+
+
+def test_getmetricdata_denied_is_a_round_note_not_silence(fleet: Fleet) -> None:
+    with MetricsServer() as metrics:
+        metrics.deny_after(0)
+        clients = AwsClients(
+            boto3.Session(),
+            endpoints={"cloudtrail": fleet.trail.endpoint_url, "cloudwatch": metrics.endpoint_url},
+        )
+        patrol, _ = patrol_for(fleet, clients=clients)
+        result = patrol.run()
+
+    assert result.summary()["not_judged"] > 0
+    assert any(
+        note.startswith(f"not judged: CloudWatch GetMetricData failed in {ACCOUNT}/{REGION}")
+        and "AccessDenied" in note
+        for note in result.notes
+    )
 
 
 def test_the_creator_is_written_back_as_a_tag(fleet: Fleet) -> None:
@@ -350,6 +408,9 @@ def test_scan_command_prints_idle_resources_and_a_summary(
         [finding, summary] = lines
         assert finding["resource"]["id"] == address
         assert finding["owner"]["name"] == "alice"
+        # Read-only means read-only: the creator found is not written back as a tag.
+        tags = ec2.describe_addresses(AllocationIds=[address])["Addresses"][0].get("Tags", [])
+        assert tags == []
         assert finding["monthly_cost"] is None and "no price" in finding["cost_note"]
         assert finding["actions"] == ["keep", "release", "not_mine"]
         assert summary["summary"]["idle"] == 1
@@ -360,3 +421,50 @@ def test_scan_command_prints_idle_resources_and_a_summary(
 
         assert main(["scan", "--notify"]) == 2
         assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("mode", "tagged"), [("dry-run", False), ("enabled", True)])
+def test_scan_notify_writes_tags_only_when_actions_are_enabled(
+    mode: str,
+    tagged: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    (tmp_path / "whocreated.toml").write_text(
+        f'[aws]\nregions = ["{REGION}"]\n[actions]\nmode = "{mode}"\n'
+        '[directory]\nemail_domain = "example.com"\n'
+        '[nudges]\nworking_hours = "00:00-23:59"\n'
+        'working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    slack = FakeSlack()
+    slack.add_user("alice@example.com", SLACK_IDS["alice"], "Alice", tz="UTC")
+    for variable, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'state.sqlite3'}",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_API_URL": slack.url,
+    }.items():
+        monkeypatch.setenv(variable, value)
+    for variable in ("AWS_PROFILE", "WHOCREATED_CONFIG"):
+        monkeypatch.delenv(variable, raising=False)
+    try:
+        with CloudTrailServer() as trail, mock_aws():
+            monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", trail.endpoint_url)
+            ec2 = boto3.client("ec2", region_name=REGION)
+            address = ec2.allocate_address(Domain="vpc")["AllocationId"]
+            trail.add(allocate_address(address, datetime.now(UTC), "alice", region=REGION))
+
+            assert main(["scan", "--notify"]) == 0
+
+            [dm] = slack.calls_to("chat.postMessage")
+            assert dm.params["channel"] == SLACK_IDS["alice"]
+            tags = ec2.describe_addresses(AllocationIds=[address])["Addresses"][0].get("Tags", [])
+            written = {tag["Key"]: tag["Value"] for tag in tags}
+            assert ("whocreated:created-by" in written) is tagged
+    finally:
+        slack.close()

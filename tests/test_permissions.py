@@ -51,8 +51,8 @@ def test_every_button_the_code_has_is_in_the_table() -> None:
 
 def test_tag_writers_name_the_tables_permission() -> None:
     assert set(TAGGING) == set(tagging.WRITERS) == set(operations._TAG_WRITERS)
-    for resource_type, (_, permission, _) in tagging.WRITERS.items():
-        assert TAGGING[resource_type] == (permission,)
+    for resource_type, writer in tagging.WRITERS.items():
+        assert TAGGING[resource_type] == (writer.permission,)
 
 
 def test_lookup_hints_name_the_tables_permission() -> None:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from bot import store as store_module
 from bot.core.events import Actor, CreationFact
-from bot.store import FactPlace, Store, default_database_url
+from bot.store import FactPlace, Store, StoreUnavailable, default_database_url
 
 POSTGRES_URL = os.environ.get("WHOCREATED_TEST_POSTGRES_URL")
 
@@ -85,10 +85,15 @@ def test_sqlite_state_persists_across_opens(tmp_path: Path) -> None:
     assert Store.open(url).find_facts(["b"])
 
 
-def test_unwritable_store_is_a_warning_not_a_crash(tmp_path: Path) -> None:
+def test_an_unwritable_store_is_refused_and_only_lookups_fall_back_to_memory(
+    tmp_path: Path,
+) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    store = Store.open(f"sqlite:///{blocker / 'sub' / 'db.sqlite3'}")
+    url = f"sqlite:///{blocker / 'sub' / 'db.sqlite3'}"
+    with pytest.raises(StoreUnavailable, match="cannot be used: not writable"):
+        Store.open(url)
+    store = Store.open_or_memory(url)
     assert store.warning and "cannot be used" in store.warning
     _put(store, _fact("b", datetime(2023, 1, 1, tzinfo=UTC), "alice"))
     assert store.find_facts(["b"])  # still answers, in memory

@@ -64,7 +64,11 @@ def test_a_nudge_round_trips_with_its_resource(store: Store) -> None:
 
 
 def test_ids_are_unique(store: Store) -> None:
-    ids = {store.create_nudge(DISK, owner_slack_user="U0A", sent_at=NOW).id for _ in range(20)}
+    ids = set()
+    for _ in range(20):
+        nudge = store.create_nudge(DISK, owner_slack_user="U0A", sent_at=NOW)
+        store.decide(nudge.id, "kept", by="U0A", at=NOW)  # one open nudge a resource at a time
+        ids.add(nudge.id)
     assert len(ids) == 20
 
 
@@ -128,17 +132,19 @@ def test_open_nudges_for_an_owner_most_expensive_first(store: Store) -> None:
         owner_slack_user="U0A",
         sent_at=NOW,
     )
-    dear = store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW, monthly_cost=61.0)
     done = store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW, monthly_cost=99.0)
     store.decide(done.id, "kept", by="U0A", at=NOW)
-    store.create_nudge(WEB, owner_slack_user="U0B", sent_at=NOW, monthly_cost=70.0)
+    dear = store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW, monthly_cost=61.0)
+    other = Resource(type=EC2_INSTANCE, id="i-0other", region="eu-west-1", account=ACCOUNT)
+    store.create_nudge(other, owner_slack_user="U0B", sent_at=NOW, monthly_cost=70.0)
     assert [n.id for n in store.open_nudges_for("U0A")] == [dear.id, cheap.id, unpriced.id]
     assert len(store.open_nudges()) == 4
 
 
 def test_last_nudge_for_a_resource(store: Store) -> None:
     assert store.last_nudge_for(WEB.key) is None
-    store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW)
+    older = store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW)
+    store.decide(older.id, "kept", by="U0A", at=NOW)
     newer = store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW + timedelta(days=3))
     store.create_nudge(DISK, owner_slack_user="U0A", sent_at=NOW + timedelta(days=4))
     other_region = Resource(type=EC2_INSTANCE, id=WEB.id, region="us-east-1", account=ACCOUNT)

@@ -2,7 +2,9 @@
 
 Every list call goes through a paginator. A type whose describe calls are denied (or fail) is left
 out with a note saying so, and the other types are still collected: a patrol round reports what it
-could not see instead of stopping.
+could not see instead of stopping. A service that fails (not a denial: a 5xx after botocore's
+retries, an endpoint that does not answer) is not asked for the other types in that account and
+region in the same round (RoundFaults).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.aws.errors import error_code, is_denied
+from bot.aws.faults import RoundFaults
 from bot.core.resources import (
     CLASSIC_LOAD_BALANCER,
     EBS_VOLUME,
@@ -49,6 +52,18 @@ PARENT_TAGS = {
 
 _STOPPED_AT = re.compile(r"\((\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (?:GMT|UTC)\)")
 
+# The service whose describe calls list a type (a failing one is not asked for its other types).
+SERVICES = {
+    EC2_INSTANCE: "ec2",
+    EBS_VOLUME: "ec2",
+    ELASTIC_IP: "ec2",
+    NAT_GATEWAY: "ec2",
+    LOAD_BALANCER: "elbv2",
+    CLASSIC_LOAD_BALANCER: "elb",
+    RDS_INSTANCE: "rds",
+    EKS_CLUSTER: "eks",
+}
+
 # How a type is named in notes.
 LABELS = {
     EC2_INSTANCE: "EC2 instances",
@@ -79,9 +94,15 @@ class Inventory:
         self._client_for = client_for
 
     def collect(
-        self, account: str, region: str, types: Iterable[str] = PATROLLED_TYPES
+        self,
+        account: str,
+        region: str,
+        types: Iterable[str] = PATROLLED_TYPES,
+        *,
+        faults: RoundFaults | None = None,
     ) -> Collected:
         scan = _Scan(self._client_for, account, region)
+        place = f"{account}/{region}"
         resources: list[Resource] = []
         notes: list[str] = []
         failed: list[str] = []
@@ -91,6 +112,11 @@ class Inventory:
                 notes.append(f"{kind} is not inventoried")
                 failed.append(kind)
                 continue
+            service = SERVICES[kind]
+            if faults is not None and faults.failed(service, place) is not None:
+                faults.skipped(service, place)
+                failed.append(kind)
+                continue
             try:
                 resources.extend(collector(scan))
             except ClientError as error:
@@ -98,14 +124,18 @@ class Inventory:
                 notes.append(_note(kind, account, region, error))
                 if is_denied(error):
                     logger.warning("%s", notes[-1])
-                else:
-                    logger.exception("describing %s in %s/%s failed", kind, account, region)
+                    continue  # permissions are per operation: the service may answer others
+                logger.exception("describing %s in %s/%s failed", kind, account, region)
+                if faults is not None:
+                    faults.record(service, place, error)
             except BotoCoreError as error:
                 failed.append(kind)
                 notes.append(
                     f"{LABELS[kind]} not checked in {account}/{region}: {type(error).__name__}"
                 )
                 logger.exception("describing %s in %s/%s failed", kind, account, region)
+                if faults is not None:
+                    faults.record(service, place, error)
         return Collected(tuple(resources), tuple([*notes, *scan.notes]), tuple(failed))
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bot.aws.faults import RoundFaults
 from bot.core.idle import MetricSpec, dimension_value, metrics_for
 from bot.core.resources import Resource
 
@@ -36,6 +37,7 @@ MAX_DATAPOINTS_PER_CALL = 100_800
 HOUR = 3600
 MAX_POINTS_PER_QUERY = 1_440
 FAILED_STATUSES = frozenset({"Forbidden", "InternalError"})
+SERVICE = "cloudwatch"
 
 
 @dataclass(frozen=True)
@@ -107,29 +109,38 @@ class MetricsReader:
         region: str,
         lookback: timedelta,
         now: datetime,
+        *,
+        faults: RoundFaults | None = None,
     ) -> Observed:
         """resource key → alias → datapoints, oldest first.
 
         Every alias of a resource whose queries were answered is present, with [] when CloudWatch
         reported nothing. A resource (or alias) whose call failed is absent: the rules call that
-        unknown. Resources without metrics (volumes, addresses, clusters) are absent too.
+        unknown. Resources without metrics (volumes, addresses, clusters) are absent too. Given
+        the round's faults, a failed call (denied, or failing after its retries) stops the
+        account and region's later batches: they are counted as skipped, not asked.
         """
         span = window(lookback, now)
         queries = list(self._queries(resources, account, region))
         client = self._client_for("cloudwatch", region)
         observed: Observed = {}
         per_call = span.queries_per_call
+        place = f"{account}/{region}"
         for start in range(0, len(queries), per_call):
             batch = queries[start : start + per_call]
+            if faults is not None and faults.failed(SERVICE, place) is not None:
+                faults.skipped(SERVICE, place, len({query.key for query in batch}))
+                continue
             try:
                 values = self._fetch(client, batch, span)
-            except (ClientError, BotoCoreError):
+            except (ClientError, BotoCoreError) as error:
                 logger.exception(
-                    "GetMetricData for %d queries in %s/%s failed; those resources stay unknown",
+                    "GetMetricData for %d queries in %s failed; those resources stay unknown",
                     len(batch),
-                    account,
-                    region,
+                    place,
                 )
+                if faults is not None:
+                    faults.record(SERVICE, place, error)
                 continue
             for query in batch:
                 if query.id in values:

@@ -5,6 +5,10 @@ up with GetProducts (TERM_MATCH filters), and lets core/costs.py do the sums. Th
 for one (service, filters) is fetched once per process: list prices change a few times a year and
 a patrol round asks for the same few dozen again and again. Where the filters leave several
 different prices, none is chosen: the cost is reported as not found, never guessed.
+
+Given a round's RoundFaults, a failing Pricing API is asked once: later resources of that round
+get "no price" at once (from what is cached, when it covers them), instead of each going through
+botocore's retries again.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.aws.errors import error_code
+from bot.aws.faults import GLOBAL, Fault, RoundFaults, why
 from bot.core.costs import PriceQuery, Quote, Unpriced, components, monthly_cost
 from bot.core.resources import Cost, Resource
 
@@ -31,6 +35,15 @@ PRICING_REGION = "us-east-1"  # the Pricing API's endpoint (also in eu-central-1
 # Usage types carry a region prefix: "EUW2-NatGateway-Hours", "EU-AmazonEKS-Hours:perCluster";
 # us-east-1 often has none. "TS-" (Local Zones) and "Outposts-" are not region prefixes.
 _REGION_PREFIX = r"(?:EU|[A-Z]{3,4}[0-9])-"
+SERVICE = "pricing"
+
+
+class _NotAsked(Exception):
+    """The Pricing API failed earlier in this round: not asked again."""
+
+    def __init__(self, fault: Fault) -> None:
+        super().__init__(fault.why)
+        self.fault = fault
 
 
 class PriceBook:
@@ -42,25 +55,30 @@ class PriceBook:
         self._products: dict[tuple[str, tuple[tuple[str, str], ...]], list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
-    def monthly_cost(self, resource: Resource) -> Cost:
+    def monthly_cost(self, resource: Resource, faults: RoundFaults | None = None) -> Cost:
         parts = components(resource)
         if isinstance(parts, Unpriced):
             return Cost(None, parts.why)
         quotes = {}
         try:
             for part in parts:
-                quotes[part.query] = self.quote(part.query)
+                quotes[part.query] = self.quote(part.query, faults)
                 if part.required and quotes[part.query].usd is None:
                     break  # the figure is already unknown; ask for nothing more
+        except _NotAsked as skipped:
+            return Cost(None, f"no price: the Pricing API failed ({skipped.fault.why})")
         except (ClientError, BotoCoreError) as error:
-            why = error_code(error) if isinstance(error, ClientError) else type(error).__name__
-            logger.warning("Pricing API failed for %s %s: %s", resource.type, resource.id, why)
-            return Cost(None, f"no price: the Pricing API could not be read ({why})")
+            if faults is not None:
+                faults.record(SERVICE, GLOBAL, error)
+            logger.warning(
+                "Pricing API failed for %s %s: %s", resource.type, resource.id, why(error)
+            )
+            return Cost(None, f"no price: the Pricing API could not be read ({why(error)})")
         return monthly_cost(resource, quotes)
 
-    def quote(self, query: PriceQuery) -> Quote:
+    def quote(self, query: PriceQuery, faults: RoundFaults | None = None) -> Quote:
         """The single on-demand price per unit that matches, or why there is none."""
-        prices = sorted(set(on_demand_prices(self._products_for(query), query)))
+        prices = sorted(set(on_demand_prices(self._products_for(query, faults), query)))
         if not prices:
             return Quote(None, "no price found")
         if len(prices) > 1:
@@ -68,10 +86,15 @@ class PriceBook:
             return Quote(None, f"{len(prices)} different prices found")
         return Quote(prices[0])
 
-    def _products_for(self, query: PriceQuery) -> list[dict[str, Any]]:
+    def _products_for(
+        self, query: PriceQuery, faults: RoundFaults | None = None
+    ) -> list[dict[str, Any]]:
         key = (query.service, query.filters)
         with self._lock:  # one fetch per key, even when rounds price in parallel
             if key not in self._products:
+                if faults is not None and (fault := faults.failed(SERVICE)) is not None:
+                    faults.skipped(SERVICE)
+                    raise _NotAsked(fault)
                 self._products[key] = self._fetch(query)
             return self._products[key]
 

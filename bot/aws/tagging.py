@@ -1,8 +1,12 @@
-"""Write tags on a patrolled resource: `Tagger(client_for).tag(resource, tags) -> bool`.
+"""Write tags on patrolled resources, in as few calls as each service allows.
 
-One table maps a resource type to the call that tags it. Tagging is a courtesy (it keeps answers
-past CloudTrail's 90 days), so it never raises: denied is False and one warning per kind of
-permission, any other failure is False and a logged error.
+`Tagger.tag_all([(resource, tags), ...])` groups resources by account, region, service and tag
+set, and writes each group in batches: EC2's CreateTags takes up to 1,000 resource ids a call
+(instances, volumes, addresses and NAT gateways together), Elastic Load Balancing's AddTags 20
+load balancers, RDS and EKS one resource a call. `tag(resource, tags)` is one of them. Tagging is a
+courtesy (it keeps answers past CloudTrail's 90 days), so it never raises: denied is "not
+written" and one warning per kind of permission, any other failure is "not written" and a
+logged error. Callers decide whether a round may write at all (read-only rounds never do).
 """
 
 from __future__ import annotations
@@ -10,7 +14,8 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -31,7 +36,8 @@ from bot.core.resources import (
 logger = logging.getLogger(__name__)
 
 ClientFor = Callable[[str, str], Any]
-TagWriter = Callable[[Any, Resource, dict[str, str]], None]
+# Writes one tag set on a batch of resources of one service, account and region.
+TagWriter = Callable[[Any, Sequence[Resource], dict[str, str]], None]
 
 KEY_LIMIT = 128
 VALUE_LIMIT = 256
@@ -43,37 +49,53 @@ def _aws_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
     return [{"Key": key, "Value": value} for key, value in tags.items()]
 
 
-def _ec2(client: Any, resource: Resource, tags: dict[str, str]) -> None:
-    client.create_tags(Resources=[resource.id], Tags=_aws_tags(tags))
+def _ec2(client: Any, resources: Sequence[Resource], tags: dict[str, str]) -> None:
+    client.create_tags(Resources=[r.id for r in resources], Tags=_aws_tags(tags))
 
 
-def _rds(client: Any, resource: Resource, tags: dict[str, str]) -> None:
-    client.add_tags_to_resource(ResourceName=_arn(resource, "rds", "db:"), Tags=_aws_tags(tags))
+def _rds(client: Any, resources: Sequence[Resource], tags: dict[str, str]) -> None:
+    for resource in resources:  # AddTagsToResource takes one ARN
+        client.add_tags_to_resource(ResourceName=_arn(resource, "rds", "db:"), Tags=_aws_tags(tags))
 
 
-def _elbv2(client: Any, resource: Resource, tags: dict[str, str]) -> None:
-    client.add_tags(ResourceArns=[resource.arn or resource.id], Tags=_aws_tags(tags))
+def _elbv2(client: Any, resources: Sequence[Resource], tags: dict[str, str]) -> None:
+    client.add_tags(ResourceArns=[r.arn or r.id for r in resources], Tags=_aws_tags(tags))
 
 
-def _elb(client: Any, resource: Resource, tags: dict[str, str]) -> None:
-    client.add_tags(LoadBalancerNames=[resource.id], Tags=_aws_tags(tags))
+def _elb(client: Any, resources: Sequence[Resource], tags: dict[str, str]) -> None:
+    client.add_tags(LoadBalancerNames=[r.id for r in resources], Tags=_aws_tags(tags))
 
 
-def _eks(client: Any, resource: Resource, tags: dict[str, str]) -> None:
-    client.tag_resource(resourceArn=_arn(resource, "eks", "cluster/"), tags=dict(tags))
+def _eks(client: Any, resources: Sequence[Resource], tags: dict[str, str]) -> None:
+    for resource in resources:  # TagResource takes one ARN
+        client.tag_resource(resourceArn=_arn(resource, "eks", "cluster/"), tags=dict(tags))
 
 
-# Resource type → (boto3 service, the IAM permission, the call).
-WRITERS: dict[str, tuple[str, str, TagWriter]] = {
-    EC2_INSTANCE: ("ec2", "ec2:CreateTags", _ec2),
-    EBS_VOLUME: ("ec2", "ec2:CreateTags", _ec2),
-    ELASTIC_IP: ("ec2", "ec2:CreateTags", _ec2),
-    NAT_GATEWAY: ("ec2", "ec2:CreateTags", _ec2),
-    RDS_INSTANCE: ("rds", "rds:AddTagsToResource", _rds),
-    LOAD_BALANCER: ("elbv2", "elasticloadbalancing:AddTags", _elbv2),
-    CLASSIC_LOAD_BALANCER: ("elb", "elasticloadbalancing:AddTags", _elb),
-    EKS_CLUSTER: ("eks", "eks:TagResource", _eks),
+@dataclass(frozen=True)
+class Writer:
+    service: str  # the boto3 client
+    permission: str  # what a denial names
+    write: TagWriter
+    batch: int  # resources a call takes
+
+
+_EC2 = Writer("ec2", "ec2:CreateTags", _ec2, 1000)
+_ELBV2 = Writer("elbv2", "elasticloadbalancing:AddTags", _elbv2, 20)
+_ELB = Writer("elb", "elasticloadbalancing:AddTags", _elb, 20)
+
+# Resource type → how its tags are written.
+WRITERS: dict[str, Writer] = {
+    EC2_INSTANCE: _EC2,
+    EBS_VOLUME: _EC2,
+    ELASTIC_IP: _EC2,
+    NAT_GATEWAY: _EC2,
+    RDS_INSTANCE: Writer("rds", "rds:AddTagsToResource", _rds, 1),
+    LOAD_BALANCER: _ELBV2,
+    CLASSIC_LOAD_BALANCER: _ELB,
+    EKS_CLUSTER: Writer("eks", "eks:TagResource", _eks, 1),
 }
+
+_Group = tuple[str, str, Writer, tuple[tuple[str, str], ...]]  # account, region, writer, tags
 
 
 class Tagger:
@@ -98,39 +120,70 @@ class Tagger:
 
     def tag(self, resource: Resource, tags: Mapping[str, str]) -> bool:
         """Add (or overwrite) these tags on the resource; False when it could not be done."""
-        writer = WRITERS.get(resource.type)
-        if writer is None:
-            logger.debug("no way to tag %s (%s)", resource.id, resource.type)
-            return False
-        service, permission, write = writer
-        clients = self._clients(resource.account)
+        return self.tag_all([(resource, tags)]) == (1, 0)
+
+    def tag_all(self, items: Sequence[tuple[Resource, Mapping[str, str]]]) -> tuple[int, int]:
+        """Tag each resource with its tags, batched; (resources written, not written)."""
+        groups: dict[_Group, list[Resource]] = {}
+        not_written = 0
+        for resource, tags in items:
+            writer = WRITERS.get(resource.type)
+            if writer is None:
+                logger.debug("no way to tag %s (%s)", resource.id, resource.type)
+                not_written += 1
+                continue
+            clean = {
+                _clip(key, KEY_LIMIT): _clip(value, VALUE_LIMIT) for key, value in tags.items()
+            }
+            key = (resource.account, resource.region, writer, tuple(sorted(clean.items())))
+            groups.setdefault(key, []).append(resource)
+        written = 0
+        for (account, region, writer, pairs), resources in groups.items():
+            for start in range(0, len(resources), writer.batch):
+                batch = resources[start : start + writer.batch]
+                if self._write(account, region, writer, batch, dict(pairs)):
+                    written += len(batch)
+                else:
+                    not_written += len(batch)
+        return written, not_written
+
+    def _write(
+        self,
+        account: str,
+        region: str,
+        writer: Writer,
+        batch: Sequence[Resource],
+        tags: dict[str, str],
+    ) -> bool:
+        clients = self._clients(account)
         if clients is None:
             self._warn_once(
-                f"account {resource.account}",
-                f"no clients for account {resource.account}: its resources are not tagged",
+                f"account {account}",
+                f"no clients for account {account}: its resources are not tagged",
             )
             return False
-        clean = {_clip(key, KEY_LIMIT): _clip(value, VALUE_LIMIT) for key, value in tags.items()}
+        first = batch[0].id
         try:
-            write(clients(service, resource.region), resource, clean)
+            writer.write(clients(writer.service, region), batch, tags)
         except ClientError as error:
             if is_denied(error):
                 self._warn_once(
-                    permission,
-                    f"{permission} denied (first on {resource.id} in {resource.region}): "
+                    writer.permission,
+                    f"{writer.permission} denied (first on {first} in {region}): "
                     "resolved creators are not written back as tags",
                 )
             else:
                 logger.error(
-                    "tagging %s in %s failed (%s): %s",
-                    resource.id,
-                    resource.region,
+                    "tagging %d resources (%s, …) in %s failed (%s): %s",
+                    len(batch),
+                    first,
+                    region,
                     error_code(error),
                     error,
                 )
             return False
         except BotoCoreError:
-            logger.exception("tagging %s in %s failed", resource.id, resource.region)
+            logger.exception("tagging %d resources (%s, …) in %s failed", len(batch), first, region)
             return False
         return True
 

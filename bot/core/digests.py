@@ -515,6 +515,7 @@ def resource_blocks(
 
 
 _ROW_BLOCKS = 3  # divider, section, actions
+SKIPPED_LIMIT = 3  # lines about what the round could not ask (a context block holds 10)
 
 
 def digest_blocks(
@@ -526,11 +527,13 @@ def digest_blocks(
     auto_stop_notice: Mapping[str, datetime] | None = None,
     max_items: int,
     actions: Actions | None = None,
+    skipped: Sequence[str] = (),
 ) -> list[Block]:
     """One owner's digest for one round: the most expensive first, a line for the rest.
 
     `findings` are (nudge id, finding) pairs; `auto_stop_notice` maps a nudge id to when that
-    resource will be stopped if nobody answers (the optional auto-stop, announced ahead of time).
+    resource will be stopped if nobody answers (the optional auto-stop, announced ahead of time);
+    `skipped` says what the round could not ask (a failing AWS service), one line each.
     """
     items = sort_by_cost(findings)
     auto_stop = dict(auto_stop_notice or {})
@@ -540,6 +543,7 @@ def digest_blocks(
         SectionBlock(text=MarkdownTextObject(text=_digest_intro(owner_label, all_findings))),
     ]
     notes = _digest_notes(items, auto_stop, dry_run=dry_run)
+    notes += [f":warning: {escape_clip(note, NOTE_LIMIT)}" for note in skipped[:SKIPPED_LIMIT]]
     if notes:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_fit(n)) for n in notes]))
     room = (MESSAGE_BLOCKS_LIMIT - len(blocks) - 2) // _ROW_BLOCKS  # 2: the rest line, footer

@@ -41,15 +41,20 @@ class SandboxClients(AwsClients):
         enabled_regions: Sequence[str],
         price_regions: Sequence[str],
         config: Config = AWS_CLIENT_CONFIG,
+        local_pricing: bool = True,
     ) -> None:
+        """`local_pricing=False` leaves GetProducts to the pricing endpoint (one that fails)."""
         super().__init__(session, endpoints, config)
         prices = PriceList(price_regions)
         self._stacks: dict[str, list[dict[str, Any]]] = {}  # region → DescribeStacks entries
         self._answers: dict[tuple[str, str], Answer] = {
             ("ec2", "DescribeRegions"): lambda _, __: regions_answer(enabled_regions),
-            ("pricing", "GetProducts"): lambda request, _: prices.get_products(request),
             ("cloudformation", "DescribeStacks"): self._describe_stacks,
         }
+        if local_pricing:
+            self._answers[("pricing", "GetProducts")] = lambda request, _: prices.get_products(
+                request
+            )
         self._prepared: set[tuple[str, str]] = set()
         self._prepare_lock = threading.Lock()
 

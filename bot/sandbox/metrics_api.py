@@ -253,7 +253,9 @@ class MetricsServer(CountingServer):
     ...     metrics.put("AWS/EC2", "CPUUtilization", {"InstanceId": "i-1"}, times, values)
     ...     boto3.client("cloudwatch", endpoint_url=metrics.endpoint_url, region_name="us-east-1")
 
-    `latency` (seconds added to each call) can be changed while it runs.
+    `latency` (seconds added to each call) can be changed while it runs. `deny_after(n)` answers
+    every GetMetricData call after the first `n` with AccessDenied, as when the role's policy
+    changes in the middle of a round.
     """
 
     thread_name = "cloudwatch-standin"
@@ -264,6 +266,7 @@ class MetricsServer(CountingServer):
         self.store = MetricStore()
         self._counts: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
+        self._allowed: int | None = None  # GetMetricData calls answered before denials
         self._http = _HttpServer((host, port), _Handler, self)
         self._thread: threading.Thread | None = None
 
@@ -284,6 +287,14 @@ class MetricsServer(CountingServer):
         return self.store.put(
             namespace, metric, dimensions, timestamps, values, region=region, unit=unit
         )
+
+    def deny_after(self, calls: int) -> None:
+        """GetMetricData calls after the next `calls` are denied."""
+        with self._lock:
+            self._allowed = self._requests_unlocked(GET_METRIC_DATA) + calls
+
+    def _requests_unlocked(self, operation: str) -> int:
+        return sum(count for (_, op), count in self._counts.items() if op == operation)
 
     def calls(self, region: str | None = None, operation: str | None = GET_METRIC_DATA) -> int:
         """Requests received (rejected ones included), filtered by region and operation."""
@@ -328,6 +339,17 @@ class MetricsServer(CountingServer):
         region = credential["region"]
         with self._lock:
             self._counts[(region, operation)] += 1
+            denied = (
+                operation == GET_METRIC_DATA
+                and self._allowed is not None
+                and self._requests_unlocked(operation) > self._allowed
+            )
+        if denied:
+            raise ApiError(
+                "AccessDenied",
+                "User is not authorized to perform: cloudwatch:GetMetricData",
+                HTTPStatus.FORBIDDEN,
+            )
         if self.latency > 0:
             time.sleep(self.latency)
         params = protocol.decode(body)

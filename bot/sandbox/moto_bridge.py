@@ -243,14 +243,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.command, self.path, self.headers, body
         )
         data = answer.encode() if isinstance(answer, str) else bytes(answer or b"")
-        self.send_response(int(status))
-        for name, value in headers.items():
-            if name.lower() not in _HOP_BY_HOP:
-                self.send_header(name, str(value))
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        try:
+            self.send_response(int(status))
+            for name, value in headers.items():
+                if name.lower() not in _HOP_BY_HOP:
+                    self.send_header(name, str(value))
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the caller is gone (a process killed mid-call): nobody to answer
 
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _any
 

@@ -4,8 +4,12 @@ Point a `WebClient(base_url=api.url)` at it (`url` ends in /api/). The methods w
 answer as Slack does (`{"ok": true, ...}` or `{"ok": false, "error": ...}`); any other method is
 `unknown_method`, and a call without the bot token is `invalid_auth`. Messages are kept, so
 chat.update and conversations.history work on what was posted; a chat.postMessage to a user id
-lands in the app's direct message with them (a `D…` channel). POSTs to `response_url(key)` are
-recorded as what Bolt's `respond()` sent.
+lands in the app's direct message with them (a `D…` channel, which conversations.open also
+answers). Message `metadata` given to chat.postMessage is kept and returned by
+conversations.history only with `include_all_metadata`, as Slack does; history reads newest first
+between `oldest` and `latest` (both exclusive unless `inclusive`), `limit` at a time, paging with
+`cursor`. Timestamps are the current time, so `oldest` works as it does on Slack. POSTs to
+`response_url(key)` are recorded as what Bolt's `respond()` sent.
 
 Tokens and scopes as Slack has them: the bot token's granted scopes (every scope whocreated asks
 for unless `scopes=` says otherwise) come back in each answer's `x-oauth-scopes` header, and a
@@ -16,8 +20,10 @@ saying whether the bot is a member; a private channel the bot is not in is `chan
 
 Faults, for tests of how whocreated copes: `fail_next(method, error)` makes the next call answer
 `{"ok": false, "error": error}`, `rate_limit_once(method)` answers HTTP 429 with Retry-After: 0,
-and `refuse_responses(key)` answers posts to that response_url with an error, as Slack does once
-a response_url has expired.
+`stall_next(method, seconds)` does the next call's work (a post is accepted and kept) and then
+answers only after `seconds`, as a reply lost on the way back makes the client time out, and
+`refuse_responses(key)` answers posts to that response_url with an error, as Slack does once a
+response_url has expired.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -100,12 +107,14 @@ class SlackApi(LoopbackServer):
         self.calls: list[Call] = []
         self.responses: dict[str, list[dict[str, Any]]] = {}
         self.messages: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → message
+        self.metadata: dict[tuple[str, str], dict[str, Any]] = {}  # (channel, ts) → metadata
         self.usergroups: dict[str, list[str]] = {}
         self._errors: dict[str, list[str]] = {}  # method → errors its next calls answer
         self._rate_limited: set[str] = set()
+        self._stalls: dict[str, list[float]] = {}  # method → seconds its next calls hold back
+        self._last_ts = 0.0
         self._refused: dict[str, tuple[int, str]] = {}  # response_url key → (status, body)
         self._views = itertools.count(1)
-        self._timestamps = itertools.count(1)
         self._changed = threading.Condition()
         self._http = ThreadingHTTPServer((host, port), _handler(self))
         self._http.daemon_threads = True
@@ -166,6 +175,11 @@ class SlackApi(LoopbackServer):
         """The next call of `method` answers HTTP 429 with Retry-After: 0."""
         with self._changed:
             self._rate_limited.add(method)
+
+    def stall_next(self, method: str, seconds: float) -> None:
+        """The next call of `method` is carried out, then answered only after `seconds`."""
+        with self._changed:
+            self._stalls.setdefault(method, []).append(seconds)
 
     def refuse_responses(self, key: str, status: int = 404, body: str = "expired_url") -> None:
         """Posts to response_url `key` are recorded but answered with an error."""
@@ -228,6 +242,17 @@ class SlackApi(LoopbackServer):
         self, method: str, params: dict[str, Any], headers: dict[str, str]
     ) -> tuple[int, dict[str, Any]]:
         """(HTTP status, body) for a Web API call."""
+        status, body = self._answer(method, params, headers)
+        with self._changed:
+            stalls = self._stalls.get(method)
+            stall = stalls.pop(0) if stalls else 0.0
+        if stall:
+            time.sleep(stall)
+        return status, body
+
+    def _answer(
+        self, method: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> tuple[int, dict[str, Any]]:
         with self._changed:
             self.calls.append(Call(method, params, headers))
             self._changed.notify_all()
@@ -267,7 +292,9 @@ class SlackApi(LoopbackServer):
             return self._refused.get(key, (200, "ok"))
 
     def _next_ts(self) -> str:
-        return f"1700000000.{next(self._timestamps):06d}"
+        """Now, as Slack writes a message's ts; strictly increasing, so each is unique."""
+        self._last_ts = max(round(time.time(), 6), round(self._last_ts + 0.000001, 6))
+        return f"{self._last_ts:.6f}"
 
     # Methods (called with the condition held) ----------------------------------------------------
 
@@ -329,7 +356,16 @@ class SlackApi(LoopbackServer):
             "text": params.get("text", ""),
             "blocks": _json_field(params, "blocks") or [],
         }
+        metadata = _json_field(params, "metadata")
+        if metadata:
+            self.metadata[(channel, ts)] = dict(metadata)
         return {"ok": True, "channel": channel, "ts": ts}
+
+    def _open(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        users = str(params.get("users") or "").split(",")
+        if len(users) != 1 or users[0] not in self.users:
+            return {"ok": False, "error": "user_not_found"}
+        return {"ok": True, "channel": {"id": self.dm_channel(users[0]), "is_im": True}}
 
     def _update(self, params: Mapping[str, Any]) -> dict[str, Any]:
         key = (str(params.get("channel")), str(params.get("ts")))
@@ -345,15 +381,38 @@ class SlackApi(LoopbackServer):
         return {"ok": True, "message_ts": self._next_ts()}
 
     def _history(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        channel, latest = str(params.get("channel")), str(params.get("latest") or "")
-        found = [
-            dict(message)
-            for (where, ts), message in self.messages.items()
-            if where == channel and (not latest or ts <= latest)
-        ]
-        found.sort(key=lambda message: message["ts"], reverse=True)
-        limit = int(params.get("limit") or 100)
-        return {"ok": True, "messages": found[:limit], "has_more": len(found) > limit}
+        channel = str(params.get("channel"))
+        if not any(where == channel for where, _ in self.messages) and not self._known(channel):
+            return {"ok": False, "error": "channel_not_found"}
+        inclusive = _flag(params.get("inclusive"))
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or "inf")
+        with_metadata = _flag(params.get("include_all_metadata"))
+        found = []
+        for (where, ts), message in self.messages.items():
+            moment = float(ts)
+            inside = oldest <= moment <= latest if inclusive else oldest < moment < latest
+            if where != channel or not inside:
+                continue
+            shown = {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, **message}
+            if with_metadata and (where, ts) in self.metadata:
+                shown["metadata"] = dict(self.metadata[(where, ts)])
+            found.append(shown)
+        found.sort(key=lambda message: float(message["ts"]), reverse=True)
+        start = int(params.get("cursor") or 0)
+        limit = max(1, min(int(params.get("limit") or 100), 999))
+        page = found[start : start + limit]
+        more = len(found) > start + limit
+        answer: dict[str, Any] = {"ok": True, "messages": page, "has_more": more}
+        if more:
+            answer["response_metadata"] = {"next_cursor": str(start + limit)}
+        return answer
+
+    def _known(self, channel: str) -> bool:
+        """A channel the workspace has: a named one, or the DM of a known user."""
+        return channel in self.channels or any(
+            self.dm_channel(user) == channel for user in self.users
+        )
 
     def _usergroup_users(self, params: Mapping[str, Any]) -> dict[str, Any]:
         members = self.usergroups.get(str(params.get("usergroup")))
@@ -373,6 +432,7 @@ _METHODS: dict[str, Callable[[SlackApi, Mapping[str, Any]], dict[str, Any]]] = {
     "chat.update": SlackApi._update,
     "chat.postEphemeral": SlackApi._post_ephemeral,
     "conversations.history": SlackApi._history,
+    "conversations.open": SlackApi._open,
     "usergroups.users.list": SlackApi._usergroup_users,
     "conversations.info": SlackApi._conversation_info,
 }
@@ -404,6 +464,11 @@ def _json_field(params: Mapping[str, Any], name: str) -> Any:
     """A JSON body holds lists as they are; a form body holds them as JSON text."""
     value = params.get(name)
     return json.loads(value) if isinstance(value, str) else value
+
+
+def _flag(value: Any) -> bool:
+    """A boolean argument as Slack reads it from JSON or a form ("true", "1")."""
+    return value is True or str(value).lower() in ("true", "1")
 
 
 def _decode(raw: str, content_type: str) -> dict[str, Any]:
@@ -440,13 +505,16 @@ def _handler(api: SlackApi) -> type[BaseHTTPRequestHandler]:
             extra: Mapping[str, str] | None = None,
         ) -> None:
             data = text.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in (extra or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (extra or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the client gave up waiting (a stalled call): the answer is lost, as on Slack
 
         def log_message(self, format: str, *args: Any) -> None:
             return  # the recorded calls are the log

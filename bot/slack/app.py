@@ -84,13 +84,21 @@ def create_app(
     return app
 
 
-def wsgi_app(app: App, watch: SignatureWatch | None = None) -> WsgiApp:
+def wsgi_app(
+    app: App,
+    *,
+    watch: SignatureWatch | None = None,
+    draining: Callable[[], bool] = lambda: False,
+    problem: Callable[[], str | None] = lambda: None,
+) -> WsgiApp:
     """POST /slack/events through Bolt (signature checked there), GET /healthz, 404 otherwise.
 
     `watch` hears of every refused signature (logged, and a clock skew reported by /healthz).
-    """
+    While `draining` (shutting down) both answer 503; /healthz also while `problem()` names one
+    (the store unreachable) or refused signatures point to a skewed clock."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     watch = watch or SignatureWatch()
+    unavailable = "503 Service Unavailable"
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
@@ -98,13 +106,19 @@ def wsgi_app(app: App, watch: SignatureWatch | None = None) -> WsgiApp:
         if path == EVENTS_PATH and method == "POST":
             if _declared_length(environ) > MAX_BODY_BYTES:
                 return _json(start_response, "413 Payload Too Large", {"ok": False})
+            if draining():
+                return _json(start_response, unavailable, {"ok": False, "error": "restarting"})
             return slack(environ, _watching(start_response, environ, watch))
         if path == HEALTH_PATH and method in ("GET", "HEAD"):
+            head = method == "HEAD"
+            why = "restarting" if draining() else problem()
+            if why:
+                return _json(start_response, unavailable, {"ok": False, "error": why}, head=head)
             skew = watch.suspected_skew()
             if skew is not None:
                 body = {"ok": False, "error": "clock_skew", "skew_s": round(skew)}
-                return _json(start_response, "503 Service Unavailable", body, head=method == "HEAD")
-            return _json(start_response, "200 OK", {"ok": True}, head=method == "HEAD")
+                return _json(start_response, unavailable, body, head=head)
+            return _json(start_response, "200 OK", {"ok": True}, head=head)
         return _json(start_response, "404 Not Found", {"ok": False, "error": "not_found"})
 
     return application
@@ -150,6 +164,8 @@ def http_server(
     host: str = "0.0.0.0",
     threads: int = 8,
     watch: SignatureWatch | None = None,
+    draining: Callable[[], bool] = lambda: False,
+    problem: Callable[[], str | None] = lambda: None,
 ) -> BaseWSGIServer | MultiSocketServer:
     """A waitress server for the app (port 0 picks a free port: see `.effective_port`)."""
     from waitress import create_server
@@ -157,8 +173,9 @@ def http_server(
     # Each request thread only waits for ack(), never for AWS, so a few threads go a long way.
     # waitress refuses a larger body (413) from its Content-Length before reading it, and stops
     # reading a chunked one at the limit.
+    application = wsgi_app(app, watch=watch, draining=draining, problem=problem)
     return create_server(
-        wsgi_app(app, watch),
+        application,
         host=host,
         port=port,
         threads=threads,

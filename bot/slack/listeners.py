@@ -6,8 +6,11 @@ of `Listeners`, so Bolt can inject `ack`, `command`, `respond`, `body`, `client`
 and tests can call them on their own.
 
 Every handler acks at once and hands anything slow (AWS, a second Slack call) to our bounded
-executor (`services.executor`), never to Bolt's small listener pool: a burst of slow lookups never
-delays another request's ack or a modal's 3-second trigger_id.
+lookups lane (`services.executor`), never to Bolt's small listener pool: a burst of slow lookups
+never delays another request's ack or a modal's 3-second trigger_id. The nudge's buttons and
+modals have a lane of their own (`services.actions`), so they never wait behind lookups. Work the
+process cannot start or finish before it stops is answered "I'm restarting, try again in a
+minute".
 
 `/whocreated` text is read in the handler itself: it is pure and takes microseconds, so help, usage
 and a bad id are answered in the ack (one message) instead of "Looking up…" followed by an error.
@@ -34,6 +37,7 @@ from bot.core import decision_views, messages
 from bot.core.answers import LookupAnswer
 from bot.core.decisions import Action, action_id
 from bot.core.refs import InvalidReference, ResourceRef, parse
+from bot.deciding import RESTARTING
 from bot.failures import plain_words
 from bot.slack.access import Access, LookupLimit
 from bot.slack.admins import Admins
@@ -413,11 +417,14 @@ class Listeners:
     # Shared --------------------------------------------------------------------------------
 
     def _submit(self, what: str, respond: Respond, work: Callable[..., None], *args: Any) -> None:
+        def unfinished(started: bool) -> None:
+            self._reply_error(respond, RESTARTING)
+
         try:
-            self.services.executor.submit(work, *args)
-        except Exception:  # executor shut down (the process is stopping)
-            logger.exception("could not start the %s", what)
-            self._reply_error(respond, "The bot is restarting: try again in a minute.")
+            self.services.executor.submit(work, *args, unfinished=unfinished)
+        except Exception:  # the lane is closed: the process is stopping
+            logger.warning("not starting the %s: shutting down", what)
+            unfinished(False)
 
     def _reply_error(self, respond: Respond, message: str) -> None:
         try:

@@ -206,3 +206,42 @@ def test_another_account_is_tagged_only_through_its_own_clients(aws: None) -> No
         clients_for_account=lambda account: lambda s, r: denied,
     )
     assert not routed.tag(other, TAG) and denied.calls == 1  # reached the other account's client
+
+
+class RecordingEc2:
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[str], list[dict[str, str]]]] = []
+
+    def create_tags(self, *, Resources: list[str], Tags: list[dict[str, str]]) -> None:
+        self.calls.append((list(Resources), list(Tags)))
+
+
+def test_tags_are_written_one_call_per_region_and_value(aws: None) -> None:
+    ec2 = client_for("ec2", REGION)
+    calls: list[str] = []
+    ec2.meta.events.register("before-call.ec2.CreateTags", lambda **_: calls.append("CreateTags"))
+    made = ec2.run_instances(ImageId=AMI, MinCount=20, MaxCount=20)["Instances"]
+    volumes = [
+        ec2.create_volume(Size=8, AvailabilityZone=f"{REGION}a")["VolumeId"] for _ in range(10)
+    ]
+    resources = [resource(EC2_INSTANCE, i["InstanceId"]) for i in made] + [
+        resource(EBS_VOLUME, volume) for volume in volumes
+    ]
+    creators = ["alice", "bob", "carol"]
+    items = [
+        (res, {"whocreated:created-by": f"{creators[n % 3]} 2024-03-01T12:00:00Z RunInstances"})
+        for n, res in enumerate(resources)
+    ]
+
+    assert Tagger(lambda service, region: ec2).tag_all(items) == (30, 0)
+
+    assert calls == ["CreateTags"] * 3  # 30 resources of 3 creators: 3 calls, not 30
+    for res, tags in items:
+        assert ec2_tags(res.id) == tags
+
+
+def test_a_thousand_ids_a_call_at_most() -> None:
+    ec2 = RecordingEc2()
+    items = [(resource(EC2_INSTANCE, f"i-{n:017x}"), TAG) for n in range(2_001)]
+    assert Tagger(lambda service, region: ec2).tag_all(items) == (2_001, 0)
+    assert [len(ids) for ids, _ in ec2.calls] == [1_000, 1_000, 1]

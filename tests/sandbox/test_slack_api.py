@@ -10,7 +10,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.sandbox.slack_api import BOT_USER_ID, TOKEN, SlackApi
+from bot.sandbox.slack_api import BOT_ID, BOT_USER_ID, TOKEN, SlackApi
 
 
 @pytest.fixture
@@ -47,7 +47,9 @@ def test_a_dm_is_kept_updated_and_read_back(api: SlackApi) -> None:
         "text": "bye",
         "blocks": [],
     }
-    history = client.conversations_history(channel=posted["channel"], latest=posted["ts"])
+    history = client.conversations_history(
+        channel=posted["channel"], latest=posted["ts"], inclusive=True
+    )
     assert [m["text"] for m in history["messages"]] == ["bye"]
     assert [call.method for call in api.calls] == [
         "chat.postMessage",
@@ -101,3 +103,42 @@ def test_an_expired_response_url_is_refused_but_recorded(api: SlackApi) -> None:
     assert refused.value.code == 404
     assert refused.value.read() == b"expired_url"
     assert api.wait_for_response("old")["text"] == "too late"
+
+
+def test_metadata_is_kept_and_read_back_only_when_asked(api: SlackApi) -> None:
+    client = WebClient(token=TOKEN, base_url=api.url)
+    digest = {"event_type": "whocreated_digest", "event_payload": {"digest_id": "d1"}}
+    first = client.chat_postMessage(channel="U0ALICE001", text="one", metadata=digest)
+    second = client.chat_postMessage(channel="U0ALICE001", text="two")
+    channel = client.conversations_open(users="U0ALICE001")["channel"]["id"]
+    assert channel == first["channel"] == "D0ALICE001"
+
+    plain = client.conversations_history(channel=channel)
+    assert [m["text"] for m in plain["messages"]] == ["two", "one"]  # newest first
+    assert all("metadata" not in m for m in plain["messages"])
+    full = client.conversations_history(channel=channel, include_all_metadata=True)
+    assert [m.get("metadata") for m in full["messages"]] == [None, digest]
+    assert {m["bot_id"] for m in full["messages"]} == {BOT_ID}
+
+    # oldest and latest are exclusive unless inclusive; limit pages with a cursor.
+    after = client.conversations_history(channel=channel, oldest=first["ts"])
+    assert [m["ts"] for m in after["messages"]] == [second["ts"]]
+    both = client.conversations_history(channel=channel, oldest=first["ts"], inclusive=True)
+    assert len(both["messages"]) == 2
+    page = client.conversations_history(channel=channel, limit=1)
+    assert page["has_more"] is True and [m["text"] for m in page["messages"]] == ["two"]
+    rest = client.conversations_history(
+        channel=channel, limit=1, cursor=page["response_metadata"]["next_cursor"]
+    )
+    assert [m["text"] for m in rest["messages"]] == ["one"] and rest["has_more"] is False
+    with pytest.raises(SlackApiError, match="channel_not_found"):
+        client.conversations_history(channel="C0NOWHERE")
+
+
+def test_a_stalled_post_is_accepted_though_the_client_times_out(api: SlackApi) -> None:
+    impatient = WebClient(token=TOKEN, base_url=api.url, timeout=0.3)
+    api.stall_next("chat.postMessage", 1.0)
+    with pytest.raises(TimeoutError):
+        impatient.chat_postMessage(channel="U0ALICE001", text="accepted, answer lost")
+    assert [m["text"] for m in api.messages.values()] == ["accepted, answer lost"]
+    assert impatient.chat_postMessage(channel="U0ALICE001", text="next")["ok"] is True

@@ -82,15 +82,14 @@ def test_ack_comes_before_the_slow_lookup_finishes(harness: Harness) -> None:
     assert harness.lookups.threads == ["whocreated-lookup_0"]
 
 
-def test_when_the_executor_is_gone_the_user_is_told(harness: Harness) -> None:
-    harness.services.executor.shutdown()
+def test_when_the_lookups_lane_is_closed_the_user_is_told(harness: Harness) -> None:
+    harness.services.executor.close()  # shutting down
 
     reply, key = harness.command(INSTANCE)
 
     assert reply.status == 200
-    assert "restarting: try again in a minute" in all_text(
-        harness.fake.wait_for_response(key)["blocks"]
-    )
+    told = all_text(harness.fake.wait_for_response(key)["blocks"])
+    assert "restarting, try again in a minute" in told
     assert harness.lookups.calls == []
 
 

@@ -1,0 +1,52 @@
+"""`whocreated scan --notify`: one round that sends the digests, with what `serve` does around its
+rounds: this process announced alive (its instance lease), what a dead process left half done
+settled first (decisions `acting`, digests `pending`), and the round lease, so a second
+`scan --notify` or a replica's scheduled round at the same time does nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from bot.deciding import Decisions
+from bot.leases import INSTANCE_PREFIX, INSTANCE_TTL, Lease
+from bot.notifier import Notifier
+from bot.patrol import Patrol
+from bot.rounds import RoundRun, Rounds
+
+logger = logging.getLogger(__name__)
+
+
+def notify_round(
+    services: Any,
+    patrol: Patrol,
+    notifier: Notifier,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> RoundRun:
+    alive = Lease.claim(
+        services.store,
+        INSTANCE_PREFIX + services.holder,
+        services.holder,
+        ttl=INSTANCE_TTL,
+        clock=services.clock,
+    )
+    assert alive is not None  # a fresh holder id is never taken
+    with alive:
+        decisions = Decisions.for_services(services, client=lambda: notifier.client)
+        settled = decisions.settle_leftovers()
+        if settled:
+            logger.info("settled %d decisions left unfinished by a restart", settled)
+        flushed = notifier.retry()
+        if flushed.sent or flushed.found or flushed.failed:
+            logger.info("digests pending from earlier: %s", flushed.summary())
+        rounds = Rounds(
+            patrol,
+            notifier,
+            store=services.store,
+            holder=services.holder,
+            clock=services.clock,
+        )
+        return rounds.run(progress=progress)

@@ -1,0 +1,193 @@
+"""The outbox: every message a round posts is recorded before it is posted, and never sent twice.
+
+`queue` writes the message `pending` in the store, with the nudges it brings. `send` claims it
+(compare-and-set on its attempt count, so two processes never post it at once), posts it with its
+id in Slack message metadata, and marks it `sent` with its channel and ts. A post that failed or
+whose answer was lost (a timeout after Slack accepted it, a process killed between post and
+record) stays pending; `flush` (at start and hourly) reads the channel's history with its
+metadata and marks it sent where it landed, and posts it again only when it is not there.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.store import Digest, Store
+
+logger = logging.getLogger(__name__)
+
+EVENT_TYPE = "whocreated_digest"
+# A pending digest tried less than this long ago may still be on its way: leave it alone.
+RECONCILE_AFTER = timedelta(minutes=1)
+# Slack's clock and ours differ a little: read history from a bit before the digest was written.
+CLOCK_MARGIN = timedelta(minutes=10)
+HISTORY_PAGE = 200
+HISTORY_PAGES = 10
+
+
+class Undecided(RuntimeError):
+    """The channel's history could not tell whether a digest arrived; it is not posted again."""
+
+
+@dataclass
+class Flushed:
+    """What one flush of the outbox did."""
+
+    sent: int = 0  # posted now
+    found: int = 0  # had arrived after all: marked sent without posting again
+    waiting: int = 0  # outside the owner's working hours, or still on its way
+    failed: list[str] = field(default_factory=list)  # targets whose digest is still pending
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "found_already_sent": self.found,
+            "waiting": self.waiting,
+            "failed": len(self.failed),
+        }
+
+
+class Outbox:
+    def __init__(
+        self,
+        store: Store,
+        client: Any,  # slack_sdk WebClient
+        clock: Callable[[], datetime],
+        *,
+        in_hours: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.store = store
+        self.client = client
+        self.clock = clock
+        self.in_hours = in_hours or (lambda _owner: True)
+
+    def queue(
+        self,
+        *,
+        kind: str,
+        target: str,
+        text: str,
+        blocks: Sequence[Mapping[str, Any]] | None = None,
+        owner_slack_user: str | None = None,
+        round_id: str | None = None,
+        new_nudges: Sequence[Mapping[str, Any]] = (),
+        carried: Sequence[str] = (),
+    ) -> str:
+        """Record a message to post (and its nudges), pending; returns its digest id."""
+        return self.store.queue_digest(
+            kind=kind,
+            target=target,
+            text=text,
+            blocks=list(blocks or ()),
+            now=self.clock(),
+            owner_slack_user=owner_slack_user,
+            round_id=round_id,
+            new_nudges=new_nudges,
+            carried=carried,
+        )
+
+    def send(self, digest_id: str) -> tuple[str, str] | None:
+        """Post a pending digest (after checking history, when it was tried before) and mark it
+        sent: (channel, ts). None when another process is posting it. Raises what Slack raised;
+        the digest then stays pending for the next flush."""
+        digest = self.store.get_digest(digest_id)
+        if digest is None or digest.status == "superseded":
+            return None
+        if digest.status == "sent":
+            assert digest.channel is not None and digest.message_ts is not None
+            return digest.channel, digest.message_ts
+        return self._deliver(digest)[1]
+
+    def flush(self) -> Flushed:
+        """Deliver what is pending: at start, and hourly. Each digest on its own: one that fails
+        stays pending and the others still go."""
+        flushed = Flushed()
+        now = self.clock()
+        for digest in self.store.pending_digests():
+            owner = digest.owner_slack_user
+            recent = digest.attempted_at is not None and now - digest.attempted_at < RECONCILE_AFTER
+            if recent or (owner is not None and not self.in_hours(owner)):
+                flushed.waiting += 1
+                continue
+            try:
+                how, _ = self._deliver(digest)
+            except Exception:
+                logger.exception(
+                    "digest %s to %s is still not delivered; tried again within the hour",
+                    digest.id,
+                    digest.target,
+                )
+                flushed.failed.append(digest.target)
+                continue
+            flushed.found += how == "found"
+            flushed.sent += how == "sent"
+        return flushed
+
+    def _deliver(self, digest: Digest) -> tuple[str, tuple[str, str] | None]:
+        """("found", where) when an earlier try had arrived after all, ("sent", where) when
+        posted now, ("taken", None) when another process claimed it first."""
+        if digest.attempts > 0:
+            landed = self.find_posted(digest)
+            if landed is not None:
+                self.store.digest_sent(digest.id, channel=landed[0], ts=landed[1], now=self.clock())
+                logger.info("digest %s to %s had arrived: marked sent", digest.id, digest.target)
+                return "found", landed
+        if not self.store.claim_digest(digest.id, attempts=digest.attempts, now=self.clock()):
+            return "taken", None
+        try:
+            response = self.client.chat_postMessage(
+                channel=digest.target,
+                text=digest.text,
+                blocks=digest.blocks or None,
+                metadata={"event_type": EVENT_TYPE, "event_payload": {"digest_id": digest.id}},
+            )
+        except Exception as error:
+            self.store.digest_failed(digest.id, f"{type(error).__name__}: {error}")
+            raise
+        where = (str(response["channel"]), str(response["ts"]))
+        self.store.digest_sent(digest.id, channel=where[0], ts=where[1], now=self.clock())
+        return "sent", where
+
+    def find_posted(self, digest: Digest) -> tuple[str, str] | None:
+        """Where the digest landed, from its channel's history and the metadata we posted it
+        with; None when it is not there. Undecided when history cannot say (too long)."""
+        channel = self._channel_of(digest.target)
+        oldest = (digest.created_at - CLOCK_MARGIN).timestamp()
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            page = self.client.conversations_history(
+                channel=channel,
+                oldest=f"{oldest:.6f}",
+                include_all_metadata=True,
+                limit=HISTORY_PAGE,
+                cursor=cursor,
+            )
+            for message in page.get("messages") or ():
+                if _digest_id(message) == digest.id:
+                    return channel, str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+            if not page.get("has_more") or not cursor:
+                return None
+        raise Undecided(f"more than {HISTORY_PAGE * HISTORY_PAGES} messages to read in {channel}")
+
+    def _channel_of(self, target: str) -> str:
+        """A channel id as it is; a user's DM: where an earlier digest landed, else opened."""
+        if not target.startswith(("U", "W")):
+            return target
+        known = self.store.digest_channel(target)
+        if known:
+            return known
+        opened = self.client.conversations_open(users=target)
+        return str(opened["channel"]["id"])
+
+
+def _digest_id(message: Mapping[str, Any]) -> str | None:
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != EVENT_TYPE:
+        return None
+    payload = metadata.get("event_payload") or {}
+    return str(payload.get("digest_id")) if payload.get("digest_id") else None

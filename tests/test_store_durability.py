@@ -1,0 +1,294 @@
+"""What keeps work from being lost or doubled, in the store: leases, the one-open-nudge key, the
+digest outbox and decisions in progress; the schema migration; and a store that cannot be used
+refused with the reason. SQLite and a real PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from bot import store as store_module
+from bot.core.resources import EBS_VOLUME, EC2_INSTANCE, Resource
+from bot.store import Store, StoreUnavailable, nudge_row
+from tests.postgres import POSTGRES_URL, postgres_or_skip
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+ACCOUNT = "123456789012"
+MINUTE = timedelta(minutes=1)
+WEB = Resource(EC2_INSTANCE, "i-0abc1234567890def", "eu-west-1", ACCOUNT, name="web-1")
+DISK = Resource(EBS_VOLUME, "vol-0123", "eu-west-1", ACCOUNT)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "sqlite":
+        yield Store.open(f"sqlite:///{tmp_path / 'whocreated.sqlite3'}")
+        return
+    with postgres_or_skip() as url:
+        opened = Store.open(url)
+        yield opened
+        opened.engine.dispose()
+
+
+# Leases --------------------------------------------------------------------------------------
+
+
+def test_a_lease_is_held_by_one_until_it_expires_or_is_released(store: Store) -> None:
+    assert store.claim_lease("patrol-round", "a", now=NOW, ttl=MINUTE)
+    assert not store.claim_lease("patrol-round", "b", now=NOW + timedelta(seconds=30), ttl=MINUTE)
+    assert store.renew_lease("patrol-round", "a", now=NOW + timedelta(seconds=50), ttl=MINUTE)
+    # Renewed at :50, so still a's at 1:30; a holder killed -9 stops renewing: b gets it at 2:00.
+    assert not store.claim_lease("patrol-round", "b", now=NOW + timedelta(seconds=90), ttl=MINUTE)
+    assert store.claim_lease("patrol-round", "b", now=NOW + timedelta(seconds=120), ttl=MINUTE)
+    assert not store.renew_lease("patrol-round", "a", now=NOW + timedelta(seconds=121), ttl=MINUTE)
+    store.release_lease("patrol-round", "b", now=NOW + timedelta(seconds=130), finished=False)
+    assert store.claim_lease("patrol-round", "a", now=NOW + timedelta(seconds=131), ttl=MINUTE)
+    assert store.get_lease("patrol-round").holder == "a"
+
+
+def test_a_slot_that_ran_to_its_end_does_not_run_again(store: Store) -> None:
+    assert store.claim_lease("patrol-round", "a", now=NOW, ttl=MINUTE, slot="09:00")
+    store.release_lease("patrol-round", "a", now=NOW + timedelta(seconds=5), finished=True)
+    # b's scheduler fired a few seconds late, for the same slot: nothing to do.
+    later = NOW + timedelta(seconds=8)
+    assert not store.claim_lease("patrol-round", "b", now=later, ttl=MINUTE, slot="09:00")
+    assert store.claim_lease("patrol-round", "b", now=later, ttl=MINUTE, slot="10:00")
+
+
+def test_many_claimants_at_once_one_wins(store: Store) -> None:
+    winners: list[str] = []
+    start = threading.Barrier(8)
+
+    def claim(holder: str) -> None:
+        start.wait()
+        if store.claim_lease("patrol-round", holder, now=NOW, ttl=MINUTE, slot="09:00"):
+            winners.append(holder)
+
+    threads = [threading.Thread(target=claim, args=(f"h{n}",)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(winners) == 1
+
+
+def test_live_leases_by_prefix(store: Store) -> None:
+    store.claim_lease("instance:a", "a", now=NOW, ttl=MINUTE)
+    store.claim_lease("instance:b", "b", now=NOW - 2 * MINUTE, ttl=MINUTE)
+    store.claim_lease("patrol-round", "a", now=NOW, ttl=MINUTE)
+    assert store.live_leases("instance:", NOW) == {"instance:a"}
+
+
+# One open nudge a resource -------------------------------------------------------------------
+
+
+def test_a_resource_cannot_have_two_open_nudges(store: Store) -> None:
+    first = store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW)
+    with pytest.raises(IntegrityError):
+        store.create_nudge(WEB, owner_slack_user="U0B", sent_at=NOW)
+    assert store.begin_decision(first.id, "stop", by="U0A", holder="h", now=NOW) is not None
+    with pytest.raises(IntegrityError):  # acting counts as open: a round cannot slip one in
+        store.create_nudge(WEB, owner_slack_user="U0B", sent_at=NOW)
+    store.decide(first.id, "kept", by="U0A", at=NOW, expected=("acting",))
+    assert store.create_nudge(WEB, owner_slack_user="U0B", sent_at=NOW).is_open
+
+
+def test_a_digest_whose_nudge_collides_writes_nothing(store: Store) -> None:
+    store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW)
+    rows = [
+        nudge_row(DISK, owner_slack_user="U0B", sent_at=NOW),
+        nudge_row(WEB, owner_slack_user="U0B", sent_at=NOW),
+    ]
+    with pytest.raises(IntegrityError):
+        store.queue_digest(
+            kind="digest", target="U0B", text="t", blocks=[], now=NOW, new_nudges=rows
+        )
+    assert store.pending_digests() == []
+    assert store.last_nudge_for(DISK.key) is None
+
+
+# The outbox ----------------------------------------------------------------------------------
+
+
+def test_a_digest_is_pending_then_sent_with_its_nudges(store: Store) -> None:
+    carried = store.create_nudge(DISK, owner_slack_user="U0A", sent_at=NOW - timedelta(days=3))
+    row = nudge_row(WEB, owner_slack_user="U0A", sent_at=NOW)
+    digest_id = store.queue_digest(
+        kind="digest",
+        target="U0A",
+        owner_slack_user="U0A",
+        text="2 idle",
+        blocks=[{"type": "divider"}],
+        now=NOW,
+        round_id="r1",
+        new_nudges=[row],
+        carried=[carried.id],
+    )
+    [pending] = store.pending_digests()
+    assert (pending.id, pending.status, pending.attempts, pending.blocks) == (
+        digest_id,
+        "pending",
+        0,
+        [{"type": "divider"}],
+    )
+    fresh = store.get_nudge(row["id"])
+    assert fresh.is_open and fresh.times_sent == 0 and fresh.digest_id == digest_id
+
+    assert store.claim_digest(digest_id, attempts=0, now=NOW)
+    assert not store.claim_digest(digest_id, attempts=0, now=NOW)  # a second sender loses
+    assert store.digest_sent(digest_id, channel="D0A", ts="1.5", now=NOW + MINUTE)
+    assert not store.digest_sent(digest_id, channel="D0A", ts="1.5", now=NOW + MINUTE)
+    assert store.pending_digests() == []
+    assert store.get_digest(digest_id).status == "sent"
+    assert store.digest_channel("U0A") == "D0A"
+    fresh, again = store.get_nudge(row["id"]), store.get_nudge(carried.id)
+    assert (fresh.channel, fresh.message_ts, fresh.times_sent) == ("D0A", "1.5", 1)
+    assert (again.message_ts, again.times_sent, again.last_sent_at) == ("1.5", 2, NOW + MINUTE)
+
+
+def test_an_unsent_digest_is_superseded_and_its_nudges_freed(store: Store) -> None:
+    row = nudge_row(WEB, owner_slack_user="U0A", sent_at=NOW)
+    waiting = store.queue_digest(
+        kind="digest", target="U0A", text="t", blocks=[], now=NOW, new_nudges=[row]
+    )
+    tried = store.queue_digest(kind="digest", target="U0A", text="t", blocks=[], now=NOW)
+    store.claim_digest(tried, attempts=0, now=NOW)
+    assert store.supersede_unsent("U0A") == [waiting]
+    assert store.get_digest(waiting).status == "superseded"
+    assert store.get_digest(tried).status == "pending"  # tried: it may have arrived
+    assert store.get_nudge(row["id"]).digest_id is None
+
+
+# Decisions -----------------------------------------------------------------------------------
+
+
+def test_a_decision_is_acting_then_done_with_its_audit_row(store: Store) -> None:
+    nudge = store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW)
+    decision = store.begin_decision(
+        nudge.id, "terminate", by="U0A", holder="h1", now=NOW, tell_channel="D0A"
+    )
+    assert decision is not None and decision.state == "acting"
+    assert store.get_nudge(nudge.id).status == "acting"
+    assert store.begin_decision(nudge.id, "stop", by="U0A", holder="h2", now=NOW) is None
+    assert [d.id for d in store.acting_decisions()] == [decision.id]
+
+    audit_row = {
+        "at": NOW,
+        "slack_user": "U0A",
+        "action": "terminate",
+        "account": ACCOUNT,
+        "region": "eu-west-1",
+        "resource_type": EC2_INSTANCE,
+        "resource_id": WEB.id,
+        "nudge_id": nudge.id,
+        "dry_run": False,
+        "outcome": "done",
+        "detail": "Terminated web-1.",
+    }
+    store.finish_decision(
+        decision,
+        nudge_status="terminated",
+        outcome="done",
+        detail="Terminated web-1.",
+        now=NOW,
+        audit_row=audit_row,
+    )
+    assert store.get_nudge(nudge.id).status == "terminated"
+    [settled] = store.decisions_for(nudge.id)
+    assert (settled.state, settled.outcome, settled.finished_at) == ("done", "done", NOW)
+    assert [row.outcome for row in store.audit_since(NOW)] == ["done"]
+    assert store.acting_decisions() == []
+
+
+def test_a_failed_decision_opens_the_nudge_again(store: Store) -> None:
+    nudge = store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW)
+    decision = store.begin_decision(nudge.id, "stop", by="U0A", holder="h", now=NOW)
+    store.finish_decision(decision, nudge_status=None, outcome="failed", detail="x", now=NOW)
+    assert store.get_nudge(nudge.id).is_open
+    assert store.decisions_for(nudge.id)[0].state == "failed"
+
+
+# Migration -----------------------------------------------------------------------------------
+
+OLD_NUDGES = """
+CREATE TABLE nudges (
+    id VARCHAR(32) NOT NULL PRIMARY KEY, account VARCHAR(12) NOT NULL,
+    region VARCHAR(32) NOT NULL, resource_type VARCHAR(128) NOT NULL,
+    resource_id VARCHAR(2048) NOT NULL, resource_label VARCHAR(512) NOT NULL,
+    owner_slack_user VARCHAR(32), channel VARCHAR(32), message_ts VARCHAR(32),
+    round_id VARCHAR(64), first_sent_at DATETIME NOT NULL, last_sent_at DATETIME NOT NULL,
+    times_sent INTEGER NOT NULL, status VARCHAR(16) NOT NULL, monthly_cost FLOAT,
+    details TEXT NOT NULL, decided_by VARCHAR(32), decided_at DATETIME)
+"""
+
+
+def test_an_existing_sqlite_store_is_migrated_and_its_duplicates_settled(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute(OLD_NUDGES)
+        for nudge_id, sent in (("older", "2026-03-01 09:00:00"), ("newer", "2026-03-02 09:00:00")):
+            conn.execute(
+                "INSERT INTO nudges VALUES (?, ?, 'eu-west-1', ?, ?, 'web', 'U0A', NULL, NULL,"
+                " NULL, ?, ?, 1, 'open', NULL, '{}', NULL, NULL)",
+                (nudge_id, ACCOUNT, EC2_INSTANCE, WEB.id, sent, sent),
+            )
+
+    store = Store.open(f"sqlite:///{path}")
+
+    assert store.get_nudge("newer").status == "open"
+    assert store.get_nudge("older").status == "superseded"
+    assert store.get_nudge("newer").digest_id is None
+    with pytest.raises(IntegrityError):
+        store.create_nudge(WEB, owner_slack_user="U0B", sent_at=NOW)
+    Store.open(f"sqlite:///{path}")  # again: nothing left to do, no error
+
+
+# A store that cannot be used -----------------------------------------------------------------
+
+
+def test_a_locked_sqlite_store_is_refused_saying_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "busy.sqlite3"
+    Store.open(f"sqlite:///{path}")
+    monkeypatch.setattr(store_module, "SQLITE_BUSY_SECONDS", 0.2)
+    holder = sqlite3.connect(path)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreUnavailable, match="cannot be used: locked by another process"):
+            Store.open(f"sqlite:///{path}")
+    finally:
+        holder.rollback()
+        holder.close()
+
+
+def test_a_corrupt_sqlite_store_is_refused_saying_so(tmp_path: Path) -> None:
+    path = tmp_path / "corrupt.sqlite3"
+    path.write_bytes(b"this is not a database, it is a text file " * 100)
+    with pytest.raises(StoreUnavailable, match="cannot be used: corrupt"):
+        Store.open(f"sqlite:///{path}")
+
+
+def test_an_unreachable_postgresql_is_refused_without_its_password() -> None:
+    url = "postgresql+psycopg://whocreated:s3cret@127.0.0.1:1/whocreated?connect_timeout=2"
+    with pytest.raises(StoreUnavailable) as refused:
+        Store.open(url)
+    message = str(refused.value)
+    assert "s3cret" not in message and "***" in message
+    assert message.endswith("cannot be used: unreachable (connection refused)")
+
+
+def test_ping_says_when_the_store_stops_answering(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'ok.sqlite3'}")
+    assert store.ping() is None
+    if not POSTGRES_URL:
+        return
+    down = Store(sa.create_engine("postgresql+psycopg://x:y@127.0.0.1:1/z?connect_timeout=2"))
+    assert down.ping() == "unreachable (connection refused)"
