@@ -1,45 +1,47 @@
-"""CloudTrail log files and `aws cloudtrail lookup-events` exports as an event source.
+"""What the logs say about each reference, record by record, and the answer it makes.
 
-For events older than CloudTrail's 90 days, and for investigations without AWS access. Files are
-read one at a time, so a synced trail bucket holding a year of logs fits in memory. Answers from
-files are never written to the creators cache.
+Files are read side by side, each into a `Search` of its own; those are merged in the files'
+order with the same rules a single reader in that order applies, so answers do not depend on
+which file finished first:
+- the newest creation wins (a name reused after deletion belongs to its latest creator; of two
+  at the same second, the later in the logs);
+- the earliest mention is kept (of two at the same time, the first in the logs).
+
+An ARN is answered only from records in its partition, account and region (bot.core.record_scope).
+A bare name may have been created in several accounts or regions of an organization trail: the
+answer is the newest creation, its account named, and a note lists the others, so nobody takes
+one account's creator for another's.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
-import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from functools import cached_property
 from typing import Any
 
 from bot.core import events
-from bot.core.answers import LookupAnswer, Reason, Source
+from bot.core.answers import LookupAnswer, Reason, Source, iso_z
 from bot.core.events import CreationFact
+from bot.core.record_scope import creation_is_in_place, record_is_in_place
 from bot.core.refs import ResourceRef
 
-logger = logging.getLogger(__name__)
-
-LOG_SUFFIXES = (".json", ".json.gz")
-
-
-class TrailLogsError(ValueError):
-    """A path given on the command line is missing or not a CloudTrail log; names the file."""
+Place = tuple[str | None, str | None]  # (account, region) a creation happened in
 
 
 @dataclass
 class ReadStats:
-    files_read: int = 0
-    records: int = 0
+    files_read: int = 0  # log files opened and searched
+    files_parsed: int = 0  # of those, parsed because they may name a reference
+    records: int = 0  # records parsed
+    bytes_searched: int = 0  # after inflating
     skipped: dict[str, int] = field(default_factory=dict)  # reason → file count
-    first_event: datetime | None = None
+    first_event: datetime | None = None  # from the records parsed and the names of the files
     last_event: datetime | None = None
 
-    def skip(self, reason: str) -> None:
-        self.skipped[reason] = self.skipped.get(reason, 0) + 1
+    def skip(self, reason: str, count: int = 1) -> None:
+        self.skipped[reason] = self.skipped.get(reason, 0) + count
 
     def saw(self, when: datetime | None) -> None:
         if when is None:
@@ -49,185 +51,155 @@ class ReadStats:
         if self.last_event is None or when > self.last_event:
             self.last_event = when
 
+    def absorb(self, other: ReadStats) -> None:
+        self.files_read += other.files_read
+        self.files_parsed += other.files_parsed
+        self.records += other.records
+        self.bytes_searched += other.bytes_searched
+        for reason, count in other.skipped.items():
+            self.skip(reason, count)
+        self.saw(other.first_event)
+        self.saw(other.last_event)
 
-def iter_records(paths: Sequence[str | Path], stats: ReadStats) -> Iterator[dict[str, Any]]:
-    """Every record in the files and folders given, one file in memory at a time.
-
-    A missing path, or a file named directly that is not a CloudTrail format, raises TrailLogsError
-    before anything is read; inside folders such files (digests, other data) are skipped and
-    counted.
-    """
-    roots = [Path(path) for path in paths]
-    for root in roots:
-        if not root.exists():
-            raise TrailLogsError(f"{root}: no such file or folder")
-    for root in roots:
-        if root.is_dir():
-            for path in sorted(p for p in root.rglob("*") if p.is_file()):
-                yield from _records_in_folder_file(path, stats)
-        else:
-            records = _load(root)
-            if records is None:
-                raise TrailLogsError(
-                    f"{root}: not a CloudTrail log file, a JSON array of records, "
-                    "or `aws cloudtrail lookup-events` output"
-                )
-            stats.files_read += 1
-            yield from _counted(records, stats)
+    def span(self) -> str:
+        if self.first_event is None or self.last_event is None:
+            return "(no events)"
+        return f"from {self.first_event:%Y-%m-%d %H:%M} to {self.last_event:%Y-%m-%d %H:%M} UTC"
 
 
-def _records_in_folder_file(path: Path, stats: ReadStats) -> Iterator[dict[str, Any]]:
-    if "CloudTrail-Digest" in path.parts or "CloudTrail-Digest" in path.name:
-        stats.skip("digest files")
-        return
-    if not path.name.endswith(LOG_SUFFIXES):
-        stats.skip("not .json or .json.gz")
-        return
-    records = _load(path)
-    if records is None:
-        stats.skip("not CloudTrail records")
-        return
-    stats.files_read += 1
-    yield from _counted(records, stats)
+class RecordView:
+    """One record, with what the searches ask of it worked out once."""
+
+    def __init__(self, record: Mapping[str, Any]) -> None:
+        self.record = record
+
+    @cached_property
+    def creates_something(self) -> bool:
+        return bool(events.created_ids(self.record))
+
+    @cached_property
+    def mentioned(self) -> frozenset[str]:
+        return frozenset(match_key(name) for name in events.referenced_ids(self.record))
+
+    @cached_property
+    def time(self) -> datetime | None:
+        return events.event_time(self.record)
 
 
-def _counted(records: list[dict[str, Any]], stats: ReadStats) -> Iterator[dict[str, Any]]:
-    for record in records:
-        stats.records += 1
-        stats.saw(events.event_time(record))
-        yield record
-
-
-def _load(path: Path) -> list[dict[str, Any]] | None:
-    """The records of one file, or None when it is not one of the formats we read."""
-    try:
-        opener = gzip.open if path.name.endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, EOFError) as error:
-        logger.debug("skipping %s: %s", path, error)
-        return None
-    return _records_of(data)
-
-
-def _records_of(data: Any) -> list[dict[str, Any]] | None:
-    if isinstance(data, dict) and isinstance(data.get("Records"), list):
-        records = data["Records"]  # a CloudTrail S3 log file
-    elif isinstance(data, dict) and isinstance(data.get("Events"), list):
-        records = [_lookup_event_record(item) for item in data["Events"]]  # lookup-events output
-    elif isinstance(data, list):
-        records = data  # a JSON array of records
-    else:
-        return None
-    records = [record for record in records if _looks_like_record(record)]
-    if data and not records and not (isinstance(data, dict) and data.get("Records") == []):
-        return None
-    return records
-
-
-def _lookup_event_record(item: Any) -> Any:
-    if isinstance(item, dict) and isinstance(item.get("CloudTrailEvent"), str):
-        try:
-            return json.loads(item["CloudTrailEvent"])
-        except json.JSONDecodeError:
-            return None
-    return None
-
-
-def _looks_like_record(record: Any) -> bool:
-    return isinstance(record, dict) and "eventName" in record and "eventTime" in record
-
-
-@dataclass
-class _Search:
-    """What the logs say about one reference, updated record by record."""
-
-    ref: ResourceRef
-    names: frozenset[str]
-    creation: CreationFact | None = None
-    first_mention: dict[str, Any] | None = None
-    first_mention_time: datetime | None = None
-
-
-def find_in_logs(
-    refs: Sequence[ResourceRef],
-    paths: Sequence[str | Path],
-    *,
-    region: str | None = None,
-) -> tuple[list[LookupAnswer], ReadStats]:
-    """Search the logs once for all references; answers are in the order of `refs`."""
-    stats = ReadStats()
-    searches = [_Search(ref, frozenset(_match_key(n) for n in ref.search_names)) for ref in refs]
-    for record in iter_records(paths, stats):
-        if region and record.get("awsRegion") != region:
-            continue
-        _observe(record, searches)
-    return [_answer(search, stats, region) for search in searches], stats
-
-
-def _observe(record: dict[str, Any], searches: Iterable[_Search]) -> None:
-    created = frozenset(_match_key(name) for name in events.created_ids(record))
-    mentioned: frozenset[str] | None = None
-    for search in searches:
-        fact = events.creation_fact(record, search.ref.search_names) if created else None
-        if fact is not None:
-            # The newest creation wins: a name reused after deletion belongs to its latest creator.
-            if search.creation is None or fact.event_time >= search.creation.event_time:
-                search.creation = fact
-            continue
-        if mentioned is None:
-            mentioned = frozenset(_match_key(name) for name in events.referenced_ids(record))
-        if search.names & mentioned:
-            when = events.event_time(record)
-            if search.first_mention is None or (
-                when is not None
-                and (search.first_mention_time is None or when < search.first_mention_time)
-            ):
-                search.first_mention, search.first_mention_time = record, when
-
-
-def _match_key(name: str) -> str:
+def match_key(name: str) -> str:
     return name.lower()
 
 
-def _answer(search: _Search, stats: ReadStats, region: str | None) -> LookupAnswer:
-    span = _span(stats)
-    regions = (region,) if region else ()
-    if search.creation is not None:
+@dataclass
+class Search:
+    ref: ResourceRef
+    creation: CreationFact | None = None
+    newest_by_place: dict[Place, CreationFact] = field(default_factory=dict)
+    first_mention: Mapping[str, Any] | None = None
+    first_mention_time: datetime | None = None
+
+    @cached_property
+    def keys(self) -> frozenset[str]:
+        return frozenset(match_key(name) for name in self.ref.search_names)
+
+    def observe(self, view: RecordView) -> None:
+        record = view.record
+        if not record_is_in_place(self.ref, record):
+            return  # another account's, region's or partition's resource of the same name
+        if view.creates_something:
+            fact = events.creation_fact(record, self.ref.search_names)
+            if fact is not None:
+                if creation_is_in_place(self.ref, record, fact):
+                    self.add_creation(fact)
+                return
+        if self.keys & view.mentioned:
+            self.add_mention(record, view.time)
+
+    def add_creation(self, fact: CreationFact) -> None:
+        self._add_newest(fact)
+        self._add_to_place(fact)
+
+    def _add_newest(self, fact: CreationFact) -> None:
+        if self.creation is None or fact.event_time >= self.creation.event_time:
+            self.creation = fact
+
+    def _add_to_place(self, fact: CreationFact) -> None:
+        place = (fact.account, fact.region)
+        known = self.newest_by_place.get(place)
+        if known is None or fact.event_time >= known.event_time:
+            self.newest_by_place[place] = fact
+
+    def add_mention(self, record: Mapping[str, Any], when: datetime | None) -> None:
+        if self.first_mention is None or (
+            when is not None and (self.first_mention_time is None or when < self.first_mention_time)
+        ):
+            self.first_mention, self.first_mention_time = record, when
+
+    def absorb(self, later: Search) -> None:
+        """Take in what a later part of the logs said, as if read after what this one read."""
+        for fact in later.newest_by_place.values():
+            self._add_to_place(fact)
+        if later.creation is not None:
+            self._add_newest(later.creation)
+        if later.first_mention is not None:
+            self.add_mention(later.first_mention, later.first_mention_time)
+
+    def answer(self, stats: ReadStats, region: str | None) -> LookupAnswer:
+        read = f"{stats.files_read:,} files {stats.span()}"
+        regions = (region,) if region else ()
+        if self.creation is not None:
+            fact = self.creation
+            return LookupAnswer(
+                ref=self.ref,
+                fact=fact,
+                regions_searched=regions or ((fact.region,) if fact.region else ()),
+                source=Source.TRAIL_LOGS,
+                notes=(f"from trail logs: {read}", *self._elsewhere_note(fact)),
+            )
+        if self.first_mention is not None:
+            summary = events.summary(self.first_mention)
+            return LookupAnswer(
+                ref=self.ref,
+                reason=Reason.ONLY_MENTIONED,
+                first_seen=summary,
+                regions_searched=regions,
+                source=Source.TRAIL_LOGS,
+                notes=(
+                    f"the logs only mention it: first seen in {summary.get('name')} "
+                    f"at {summary.get('time')}; its creation is not in the logs given ({read})",
+                ),
+            )
         return LookupAnswer(
-            ref=search.ref,
-            fact=search.creation,
-            regions_searched=regions or _regions(search.creation.region),
-            source=Source.TRAIL_LOGS,
-            notes=(f"from trail logs: {stats.records:,} records {span}",),
-        )
-    if search.first_mention is not None:
-        summary = events.summary(search.first_mention)
-        return LookupAnswer(
-            ref=search.ref,
-            reason=Reason.ONLY_MENTIONED,
-            first_seen=summary,
+            ref=self.ref,
+            reason=Reason.NOT_IN_WINDOW,
             regions_searched=regions,
             source=Source.TRAIL_LOGS,
-            notes=(
-                f"the logs only mention it: first seen in {summary.get('name')} "
-                f"at {summary.get('time')}; its creation is not in the logs given {span}",
-            ),
+            notes=(f"no record in the logs given names it ({read})",),
         )
-    return LookupAnswer(
-        ref=search.ref,
-        reason=Reason.NOT_IN_WINDOW,
-        regions_searched=regions,
-        source=Source.TRAIL_LOGS,
-        notes=(f"no record in the logs given ({stats.records:,} records {span}) names it",),
-    )
+
+    def _elsewhere_note(self, chosen: CreationFact) -> tuple[str, ...]:
+        """For a name created in several accounts or regions: which others, and by whom."""
+        others = [
+            fact
+            for place, fact in self.newest_by_place.items()
+            if place != (chosen.account, chosen.region)
+        ]
+        if not others:
+            return ()
+        also = "; ".join(
+            f"{_place_words(fact)} by {_who(fact)} at {iso_z(fact.event_time)}"
+            for fact in sorted(others, key=lambda fact: fact.event_time, reverse=True)
+        )
+        return (
+            f"{len(others) + 1} resources named {self.ref.id} were created in these logs; this "
+            f"answer is the newest ({_place_words(chosen)}); also created in {also}: "
+            "ask by ARN for one of those",
+        )
 
 
-def _regions(region: str | None) -> tuple[str, ...]:
-    return (region,) if region else ()
+def _who(fact: CreationFact) -> str:
+    return fact.actor.name or fact.actor.arn or "an unknown identity"
 
 
-def _span(stats: ReadStats) -> str:
-    if stats.first_event is None or stats.last_event is None:
-        return "(no events)"
-    return f"from {stats.first_event:%Y-%m-%d %H:%M} to {stats.last_event:%Y-%m-%d %H:%M} UTC"
+def _place_words(fact: CreationFact) -> str:
+    return ", ".join(part for part in (f"account {fact.account or 'unknown'}", fact.region) if part)
