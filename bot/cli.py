@@ -188,12 +188,17 @@ def _answers_from_logs(
 
 def _s3_for_logs() -> object:
     """An S3 client for `--trail-logs s3://…`, made only when one is given. Any region will do
-    (S3 redirects to the bucket's); credentials from the usual chain."""
-    from bot.wiring import AwsClients
+    (S3 redirects to the bucket's); credentials from the usual chain; a connection for each
+    object read at once."""
+    from botocore.config import Config
+
+    from bot.aws.trail_files import S3_READERS
+    from bot.wiring import AWS_CLIENT_CONFIG, AwsClients
 
     settings = load_settings()
     _require_credentials()
-    return AwsClients()("s3", settings.aws_region or "us-east-1")
+    config = AWS_CLIENT_CONFIG.merge(Config(max_pool_connections=S3_READERS))
+    return AwsClients(config=config)("s3", settings.aws_region or "us-east-1")
 
 
 def _answers_from_aws(parsed: list[refs.ResourceRef], region: str | None) -> list[LookupAnswer]:

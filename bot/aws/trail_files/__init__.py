@@ -15,12 +15,13 @@ files are read side by side. Answers from files are never written to the creator
 """
 
 from bot.aws.trail_files.errors import TrailLogsError, TrailLogsUnavailable
-from bot.aws.trail_files.finder import default_workers, find_in_logs
+from bot.aws.trail_files.finder import S3_READERS, default_workers, find_in_logs
 from bot.aws.trail_files.search import ReadStats
 from bot.aws.trail_files.sources import LOG_SUFFIXES
 
 __all__ = [
     "LOG_SUFFIXES",
+    "S3_READERS",
     "ReadStats",
     "TrailLogsError",
     "TrailLogsUnavailable",

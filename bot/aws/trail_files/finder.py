@@ -40,8 +40,14 @@ NOT_A_LOG = (
 _DELIVERED_AT = re.compile(r"_CloudTrail_[a-z0-9-]+_(\d{8}T\d{4})Z_")
 
 
-def default_workers() -> int:
-    """Threads to read files with: one a core (inflating is the work), at least two."""
+S3_READERS = 16  # objects in flight from S3: each waits on the network more than on the CPU
+
+
+def default_workers(*, s3: bool = False) -> int:
+    """Threads to read files with: one a core for files on disk (inflating is the work), at least
+    two; S3_READERS when reading from S3, where most of the time is the network's."""
+    if s3:
+        return S3_READERS
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -87,11 +93,13 @@ def find_in_logs(
     `paths` are files, folders and s3://bucket/prefix URLs (read with `s3_client()`). Raises
     TrailLogsError for bad input, TrailLogsUnavailable when S3 refuses or cannot be reached.
     """
-    sources = open_sources([str(path) for path in paths], s3_client)
+    specs = [str(path) for path in paths]
+    sources = open_sources(specs, s3_client)
+    workers = workers or default_workers(s3=any(spec.startswith("s3://") for spec in specs))
     plan = Plan.of(refs, region)
     stats = ReadStats()
     searches = plan.searches()
-    for findings in _read_in_order(_log_files(sources, stats), plan, workers or default_workers()):
+    for findings in _read_in_order(_log_files(sources, stats), plan, workers):
         stats.absorb(findings.stats)
         for search, found in zip(searches, findings.searches, strict=True):
             search.absorb(found)
