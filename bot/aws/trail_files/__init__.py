@@ -11,13 +11,14 @@ files are read side by side. Answers from files are never written to the creator
     prefilter  could these bytes name the reference? (before any parsing)
     reader     the records of a file, one at a time
     search     what the records say about each reference, and the answer
+    stats      what was read and skipped, and the time the logs span
     finder     all of it, file by file on a few threads, merged in order
 """
 
 from bot.aws.trail_files.errors import TrailLogsError, TrailLogsUnavailable
 from bot.aws.trail_files.finder import S3_READERS, default_workers, find_in_logs
-from bot.aws.trail_files.search import ReadStats
 from bot.aws.trail_files.sources import LOG_SUFFIXES
+from bot.aws.trail_files.stats import ReadStats
 
 __all__ = [
     "LOG_SUFFIXES",

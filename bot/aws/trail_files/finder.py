@@ -26,8 +26,9 @@ from bot.aws.trail_files.inflate import BadCompression, inflated_chunks
 from bot.aws.trail_files.prefilter import Needles, StreamSearch
 from bot.aws.trail_files.reader import EndOfHead, LogFormatError, RecordReader
 from bot.aws.trail_files.s3 import VanishedObject
-from bot.aws.trail_files.search import ReadStats, RecordView, Search
+from bot.aws.trail_files.search import RecordView, Search
 from bot.aws.trail_files.sources import LogFile, Source, open_sources, skip_reason
+from bot.aws.trail_files.stats import ReadStats
 from bot.core.answers import LookupAnswer
 from bot.core.refs import ResourceRef
 
