@@ -21,7 +21,7 @@ Figures = dict[str, Any]
 Side = Callable[[Mapping[str, Any]], Figures]  # context → figures, with "wall_s"
 
 # Modules that register benchmarks; add yours here.
-MODULES = ("bench.lookups", "bench.ack", "bench.scans", "bench.degrade")
+MODULES = ("bench.lookups", "bench.ack", "bench.scans", "bench.degrade", "bench.trail_files")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ Exit codes (DESIGN.md §3): 0 done, 1 ran but something not found, 2 bad input o
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -143,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--trail-logs",
         nargs="+",
         metavar="PATH",
-        help="read CloudTrail log files or folders instead of calling AWS",
+        help="read CloudTrail log files, folders or s3://BUCKET/PREFIX instead of calling AWS",
     )
     lookup.add_argument("--json", action="store_true", help="one JSON object per line")
 
@@ -296,20 +297,41 @@ def _exit_code(answer: LookupAnswer) -> int:
 def _answers_from_logs(
     parsed: list[refs.ResourceRef], paths: list[str], region: str | None
 ) -> list[LookupAnswer]:
-    from bot.aws.trail_files import TrailLogsError, find_in_logs
+    from bot.aws.trail_files import TrailLogsError, TrailLogsUnavailable, find_in_logs
 
     try:
-        answers, stats = find_in_logs(parsed, paths, region=region)
+        answers, stats = find_in_logs(
+            parsed, paths, region=region, s3_client=functools.cache(_s3_for_logs)
+        )
     except TrailLogsError as error:
         raise UsageError(str(error)) from error
+    except TrailLogsUnavailable as error:
+        raise Unavailable(str(error)) from error
     skipped = ", ".join(f"{count} {why}" for why, count in sorted(stats.skipped.items()))
     logger.info(
-        "read %d records from %d files%s",
-        stats.records,
+        "searched %d files (%.1f MB), parsed %d that may name an id (%d records)%s",
         stats.files_read,
-        f" (skipped {skipped})" if skipped else "",
+        stats.bytes_searched / 2**20,
+        stats.files_parsed,
+        stats.records,
+        f"; skipped {skipped}" if skipped else "",
     )
     return answers
+
+
+def _s3_for_logs() -> object:
+    """An S3 client for `--trail-logs s3://…`, made only when one is given. Any region will do
+    (S3 redirects to the bucket's); credentials from the usual chain; a connection for each
+    object read at once."""
+    from botocore.config import Config
+
+    from bot.aws.trail_files import S3_READERS
+    from bot.wiring import AWS_CLIENT_CONFIG, AwsClients
+
+    settings = load_settings()
+    _require_credentials()
+    config = AWS_CLIENT_CONFIG.merge(Config(max_pool_connections=S3_READERS))
+    return AwsClients(config=config)("s3", settings.aws_region or "us-east-1")
 
 
 def _answers_from_aws(parsed: list[refs.ResourceRef], region: str | None) -> list[LookupAnswer]:

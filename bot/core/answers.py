@@ -171,7 +171,7 @@ def iso_z(when: Any) -> str:
 REASON_WORDS: dict[Reason, str] = {
     Reason.NOT_IN_WINDOW: (
         "its creation is older than CloudTrail's 90 days of event history. To look further back, "
-        "sync your trail's S3 bucket and run `whocreated lookup ID --trail-logs FOLDER`"
+        "run `whocreated lookup ID --trail-logs s3://YOUR-TRAIL-BUCKET/AWSLogs/` (or a folder)"
     ),
     Reason.TOO_NEW: (
         "it is too new: CloudTrail delivers events in about 5 to 15 minutes, try again shortly"

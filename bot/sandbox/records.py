@@ -506,6 +506,119 @@ def stop_instances(
     )
 
 
+def create_role(
+    name: str, when: datetime, who: Identity, *, agent: str, account: str = ACCOUNT
+) -> dict[str, Any]:
+    """IAM's CreateRole, as the invictus records show it (IAM records land in us-east-1)."""
+    trust = (
+        '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+        f'"Principal":{{"AWS":"{account}"}},"Action":"sts:AssumeRole"}}]}}'
+    )
+    request = {"path": "/", "roleName": name, "assumeRolePolicyDocument": trust}
+    response = {
+        "role": {
+            "path": "/",
+            "roleName": name,
+            "roleId": _key("AROA", f"{account}/{name}"),
+            "arn": f"arn:aws:iam::{account}:role/{name}",
+            "createDate": when.strftime("%b %d, %Y %I:%M:%S %p"),
+            "assumeRolePolicyDocument": trust,
+        }
+    }
+    return record(
+        "CreateRole",
+        when,
+        who,
+        region="us-east-1",
+        agent=agent,
+        source="iam.amazonaws.com",
+        request=request,
+        response=response,
+        account=account,
+    )
+
+
+def create_function(
+    name: str,
+    when: datetime,
+    who: Identity,
+    *,
+    region: str,
+    agent: str,
+    account: str = ACCOUNT,
+) -> dict[str, Any]:
+    """Lambda's CreateFunction20150331, as the invictus records show it."""
+    role = f"arn:aws:iam::{account}:role/{name}-role"
+    request = {
+        "functionName": name,
+        "runtime": "python3.12",
+        "role": role,
+        "handler": "index.handler",
+        "code": {},
+        "packageType": "Zip",
+    }
+    response = {
+        "functionName": name,
+        "functionArn": f"arn:aws:lambda:{region}:{account}:function:{name}",
+        "runtime": "python3.12",
+        "role": role,
+        "handler": "index.handler",
+        "version": "$LATEST",
+        "state": "Pending",
+        "packageType": "Zip",
+    }
+    return record(
+        "CreateFunction20150331",
+        when,
+        who,
+        region=region,
+        agent=agent,
+        source="lambda.amazonaws.com",
+        request=request,
+        response=response,
+        account=account,
+    )
+
+
+def create_db_instance(
+    identifier: str,
+    when: datetime,
+    who: Identity,
+    *,
+    region: str,
+    agent: str,
+    account: str = ACCOUNT,
+) -> dict[str, Any]:
+    """RDS's CreateDBInstance, as the invictus records show it (RDS stores names lowercased)."""
+    request = {
+        "dBInstanceIdentifier": identifier,
+        "engine": "postgres",
+        "dBInstanceClass": "db.t3.micro",
+        "allocatedStorage": 20,
+        "masterUsername": "admin",
+        "masterUserPassword": "HIDDEN_DUE_TO_SECURITY_REASONS",
+    }
+    response = {
+        "dBInstanceIdentifier": identifier.lower(),
+        "dBInstanceArn": f"arn:aws:rds:{region}:{account}:db:{identifier.lower()}",
+        "dBInstanceClass": "db.t3.micro",
+        "engine": "postgres",
+        "dBInstanceStatus": "creating",
+        "dbiResourceId": _key("db-", f"{account}/{region}/{identifier}"),
+    }
+    return record(
+        "CreateDBInstance",
+        when,
+        who,
+        region=region,
+        agent=agent,
+        source="rds.amazonaws.com",
+        request=request,
+        response=response,
+        account=account,
+    )
+
+
 # Histories ---------------------------------------------------------------------------------
 
 
