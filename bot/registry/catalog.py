@@ -133,6 +133,7 @@ def _generated_spec(cfn_type: str, record: Mapping[str, Any]) -> TypeSpec:
     )
 
 
+@cache
 def _home_regions(service: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(declared.GLOBAL_SERVICE_HOME.get(service, {}).items()))
 
@@ -217,6 +218,7 @@ def _id_variable(spec: TypeSpec) -> str | None:
     return None
 
 
+@cache
 def _norm(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
