@@ -143,7 +143,7 @@ class _Search:
     """What the logs say about one reference, updated record by record."""
 
     ref: ResourceRef
-    names: frozenset[str]
+    names: frozenset[events.MatchKey]
     creation: CreationFact | None = None
     first_mention: dict[str, Any] | None = None
     first_mention_time: datetime | None = None
@@ -157,7 +157,7 @@ def find_in_logs(
 ) -> tuple[list[LookupAnswer], ReadStats]:
     """Search the logs once for all references; answers are in the order of `refs`."""
     stats = ReadStats()
-    searches = [_Search(ref, frozenset(_match_key(n) for n in ref.search_names)) for ref in refs]
+    searches = [_Search(ref, events.name_keys(ref.search_names, ref.type)) for ref in refs]
     for record in iter_records(paths, stats):
         if region and record.get("awsRegion") != region:
             continue
@@ -167,7 +167,7 @@ def find_in_logs(
 
 def _observe(record: dict[str, Any], searches: Iterable[_Search]) -> None:
     created = frozenset(_match_key(name) for name in events.created_ids(record))
-    mentioned: frozenset[str] | None = None
+    mentioned: frozenset[events.MatchKey] | None = None
     for search in searches:
         fact = events.creation_fact(record, search.ref.search_names) if created else None
         if fact is not None:
@@ -176,7 +176,8 @@ def _observe(record: dict[str, Any], searches: Iterable[_Search]) -> None:
                 search.creation = fact
             continue
         if mentioned is None:
-            mentioned = frozenset(_match_key(name) for name in events.referenced_ids(record))
+            # Each service's case rules, types kept apart (events.name_keys).
+            mentioned = events.mention_keys(record)
         if search.names & mentioned:
             when = events.event_time(record)
             if search.first_mention is None or (

@@ -359,16 +359,73 @@ def referenced_ids(record: Record) -> tuple[str, ...]:
 
     What the event created is included too (some created names live in fields not listed above).
     """
+    return tuple(_references(record))
+
+
+def _references(record: Record) -> dict[str, str | None]:
+    """referenced_ids, each with its type where the record tells it (an ARN's, an id prefix's,
+    the type its service names by that field, or the type a creation made)."""
     if not isinstance(record, Mapping):
-        return ()
-    found: dict[str, None] = {}
+        return {}
+    source = _text(record.get("eventSource"))
+    fields = registry.registry().name_fields
+    found: dict[str, str | None] = {}
     for section in ("requestParameters", "responseElements", "resources"):
         for key, value in _string_leaves(record.get(section)):
-            if _looks_like_reference(key, value):
-                found.setdefault(value, None)
-    for value in created_ids(record):
-        found.setdefault(value, None)
-    return tuple(found)
+            if value not in found and _looks_like_reference(key, value):
+                named = fields.get((source, key.casefold())) if key else None
+                found[value] = registry.type_of_reference(value) or named
+    for made in _created(record):
+        if not made.byproduct and found.get(made.value) is None:
+            found[made.value] = made.type
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching a mention: each service's case rules, types kept apart
+# ---------------------------------------------------------------------------------------------
+
+# (type, "=" exact or "~" case-folded, value). A typed name meets mentions of its own type and of
+# no known type; a bare name meets any mention; each compares as the mentioned type's service
+# stores it, so "Test" (an SSM document) never meets "test" (a DynamoDB table).
+MatchKey = tuple[str, str, str]
+_ANY_TYPE, _NO_TYPE = "*", "?"
+
+
+def name_keys(names: Iterable[str], resource_type: str | None = None) -> frozenset[MatchKey]:
+    """Keys of the names a reference is searched by; meets `mention_keys` of a record that
+    mentions it (`name_keys(...) & mention_keys(record)`)."""
+    if isinstance(names, str):
+        names = (names,)
+    wanted = [name for name in names if isinstance(name, str) and name]
+    types = {resource_type} if resource_type else _types_named(wanted)
+    keys: set[MatchKey] = set()
+    for name in wanted:
+        if not types:
+            keys.update({(_ANY_TYPE, "=", name), (_ANY_TYPE, "~", name.casefold())})
+        for rtype in types:
+            how, value = _compared(name, rtype)
+            keys.update({(rtype, how, value), (_NO_TYPE, how, value), (_NO_TYPE, "=", name)})
+    return frozenset(keys)
+
+
+def mention_keys(record: Record) -> frozenset[MatchKey]:
+    """Keys of everything the record mentions or created (see name_keys)."""
+    keys: set[MatchKey] = set()
+    for value, rtype in _references(record).items():
+        how, compared = _compared(value, rtype)
+        keys.update({(rtype or _NO_TYPE, how, compared), (_ANY_TYPE, how, compared)})
+        if rtype is None:
+            keys.add((_NO_TYPE, "~", value.casefold()))
+    return frozenset(keys)
+
+
+def _compared(value: str, rtype: str | None) -> tuple[str, str]:
+    """How a value of this type compares: EC2 ids and lowercased services' ids in any case."""
+    spec = registry.spec(rtype)
+    if _EC2_ID.match(value.lower()) or (spec is not None and spec.case_insensitive):
+        return "~", value.casefold()
+    return "=", value
 
 
 def _looks_like_reference(key: str | None, value: str) -> bool:
