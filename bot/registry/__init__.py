@@ -9,7 +9,14 @@ CloudFormation's resource schemas, the Service Authorization Reference and botoc
 Pure: no AWS client, no network; the generated data is read once, on first use.
 """
 
-from bot.registry.catalog import all_specs, base_event_name, registry, rules_for, spec
+from bot.registry.catalog import (
+    all_specs,
+    answerable_by_arn,
+    base_event_name,
+    registry,
+    rules_for,
+    spec,
+)
 from bot.registry.references import (
     ArnParts,
     home_region,
@@ -26,6 +33,7 @@ __all__ = [
     "CreationRule",
     "TypeSpec",
     "all_specs",
+    "answerable_by_arn",
     "base_event_name",
     "home_region",
     "parse_arn",

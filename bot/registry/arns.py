@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z0-9]+)\}")
-_CONTEXT = frozenset({"Partition", "Region", "Account"})
+_CONTEXT = frozenset({"Partition", "Region", "Account", "AccountId"})
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,8 @@ def variables(arn_format: str) -> tuple[str, ...]:
 def compile_format(cfn_type: str, arn_format: str, id_variable: str | None) -> CompiledFormat:
     parts = split(arn_format)
     resource = parts[4] if parts else arn_format
-    names = variables(resource)
     pieces = _VARIABLE.split(resource)  # literal, var, literal, var, …, literal
+    names = tuple(pieces[1::2])
     regex = []
     for index, piece in enumerate(pieces):
         if index % 2 == 0:
@@ -60,7 +60,7 @@ def compile_format(cfn_type: str, arn_format: str, id_variable: str | None) -> C
             last = index == len(pieces) - 2
             regex.append(f"(?P<v{index // 2}>.+)" if last else f"(?P<v{index // 2}>.+?)")
     literal = sum(len(piece) for index, piece in enumerate(pieces) if index % 2 == 0)
-    chosen = id_variable if id_variable in names else (names[-1] if names else "")
+    chosen = id_variable if id_variable and id_variable in names else (names[-1] if names else "")
     return CompiledFormat(
         cfn_type, re.compile("".join(regex) + r"\Z", re.DOTALL), names, literal, chosen
     )

@@ -207,14 +207,13 @@ def _id_variable(spec: TypeSpec) -> str | None:
     if spec.arn_id:
         return spec.arn_id
     name = spec.cfn_type.rsplit("::", 1)[-1]
-    # The last identifier part is the type's own name (a log stream's, not its group's).
-    for prop in reversed(spec.identifier):
-        wanted = {_norm(prop), _norm(name + prop)}
-        for arn_format in spec.arn_formats:
-            for variable in arns.variables(arn_format):
-                stripped = _norm(variable).removesuffix("withoutleadingslash")
-                if stripped.removesuffix("withpath") in wanted:
-                    return variable
+    wanted = {_norm(p) for p in spec.identifier} | {_norm(name + p) for p in spec.identifier}
+    # The last variable that is an identifier part: a log stream's name, not its group's.
+    for arn_format in spec.arn_formats:
+        for variable in reversed(arns.variables(arn_format)):
+            stripped = _norm(variable).removesuffix("withoutleadingslash")
+            if stripped.removesuffix("withpath") in wanted:
+                return variable
     return None
 
 
@@ -284,6 +283,15 @@ def _index_name_fields(reg: Registry) -> None:
                 else:
                     fields[key] = rule.type
     reg.name_fields = fields
+
+
+def answerable_by_arn(spec: TypeSpec) -> bool:
+    """Whether an ARN of this type can be answered: it has formats and creation rules, and the
+    ARN names what the rules read (a one-part identifier is the ARN's id by AWS's convention;
+    of a several-part one, a variable must name the type's own part)."""
+    if not spec.arn_formats or not spec.creation:
+        return False
+    return len(spec.identifier) <= 1 or _id_variable(spec) is not None
 
 
 def rules_for(source: str, name: str) -> tuple[CreationRule, ...]:

@@ -320,6 +320,19 @@ def arn_from_request(
     return mapping
 
 
+def own_part(formats: list[str], name: str, identifier: list[str], parents: set[str]) -> str:
+    """The identifier part that names the type itself: the one last in its ARN, else the one
+    that is no other type's identifier (a certificate's name, not its load balancer's)."""
+    for arn in formats[:1]:
+        for var in reversed(_variables(arn)):
+            wanted = _strip_suffix(norm(var))
+            for prop in identifier:
+                if wanted in (norm(prop), norm(name + prop)):
+                    return prop
+    own = [prop for prop in identifier if norm(prop) not in parents]
+    return own[0] if len(own) == 1 else identifier[-1]
+
+
 def has_version(model: dict[str, Any], op: Mapping[str, Any]) -> bool:
     output = op.get("output", {}).get("shape")
     members = model["shapes"].get(output, {}).get("members", {}) if output else {}
@@ -347,6 +360,9 @@ def arn_formats(
     if not by_name:
         return [], 0
 
+    # A format without a variable of its own (DMS's "es:*") names no one resource.
+    by_name = [arn for arn in by_name if _variables(arn)]
+
     def fits(arn: str) -> bool:
         return all(_strip_suffix(norm(v)) in properties for v in _variables(arn))
 
@@ -355,11 +371,17 @@ def arn_formats(
 
 
 _VAR = re.compile(r"\$\{([A-Za-z0-9]+)\}")
-_CONTEXT = {"Partition", "Region", "Account"}
+_CONTEXT = {"Partition", "Region", "Account", "AccountId"}
 
 
 def _variables(arn: str) -> list[str]:
     return [v for v in _VAR.findall(arn) if v not in _CONTEXT]
+
+
+def _shape(arn: str) -> str:
+    """A format with its variables blanked: two formats of one shape match the same ARNs."""
+    parts = arn.split(":", 5)
+    return ":".join(parts[:3]) + ":" + _VAR.sub("*", parts[5] if len(parts) > 5 else arn)
 
 
 def _strip_suffix(var: str) -> str:
@@ -379,6 +401,12 @@ def build() -> dict[str, Any]:
     models = Models.load()
     types: dict[str, dict[str, Any]] = {}
     claims: dict[str, list[tuple[int, str]]] = {}
+    # One-part identifiers by type name (a load balancer's name), to tell a child's parent parts.
+    one_part = {
+        type_name: norm(parts[0])
+        for type_name, schema in schemas.items()
+        if len(parts := _props(schema.get("primaryIdentifier"))) == 1
+    }
     for type_name, schema in schemas.items():
         name = type_name.rsplit("::", 1)[-1]
         permissions = [
@@ -399,8 +427,16 @@ def build() -> dict[str, Any]:
             options: dict[str, Any] = {}
             request = request_paths(model, op, identifier) if by_caller else {}
             if request:
-                # The type's own name is the last identifier part (a stream's, not its group's).
-                own = request[identifier[-1]]
+                # The type's own name: the identifier part last in its ARN (a stream's, not its
+                # group's), else the last part.
+                # A parent is a type named by a prefix of this one's name (LoadBalancer of
+                # LoadBalancerTlsCertificate) in the same namespace.
+                parents = {
+                    ident
+                    for other, ident in one_part.items()
+                    if other != type_name and type_name.startswith(other)
+                }
+                own = request[own_part(formats, name, identifier, parents)]
                 paths += [own] if own not in paths else []
                 template = (
                     arn_from_request(formats[0], name, identifier, request) if formats else {}
@@ -424,13 +460,20 @@ def build() -> dict[str, Any]:
         if events:
             record["events"] = events
         types[type_name] = record
-    # An ARN format belongs to one type: the best match keeps it, a tie leaves it to none.
+    # An ARN shape belongs to one type: the best match keeps it, a tie leaves it to none (App
+    # Sync's GraphQL and Event APIs are both apis/ID; a state machine's version and alias both
+    # stateMachine:NAME:X).
+    by_shape: dict[str, list[tuple[int, str, str]]] = {}
     for arn, owners in claims.items():
-        best = max(score for score, _ in owners)
-        winners = [t for score, t in owners if score == best]
-        for _score, type_name in owners:
-            if type_name not in winners or len(winners) > 1:
-                types[type_name]["arns"].remove(arn)
+        for score, type_name in owners:
+            by_shape.setdefault(_shape(arn), []).append((score, type_name, arn))
+    for claimants in by_shape.values():
+        best = max(score for score, _, _ in claimants)
+        winners = {t for score, t, _ in claimants if score == best}
+        for _score, type_name, arn in claimants:
+            kept = types[type_name].get("arns", [])
+            if (type_name not in winners or len(winners) > 1) and arn in kept:
+                kept.remove(arn)
     for record in types.values():
         if not record.get("arns"):
             record.pop("arns", None)
