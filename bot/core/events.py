@@ -359,22 +359,23 @@ def referenced_ids(record: Record) -> tuple[str, ...]:
 
     What the event created is included too (some created names live in fields not listed above).
     """
-    return tuple(_references(record))
+    return tuple(_references(record, typed=False))
 
 
-def _references(record: Record) -> dict[str, str | None]:
+def _references(record: Record, *, typed: bool = True) -> dict[str, str | None]:
     """referenced_ids, each with its type where the record tells it (an ARN's, an id prefix's,
     the type its service names by that field, or the type a creation made)."""
     if not isinstance(record, Mapping):
         return {}
     source = _text(record.get("eventSource"))
-    fields = registry.registry().name_fields
+    fields = registry.registry().name_fields if typed else {}
     found: dict[str, str | None] = {}
     for section in ("requestParameters", "responseElements", "resources"):
         for key, value in _string_leaves(record.get(section)):
-            if value not in found and _looks_like_reference(key, value):
-                named = fields.get((source, key.casefold())) if key else None
-                found[value] = registry.type_of_reference(value) or named
+            if value in found or not _looks_like_reference(key, value):
+                continue
+            named = fields.get((source, key.casefold())) if key else None
+            found[value] = (registry.type_of_reference(value) or named) if typed else None
     for made in _created(record):
         if not made.byproduct and found.get(made.value) is None:
             found[made.value] = made.type

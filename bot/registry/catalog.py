@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from bot.registry import arns, declared
@@ -294,6 +294,7 @@ def answerable_by_arn(spec: TypeSpec) -> bool:
     return len(spec.identifier) <= 1 or _id_variable(spec) is not None
 
 
+@lru_cache(maxsize=4096)  # CloudTrail has a few thousand event names; most create nothing
 def rules_for(source: str, name: str) -> tuple[CreationRule, ...]:
     reg = registry()
     exact = reg.events.get((source, name))
