@@ -1,7 +1,9 @@
 """CloudTrail record → CreationFact. Which event created what, who the actor was, which tool.
 
-Pure: values in, values out. The create-event table maps an event to the paths of the ids it
-creates; anything else the record names is only mentioned (used, read, passed as a parameter).
+Pure: values in, values out. The create-event table (the type registry's, bot/registry) maps an
+event to the types it creates and the paths of their ids; anything else the record names is only
+mentioned (used, read, passed as a parameter). Types must agree: a reference that names its type
+(an ARN, an i-… id) is answered only by an event that created that type.
 
 Every function here takes records as they come from CloudTrail files, LookupEvents or hand-edited
 fixtures, so none of them trusts a field's type: a missing, null or oddly shaped field reads as
