@@ -1,4 +1,4 @@
-"""Command line: serve, lookup, scan, demo, check, health. The only module that prints.
+"""Command line: serve, lookup, scan, types, demo, check, health. The only module that prints.
 
 Exit codes (DESIGN.md §3): 0 done, 1 ran but something not found, 2 bad input or configuration,
 3 AWS or Slack unreachable or denied; when several apply: 2 > 3 > 1 > 0.
@@ -183,6 +183,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --serve: the Slack member id every sandbox person maps to (gets the digests)",
     )
 
+    types = command(
+        "types",
+        "which resource types lookups answer, and by which creation events",
+        "List every resource type whose creation a lookup can answer: its CloudFormation type, "
+        "service, ARN formats and id patterns, the CloudTrail events that create it, whether "
+        "that rule is hand-written or generated from CloudFormation's schemas, and whether its "
+        "ARN can be asked. Reads no AWS account.",
+        _epilog(
+            'whocreated types --json | grep \'"service": "ssm"\'',
+            {0: "listed", 2: BAD_INPUT},
+        ),
+    )
+    types.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per type: cfn_type, service, arn_formats, id_patterns, events, "
+        "rule, answerable_by_arn",
+    )
     command(
         "check",
         "check configuration, Slack auth and AWS permissions",
@@ -216,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_lookup(args, sys.stdout)
         if args.command == "scan":
             return run_scan(args, sys.stdout, sys.stderr)
+        if args.command == "types":
+            return run_types(args, sys.stdout)
         if args.command == "demo":
             return run_demo(args, sys.stdout)
         if args.command == "serve":
@@ -286,6 +306,17 @@ def run_lookup(args: argparse.Namespace, out: TextIO) -> int:
         out.flush()
         codes.append(_exit_code(answer))
     return worst(*codes)
+
+
+def run_types(args: argparse.Namespace, out: TextIO) -> int:
+    from bot.registry.coverage import coverage, render
+
+    rows = coverage()
+    if args.json:
+        out.writelines(json.dumps(row) + "\n" for row in rows)
+    else:
+        out.write(render(rows) + "\n")
+    return EXIT_OK
 
 
 def _exit_code(answer: LookupAnswer) -> int:

@@ -12,7 +12,7 @@ import pytest
 
 from bot.cli import build_parser, main
 
-COMMANDS = ("serve", "lookup", "scan", "demo", "check", "health")
+COMMANDS = ("serve", "lookup", "scan", "demo", "types", "check", "health")
 
 
 def command_parsers() -> dict[str, argparse.ArgumentParser]:

@@ -1,7 +1,9 @@
 """CloudTrail record → CreationFact. Which event created what, who the actor was, which tool.
 
-Pure: values in, values out. The create-event table maps an event to the paths of the ids it
-creates; anything else the record names is only mentioned (used, read, passed as a parameter).
+Pure: values in, values out. The create-event table (the type registry's, bot/registry) maps an
+event to the types it creates and the paths of their ids; anything else the record names is only
+mentioned (used, read, passed as a parameter). Types must agree: a reference that names its type
+(an ARN, an i-… id) is answered only by an event that created that type.
 
 Every function here takes records as they come from CloudTrail files, LookupEvents or hand-edited
 fixtures, so none of them trusts a field's type: a missing, null or oddly shaped field reads as
@@ -15,6 +17,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from bot import registry
+from bot.registry import CreationRule  # declared in the registry, still importable from here
 
 Record = Mapping[str, Any]
 
@@ -55,423 +60,26 @@ class CreationFact:
 
 
 # ---------------------------------------------------------------------------------------------
-# The create-event table
+# The create-event table: the type registry's (bot/registry), hand-written rules over generated
 # ---------------------------------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class CreationRule:
-    """How one creation event names what it created.
-
-    `paths` start at `responseElements` or `requestParameters`; `[]` walks a list. `lowercased`
-    marks services that store identifiers in lower case whatever the caller typed (RDS, …), so a
-    reference matches them case-insensitively.
-    """
-
-    type: str  # CloudFormation-style type, as in bot.core.refs
-    paths: tuple[str, ...]
-    lowercased: bool = False
+# (eventSource, eventName) → the rules that read what the event created. Built by the registry on
+# first use, so importing this module stays cheap.
+CREATION_EVENTS: dict[tuple[str, str], tuple[CreationRule, ...]]
 
 
-# One row per (service, eventName): the type it creates and where the new ids are, as
-# space-separated paths ("res." = responseElements, "req." = requestParameters, "[]" walks a list).
-# Response paths come first, so the form AWS stored (an ARN, a lowercased name) is reported first.
-_ROWS: tuple[tuple[str, str, str, str], ...] = (
-    # EC2, EBS and VPC: ids are generated, so only the response knows them.
-    ("ec2", "RunInstances", "AWS::EC2::Instance", "res.instancesSet.items[].instanceId"),
-    ("ec2", "CreateVolume", "AWS::EC2::Volume", "res.volumeId"),
-    ("ec2", "CreateSnapshot", "AWS::EC2::Snapshot", "res.snapshotId"),
-    ("ec2", "CreateSnapshots", "AWS::EC2::Snapshot", "res.snapshotSet.items[].snapshotId"),
-    ("ec2", "CopySnapshot", "AWS::EC2::Snapshot", "res.snapshotId"),
-    ("ebs", "StartSnapshot", "AWS::EC2::Snapshot", "res.snapshotId"),
-    ("ec2", "CreateImage", "AWS::EC2::Image", "res.imageId"),
-    ("ec2", "RegisterImage", "AWS::EC2::Image", "res.imageId"),
-    ("ec2", "CopyImage", "AWS::EC2::Image", "res.imageId"),
-    ("ec2", "CreateSecurityGroup", "AWS::EC2::SecurityGroup", "res.groupId res.securityGroupArn"),
-    (
-        "ec2",
-        "CreateNetworkInterface",
-        "AWS::EC2::NetworkInterface",
-        "res.networkInterface.networkInterfaceId",
-    ),
-    ("ec2", "AllocateAddress", "AWS::EC2::EIP", "res.allocationId"),
-    ("ec2", "CreateNatGateway", "AWS::EC2::NatGateway", "res.natGateway.natGatewayId"),
-    ("ec2", "CreateVpc", "AWS::EC2::VPC", "res.vpc.vpcId"),
-    ("ec2", "CreateDefaultVpc", "AWS::EC2::VPC", "res.vpc.vpcId"),
-    ("ec2", "CreateSubnet", "AWS::EC2::Subnet", "res.subnet.subnetId res.subnet.subnetArn"),
-    ("ec2", "CreateDefaultSubnet", "AWS::EC2::Subnet", "res.subnet.subnetId res.subnet.subnetArn"),
-    (
-        "ec2",
-        "CreateInternetGateway",
-        "AWS::EC2::InternetGateway",
-        "res.internetGateway.internetGatewayId",
-    ),
-    (
-        "ec2",
-        "CreateEgressOnlyInternetGateway",
-        "AWS::EC2::EgressOnlyInternetGateway",
-        "res.egressOnlyInternetGateway.egressOnlyInternetGatewayId",
-    ),
-    ("ec2", "CreateRouteTable", "AWS::EC2::RouteTable", "res.routeTable.routeTableId"),
-    ("ec2", "CreateNetworkAcl", "AWS::EC2::NetworkAcl", "res.networkAcl.networkAclId"),
-    (
-        "ec2",
-        "CreateLaunchTemplate",
-        "AWS::EC2::LaunchTemplate",
-        "res.launchTemplate.launchTemplateId res.launchTemplate.launchTemplateName",
-    ),
-    ("ec2", "CreateKeyPair", "AWS::EC2::KeyPair", "res.keyPairId res.keyName req.keyName"),
-    ("ec2", "ImportKeyPair", "AWS::EC2::KeyPair", "res.keyPairId res.keyName req.keyName"),
-    ("ec2", "CreateVpcEndpoint", "AWS::EC2::VPCEndpoint", "res.vpcEndpoint.vpcEndpointId"),
-    (
-        "ec2",
-        "CreateVpcPeeringConnection",
-        "AWS::EC2::VPCPeeringConnection",
-        "res.vpcPeeringConnection.vpcPeeringConnectionId",
-    ),
-    (
-        "ec2",
-        "CreateTransitGateway",
-        "AWS::EC2::TransitGateway",
-        "res.transitGateway.transitGatewayId res.transitGateway.transitGatewayArn",
-    ),
-    (
-        "ec2",
-        "CreateTransitGatewayVpcAttachment",
-        "AWS::EC2::TransitGatewayAttachment",
-        "res.transitGatewayVpcAttachment.transitGatewayAttachmentId",
-    ),
-    ("ec2", "CreateDhcpOptions", "AWS::EC2::DHCPOptions", "res.dhcpOptions.dhcpOptionsId"),
-    ("ec2", "CreateVpnGateway", "AWS::EC2::VPNGateway", "res.vpnGateway.vpnGatewayId"),
-    (
-        "ec2",
-        "CreateCustomerGateway",
-        "AWS::EC2::CustomerGateway",
-        "res.customerGateway.customerGatewayId",
-    ),
-    ("ec2", "CreateVpnConnection", "AWS::EC2::VPNConnection", "res.vpnConnection.vpnConnectionId"),
-    ("ec2", "CreateFlowLogs", "AWS::EC2::FlowLog", "res.flowLogIdSet.items[]"),
-    # Elastic Load Balancing: v1 and v2 share eventSource and eventName. A v2 record answers with
-    # a list of load balancers; a v1 record names its load balancer only in the request.
-    (
-        "elasticloadbalancing",
-        "CreateLoadBalancer",
-        "AWS::ElasticLoadBalancingV2::LoadBalancer",
-        "res.loadBalancers[].loadBalancerArn res.loadBalancers[].loadBalancerName",
-    ),
-    (
-        "elasticloadbalancing",
-        "CreateLoadBalancer",
-        "AWS::ElasticLoadBalancing::LoadBalancer",
-        "req.loadBalancerName",
-    ),
-    (
-        "elasticloadbalancing",
-        "CreateTargetGroup",
-        "AWS::ElasticLoadBalancingV2::TargetGroup",
-        "res.targetGroups[].targetGroupArn res.targetGroups[].targetGroupName",
-    ),
-    (
-        "elasticloadbalancing",
-        "CreateListener",
-        "AWS::ElasticLoadBalancingV2::Listener",
-        "res.listeners[].listenerArn",
-    ),
-    # RDS
-    (
-        "rds",
-        "CreateDBInstance",
-        "AWS::RDS::DBInstance",
-        "res.dBInstanceArn res.dBInstanceIdentifier req.dBInstanceIdentifier",
-    ),
-    (
-        "rds",
-        "CreateDBInstanceReadReplica",
-        "AWS::RDS::DBInstance",
-        "res.dBInstanceArn res.dBInstanceIdentifier req.dBInstanceIdentifier",
-    ),
-    (
-        "rds",
-        "RestoreDBInstanceFromDBSnapshot",
-        "AWS::RDS::DBInstance",
-        "res.dBInstanceArn res.dBInstanceIdentifier req.dBInstanceIdentifier",
-    ),
-    (
-        "rds",
-        "RestoreDBInstanceFromS3",
-        "AWS::RDS::DBInstance",
-        "res.dBInstanceArn res.dBInstanceIdentifier req.dBInstanceIdentifier",
-    ),
-    (
-        "rds",
-        "RestoreDBInstanceToPointInTime",
-        "AWS::RDS::DBInstance",
-        "res.dBInstanceArn res.dBInstanceIdentifier req.targetDBInstanceIdentifier",
-    ),
-    (
-        "rds",
-        "CreateDBCluster",
-        "AWS::RDS::DBCluster",
-        "res.dBClusterArn res.dBClusterIdentifier req.dBClusterIdentifier",
-    ),
-    (
-        "rds",
-        "RestoreDBClusterFromSnapshot",
-        "AWS::RDS::DBCluster",
-        "res.dBClusterArn res.dBClusterIdentifier req.dBClusterIdentifier",
-    ),
-    (
-        "rds",
-        "RestoreDBClusterToPointInTime",
-        "AWS::RDS::DBCluster",
-        "res.dBClusterArn res.dBClusterIdentifier req.dBClusterIdentifier",
-    ),
-    (
-        "rds",
-        "CreateDBSnapshot",
-        "AWS::RDS::DBSnapshot",
-        "res.dBSnapshotArn res.dBSnapshotIdentifier req.dBSnapshotIdentifier",
-    ),
-    (
-        "rds",
-        "CopyDBSnapshot",
-        "AWS::RDS::DBSnapshot",
-        "res.dBSnapshotArn res.dBSnapshotIdentifier req.targetDBSnapshotIdentifier",
-    ),
-    (
-        "rds",
-        "CreateDBClusterSnapshot",
-        "AWS::RDS::DBClusterSnapshot",
-        "res.dBClusterSnapshotArn res.dBClusterSnapshotIdentifier req.dBClusterSnapshotIdentifier",
-    ),
-    (
-        "rds",
-        "CreateDBSubnetGroup",
-        "AWS::RDS::DBSubnetGroup",
-        "res.dBSubnetGroupArn res.dBSubnetGroupName req.dBSubnetGroupName",
-    ),
-    # Lambda event names carry an API version suffix; see _base_event_name.
-    (
-        "lambda",
-        "CreateFunction20150331",
-        "AWS::Lambda::Function",
-        "res.functionArn res.functionName req.functionName",
-    ),
-    ("s3", "CreateBucket", "AWS::S3::Bucket", "req.bucketName"),
-    # Containers
-    (
-        "eks",
-        "CreateCluster",
-        "AWS::EKS::Cluster",
-        "res.cluster.arn res.cluster.name req.name req.clusterName",
-    ),
-    (
-        "eks",
-        "CreateNodegroup",
-        "AWS::EKS::Nodegroup",
-        "res.nodegroup.nodegroupArn res.nodegroup.nodegroupName req.nodegroupName",
-    ),
-    (
-        "eks",
-        "CreateFargateProfile",
-        "AWS::EKS::FargateProfile",
-        "res.fargateProfile.fargateProfileArn res.fargateProfile.fargateProfileName",
-    ),
-    (
-        "ecs",
-        "CreateCluster",
-        "AWS::ECS::Cluster",
-        "res.cluster.clusterArn res.cluster.clusterName req.clusterName",
-    ),
-    (
-        "ecs",
-        "CreateService",
-        "AWS::ECS::Service",
-        "res.service.serviceArn res.service.serviceName req.serviceName",
-    ),
-    (
-        "ecs",
-        "RegisterTaskDefinition",
-        "AWS::ECS::TaskDefinition",
-        "res.taskDefinition.taskDefinitionArn",
-    ),
-    (
-        "ecr",
-        "CreateRepository",
-        "AWS::ECR::Repository",
-        "res.repository.repositoryArn res.repository.repositoryName req.repositoryName",
-    ),
-    # Databases, caches, search
-    (
-        "dynamodb",
-        "CreateTable",
-        "AWS::DynamoDB::Table",
-        "res.tableDescription.tableArn res.tableDescription.tableName req.tableName",
-    ),
-    (
-        "dax",
-        "CreateCluster",
-        "AWS::DAX::Cluster",
-        "res.cluster.clusterArn res.cluster.clusterName req.clusterName",
-    ),
-    (
-        "redshift",
-        "CreateCluster",
-        "AWS::Redshift::Cluster",
-        "res.clusterIdentifier req.clusterIdentifier",
-    ),
-    (
-        "elasticache",
-        "CreateCacheCluster",
-        "AWS::ElastiCache::CacheCluster",
-        "res.aRN res.cacheClusterId req.cacheClusterId",
-    ),
-    (
-        "elasticache",
-        "CreateReplicationGroup",
-        "AWS::ElastiCache::ReplicationGroup",
-        "res.aRN res.replicationGroupId req.replicationGroupId",
-    ),
-    (
-        "es",
-        "CreateDomain",
-        "AWS::OpenSearchService::Domain",
-        "res.domainStatus.aRN res.domainStatus.domainName req.domainName",
-    ),
-    (
-        "es",
-        "CreateElasticsearchDomain",
-        "AWS::Elasticsearch::Domain",
-        "res.domainStatus.aRN res.domainStatus.domainName req.domainName",
-    ),
-    # IAM and IAM Roles Anywhere
-    ("iam", "CreateRole", "AWS::IAM::Role", "res.role.arn res.role.roleName"),
-    ("iam", "CreateServiceLinkedRole", "AWS::IAM::Role", "res.role.arn res.role.roleName"),
-    ("iam", "CreateUser", "AWS::IAM::User", "res.user.arn res.user.userName"),
-    ("iam", "CreateGroup", "AWS::IAM::Group", "res.group.arn res.group.groupName"),
-    ("iam", "CreatePolicy", "AWS::IAM::ManagedPolicy", "res.policy.arn res.policy.policyName"),
-    (
-        "iam",
-        "CreateInstanceProfile",
-        "AWS::IAM::InstanceProfile",
-        "res.instanceProfile.arn res.instanceProfile.instanceProfileName",
-    ),
-    # The key belongs to an existing user: only the key id is new, never accessKey.userName.
-    ("iam", "CreateAccessKey", "AWS::IAM::AccessKey", "res.accessKey.accessKeyId"),
-    (
-        "iam",
-        "CreateOpenIDConnectProvider",
-        "AWS::IAM::OIDCProvider",
-        "res.openIDConnectProviderArn",
-    ),
-    ("iam", "CreateSAMLProvider", "AWS::IAM::SAMLProvider", "res.sAMLProviderArn"),
-    (
-        "rolesanywhere",
-        "CreateTrustAnchor",
-        "AWS::RolesAnywhere::TrustAnchor",
-        "res.trustAnchor.trustAnchorArn res.trustAnchor.trustAnchorId",
-    ),
-    (
-        "rolesanywhere",
-        "CreateProfile",
-        "AWS::RolesAnywhere::Profile",
-        "res.profile.profileArn res.profile.profileId",
-    ),
-    # Messaging, orchestration, secrets, keys, logs
-    ("sqs", "CreateQueue", "AWS::SQS::Queue", "res.queueUrl req.queueName"),
-    ("sns", "CreateTopic", "AWS::SNS::Topic", "res.topicArn req.name"),
-    ("kinesis", "CreateStream", "AWS::Kinesis::Stream", "req.streamName"),
-    (
-        "states",
-        "CreateStateMachine",
-        "AWS::StepFunctions::StateMachine",
-        "res.stateMachineArn req.name",
-    ),
-    ("cloudformation", "CreateStack", "AWS::CloudFormation::Stack", "res.stackId req.stackName"),
-    (
-        "autoscaling",
-        "CreateAutoScalingGroup",
-        "AWS::AutoScaling::AutoScalingGroup",
-        "req.autoScalingGroupName",
-    ),
-    (
-        "autoscaling",
-        "CreateLaunchConfiguration",
-        "AWS::AutoScaling::LaunchConfiguration",
-        "req.launchConfigurationName",
-    ),
-    ("secretsmanager", "CreateSecret", "AWS::SecretsManager::Secret", "res.arn res.name req.name"),
-    ("kms", "CreateKey", "AWS::KMS::Key", "res.keyMetadata.arn res.keyMetadata.keyId"),
-    ("kms", "CreateAlias", "AWS::KMS::Alias", "req.aliasName"),
-    ("logs", "CreateLogGroup", "AWS::Logs::LogGroup", "req.logGroupName"),
-    ("cloudtrail", "CreateTrail", "AWS::CloudTrail::Trail", "res.trailARN res.name"),
-    # Storage, CDN, analytics, ML
-    (
-        "elasticfilesystem",
-        "CreateFileSystem",
-        "AWS::EFS::FileSystem",
-        "res.fileSystemArn res.fileSystemId",
-    ),
-    ("elasticfilesystem", "CreateMountTarget", "AWS::EFS::MountTarget", "res.mountTargetId"),
-    (
-        "cloudfront",
-        "CreateDistribution",
-        "AWS::CloudFront::Distribution",
-        "res.distribution.aRN res.distribution.id",
-    ),
-    (
-        "sagemaker",
-        "CreateNotebookInstance",
-        "AWS::SageMaker::NotebookInstance",
-        "res.notebookInstanceArn req.notebookInstanceName",
-    ),
-    ("elasticmapreduce", "RunJobFlow", "AWS::EMR::Cluster", "res.clusterArn res.jobFlowId"),
-)
-
-# Services that store identifiers in lower case whatever the caller typed.
-_LOWERCASED_SERVICES = frozenset({"rds", "elasticache", "redshift", "dax"})
-_SECTIONS = {"res": "responseElements", "req": "requestParameters"}
-
-
-def _build_table(
-    rows: Iterable[tuple[str, str, str, str]],
-) -> dict[tuple[str, str], tuple[CreationRule, ...]]:
-    table: dict[tuple[str, str], tuple[CreationRule, ...]] = {}
-    for service, name, rtype, paths in rows:
-        full_paths = tuple(
-            _SECTIONS[section] + "." + rest
-            for section, rest in (path.split(".", 1) for path in paths.split())
-        )
-        rule = CreationRule(rtype, full_paths, lowercased=service in _LOWERCASED_SERVICES)
-        key = (f"{service}.amazonaws.com", name)
-        table[key] = (*table.get(key, ()), rule)
-    return table
-
-
-# (eventSource, eventName) → the rules that read what the event created.
-CREATION_EVENTS: dict[tuple[str, str], tuple[CreationRule, ...]] = _build_table(_ROWS)
-
-# Some services version their event names (Lambda: CreateFunction20150331, …20150331v2;
-# CloudFront once: CreateDistribution2019_03_26). Match on the name without the version.
-_API_VERSION_SUFFIX = re.compile(r"(?:\d{8}|\d{4}_\d{2}_\d{2})(?:v\d+)?$")
-
-
-def _base_event_name(name: str) -> str:
-    return _API_VERSION_SUFFIX.sub("", name)
-
-
-_RULES_BY_BASE_NAME: dict[tuple[str, str], tuple[CreationRule, ...]] = {
-    (source, _base_event_name(name)): rules for (source, name), rules in CREATION_EVENTS.items()
-}
+def __getattr__(name: str) -> Any:
+    if name == "CREATION_EVENTS":
+        return registry.registry().events
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def creation_event_names(resource_type: str | None) -> tuple[tuple[str, str], ...]:
     """(eventSource, eventName) pairs that create `resource_type`; every pair for None."""
-    return tuple(
-        key
-        for key, rules in CREATION_EVENTS.items()
-        if resource_type is None or any(rule.type == resource_type for rule in rules)
-    )
+    if resource_type is None:
+        return tuple(registry.registry().events)
+    spec = registry.spec(resource_type)
+    return spec.creation_events if spec else ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -537,36 +145,114 @@ def _mapping(value: Any) -> Mapping[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Made:
+    """One id, name or ARN a creation event made, and of which type."""
+
+    value: str
+    type: str
+    lowercased: bool
+    byproduct: bool
+    # For a type its caller names in parts (a log stream in its group): ARN variable → the
+    # request's value, to hold an ARN given for it to every part, not only the last.
+    parts: tuple[tuple[str, str], ...] = ()
+
+
 def created_ids(record: Record) -> tuple[str, ...]:
-    """The ids, names and ARNs a successful creation event created; () for anything else."""
-    return tuple(value for value, _ in _created(record))
+    """The ids, names and ARNs a successful creation event was asked to create; () for anything
+    else. What it made along the way (RunInstances' network interfaces) is matched by
+    creation_fact but not listed here."""
+    return tuple(made.value for made in _created(record) if not made.byproduct)
 
 
-def _created(record: Record) -> list[tuple[str, bool]]:
-    """(id, lowercased) pairs, in table order, without duplicates."""
+def _created(record: Record) -> list[_Made]:
+    """Everything the event made, in table order, without duplicates."""
     rules = _rules_for(record)
     if not rules or is_failed(record) or is_read_only(record):
         return []
-    found: list[tuple[str, bool]] = []
+    found: list[_Made] = []
     seen: set[str] = set()
+    requested: frozenset[str] | None = None
     for rule in rules:
-        for path in rule.paths:
-            for value in _resolve(record, path):
-                key = value.casefold() if rule.lowercased else value
-                if key not in seen:
-                    seen.add(key)
-                    found.append((value, rule.lowercased))
+        parts = _arn_parts(record, rule)
+        if parts is None or (rule.first_version and not _first_version(record)):
+            continue  # another type's call, or an upsert that overwrote: not this creation
+        values = [value for path in rule.paths for value in _rule_path(record, rule, path)]
+        if rule.byproduct:
+            # A by-product the caller handed over (an existing network interface) was used.
+            requested = _request_strings(record) if requested is None else requested
+            values = [value for value in values if value not in requested]
+        for value in values:
+            key = value.casefold() if rule.lowercased else value
+            if key not in seen:
+                seen.add(key)
+                found.append(_Made(value, rule.type, rule.lowercased, rule.byproduct, parts))
     return found
+
+
+def _rule_path(record: Record, rule: CreationRule, path: str) -> list[str]:
+    values = _resolve(record, path)
+    if rule.origin != registry.GENERATED:
+        return values
+    if not values and path.startswith("requestParameters.") and path.count(".") == 1:
+        # Some services wrap the request's body (API Gateway: createStageInput.stageName).
+        values = _find_key(_section(record, "requestParameters"), path.split(".", 1)[1])
+    # A generated path is read from the shapes, not from records: an ARN found there must be
+    # the rule's own type, never a parent's or a neighbour's.
+    return [value for value in values if _arn_type_agrees(value, rule.type)]
+
+
+def _arn_type_agrees(value: str, cfn_type: str) -> bool:
+    if not value.startswith("arn:"):
+        return True
+    parts = registry.parse_arn(value)
+    return parts is None or parts.cfn_type in (None, cfn_type)
+
+
+def _arn_parts(record: Record, rule: CreationRule) -> tuple[tuple[str, str], ...] | None:
+    """The rule's ARN variables from the request; None when one is missing (another type's
+    call, such as API Gateway v1's CreateStage for a v2 stage), () for rules without any."""
+    parts = []
+    for variable, path in rule.arn_from:
+        found = _rule_path(record, rule, path)
+        if len(found) != 1:
+            return None
+        parts.append((variable, found[0]))
+    return tuple(parts)
+
+
+def _find_key(root: Any, key: str, depth: int = 3) -> list[str]:
+    """The first string under `key` (any case) in `root` and its nested mappings, shallowest
+    first."""
+    level = [root]
+    folded = key.casefold()
+    for _ in range(depth):
+        deeper = []
+        for node in level:
+            if not isinstance(node, Mapping):
+                continue
+            for name, value in node.items():
+                if isinstance(name, str) and name.casefold() == folded and isinstance(value, str):
+                    return [value] if value.strip() and value not in _REDACTED else []
+                deeper.append(value)
+        level = deeper
+    return []
+
+
+def _first_version(record: Record) -> bool:
+    response = _section(record, "responseElements")
+    version = _child(response, "version") if isinstance(response, Mapping) else None
+    return version == 1 or version == "1"
+
+
+def _request_strings(record: Record) -> frozenset[str]:
+    return frozenset(value for _, value in _string_leaves(record.get("requestParameters")))
 
 
 def _rules_for(record: Record) -> tuple[CreationRule, ...]:
     if not isinstance(record, Mapping):
         return ()
-    source, name = _text(record.get("eventSource")), _text(record.get("eventName"))
-    exact = CREATION_EVENTS.get((source, name))
-    if exact is not None:
-        return exact
-    return _RULES_BY_BASE_NAME.get((source, _base_event_name(name)), ())
+    return registry.rules_for(_text(record.get("eventSource")), _text(record.get("eventName")))
 
 
 def _resolve(record: Record, path: str) -> list[str]:
@@ -678,16 +364,74 @@ def referenced_ids(record: Record) -> tuple[str, ...]:
 
     What the event created is included too (some created names live in fields not listed above).
     """
+    return tuple(_references(record, typed=False))
+
+
+def _references(record: Record, *, typed: bool = True) -> dict[str, str | None]:
+    """referenced_ids, each with its type where the record tells it (an ARN's, an id prefix's,
+    the type its service names by that field, or the type a creation made)."""
     if not isinstance(record, Mapping):
-        return ()
-    found: dict[str, None] = {}
+        return {}
+    source = _text(record.get("eventSource"))
+    fields = registry.registry().name_fields if typed else {}
+    found: dict[str, str | None] = {}
     for section in ("requestParameters", "responseElements", "resources"):
         for key, value in _string_leaves(record.get(section)):
-            if _looks_like_reference(key, value):
-                found.setdefault(value, None)
-    for value in created_ids(record):
-        found.setdefault(value, None)
-    return tuple(found)
+            if value in found or not _looks_like_reference(key, value):
+                continue
+            named = fields.get((source, key.casefold())) if key else None
+            found[value] = (registry.type_of_reference(value) or named) if typed else None
+    for made in _created(record):
+        if not made.byproduct and found.get(made.value) is None:
+            found[made.value] = made.type
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Matching a mention: each service's case rules, types kept apart
+# ---------------------------------------------------------------------------------------------
+
+# (type, "=" exact or "~" case-folded, value). A typed name meets mentions of its own type and of
+# no known type; a bare name meets any mention; each compares as the mentioned type's service
+# stores it, so "Test" (an SSM document) never meets "test" (a DynamoDB table).
+MatchKey = tuple[str, str, str]
+_ANY_TYPE, _NO_TYPE = "*", "?"
+
+
+def name_keys(names: Iterable[str], resource_type: str | None = None) -> frozenset[MatchKey]:
+    """Keys of the names a reference is searched by; meets `mention_keys` of a record that
+    mentions it (`name_keys(...) & mention_keys(record)`)."""
+    if isinstance(names, str):
+        names = (names,)
+    wanted = [name for name in names if isinstance(name, str) and name]
+    types = {resource_type} if resource_type else _types_named(wanted)
+    keys: set[MatchKey] = set()
+    for name in wanted:
+        if not types:
+            keys.update({(_ANY_TYPE, "=", name), (_ANY_TYPE, "~", name.casefold())})
+        for rtype in types:
+            how, value = _compared(name, rtype)
+            keys.update({(rtype, how, value), (_NO_TYPE, how, value), (_NO_TYPE, "=", name)})
+    return frozenset(keys)
+
+
+def mention_keys(record: Record) -> frozenset[MatchKey]:
+    """Keys of everything the record mentions or created (see name_keys)."""
+    keys: set[MatchKey] = set()
+    for value, rtype in _references(record).items():
+        how, compared = _compared(value, rtype)
+        keys.update({(rtype or _NO_TYPE, how, compared), (_ANY_TYPE, how, compared)})
+        if rtype is None:
+            keys.add((_NO_TYPE, "~", value.casefold()))
+    return frozenset(keys)
+
+
+def _compared(value: str, rtype: str | None) -> tuple[str, str]:
+    """How a value of this type compares: EC2 ids and lowercased services' ids in any case."""
+    spec = registry.spec(rtype)
+    if _EC2_ID.match(value.lower()) or (spec is not None and spec.case_insensitive):
+        return "~", value.casefold()
+    return "=", value
 
 
 def _looks_like_reference(key: str | None, value: str) -> bool:
@@ -916,25 +660,38 @@ def tool_of(user_agent: str | None, invoked_by: str | None) -> str | None:
 # ---------------------------------------------------------------------------------------------
 
 
-def creation_fact(record: Record, names: Iterable[str]) -> CreationFact | None:
-    """The CreationFact when this record created one of `names`, else None."""
+def creation_fact(
+    record: Record, names: Iterable[str], *, resource_type: str | None = None
+) -> CreationFact | None:
+    """The CreationFact when this record created one of `names`, else None.
+
+    Types must agree: an ARN or a typed id among `names` (or `resource_type`, where the caller
+    knows it) is never answered by an event that created another type, however alike the names.
+    """
     if isinstance(names, str):  # a lone name, not an iterable of characters
         names = (names,)
-    created = _created(record)
+    made = _created(record)
     when = event_time(record)
-    if not created or when is None:
+    if not made or when is None:
         return None
-    match = _first_match([n for n in names if isinstance(n, str) and n], created)
+    wanted = [n for n in names if isinstance(n, str) and n]
+    expected = {resource_type} if resource_type else _types_named(wanted)
+    given = [p for p in map(registry.parse_arn, wanted) if p is not None and p.cfn_type]
+    match = _first_match(
+        wanted,
+        [m for m in made if (not expected or m.type in expected) and _agrees(m, given)],
+    )
     if match is None:
         return None
-    matched, lowercased = match
     actor = actor_of(record)
     user_agent = _optional_text(record.get("userAgent"))
     return CreationFact(
-        resource_id=matched,
-        created=tuple(value for value, _ in created),
+        resource_id=match.value,
+        created=tuple(m.value for m in made),
         related=tuple(
-            ref for ref in referenced_ids(record) if not _same_id(ref, matched, lowercased)
+            ref
+            for ref in referenced_ids(record)
+            if not _same_id(ref, match.value, match.lowercased)
         ),
         actor=actor,
         event_name=_text(record.get("eventName")),
@@ -950,12 +707,30 @@ def creation_fact(record: Record, names: Iterable[str]) -> CreationFact | None:
     )
 
 
-def _first_match(names: list[str], created: list[tuple[str, bool]]) -> tuple[str, bool] | None:
-    """The created (id, lowercased) matching the first name that matches (most specific first)."""
+def _types_named(names: Iterable[str]) -> set[str]:
+    """The types the ARNs and typed ids among `names` name; empty for bare names."""
+    return {rtype for rtype in map(registry.type_of_reference, names) if rtype}
+
+
+def _agrees(made: _Made, given: list[registry.ArnParts]) -> bool:
+    """False when an ARN given for this type names other parts than the record (a stream of
+    the same name in another group)."""
+    for arn in given:
+        if arn.cfn_type != made.type:
+            continue
+        for variable, value in made.parts:
+            theirs = arn.variables.get(variable)
+            if theirs is not None and theirs.lstrip("/") != value.lstrip("/"):
+                return False
+    return True
+
+
+def _first_match(names: list[str], made: list[_Made]) -> _Made | None:
+    """What was made matching the first name that matches (most specific first)."""
     for name in names:
-        for value, lowercased in created:
-            if _same_id(name, value, lowercased):
-                return value, lowercased
+        for candidate in made:
+            if _same_id(name, candidate.value, candidate.lowercased):
+                return candidate
     return None
 
 

@@ -1155,6 +1155,8 @@ EXPECTED_SHARED_CREATIONS = {
         "CreateVpc": 7,
         "RegisterImage": 1,
         "RunInstances": 2,
+        # Generated rule (registry catalog): version 1 of a parameter is its creation.
+        "PutParameter": 42,
     },
     "source_stratus_detonation_logs.json": {
         "CreateAccessKey": 2,
@@ -1170,6 +1172,12 @@ EXPECTED_SHARED_CREATIONS = {
         "CreateMountTarget": 1,
         "CreateVolume": 1,
         "RunInstances": 3,
+        # Generated rules (registry catalog), from CloudFormation's schemas.
+        "CreateCluster": 1,  # CloudHSM
+        "CreateMesh": 1,
+        "CreateVirtualGateway": 1,
+        "CreateVirtualNode": 1,
+        "CreateStage": 1,  # API Gateway v1
     },
     "source_awsdocs_examples.json": {
         "CreateCluster": 3,

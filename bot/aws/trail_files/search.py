@@ -42,16 +42,13 @@ class RecordView:
         return bool(events.created_ids(self.record))
 
     @cached_property
-    def mentioned(self) -> frozenset[str]:
-        return frozenset(match_key(name) for name in events.referenced_ids(self.record))
+    def mentioned(self) -> frozenset[events.MatchKey]:
+        # Each service's case rules, types kept apart (events.name_keys).
+        return events.mention_keys(self.record)
 
     @cached_property
     def time(self) -> datetime | None:
         return events.event_time(self.record)
-
-
-def match_key(name: str) -> str:
-    return name.lower()
 
 
 @dataclass
@@ -63,8 +60,8 @@ class Search:
     first_mention_time: datetime | None = None
 
     @cached_property
-    def keys(self) -> frozenset[str]:
-        return frozenset(match_key(name) for name in self.ref.search_names)
+    def keys(self) -> frozenset[events.MatchKey]:
+        return events.name_keys(self.ref.search_names, self.ref.type)
 
     def observe(self, view: RecordView) -> None:
         record = view.record
