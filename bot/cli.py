@@ -191,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
         "that rule is hand-written or generated from CloudFormation's schemas, and whether its "
         "ARN can be asked. Reads no AWS account.",
         _epilog(
-            'whocreated types --json | grep \'"service": "ssm"\'',
+            "whocreated types --json",
             {0: "listed", 2: BAD_INPUT},
         ),
     )
