@@ -367,7 +367,7 @@ def start_up(
     for warning in aws_warnings(settings, credentials=credentials, caller=caller):
         logger.warning(warning)
     if settings.socket_mode and settings.slack_app_token:
-        from bot.cli import Unavailable
+        from bot.errors import Unavailable
         from bot.slack.app import build_web_client
 
         problem = socket_mode_problem(

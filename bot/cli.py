@@ -22,6 +22,7 @@ from bot.config import ConfigError, Settings, check_region, load_settings
 from bot.core import refs
 from bot.core.answers import LookupAnswer, Reason, to_json
 from bot.core.terminal import render_answer
+from bot.errors import Unavailable, UsageError
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +40,7 @@ NO_CREDENTIALS = (
 )
 
 
-class UsageError(Exception):
-    """Bad input or configuration: one line on stderr, exit 2."""
-
-
-class Unavailable(Exception):
-    """AWS or Slack unreachable or denied: one line on stderr, exit 3."""
+__all__ = ["Unavailable", "UsageError", "main"]
 
 
 BAD_INPUT = "bad input or configuration (one line on stderr)"

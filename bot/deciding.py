@@ -35,7 +35,7 @@ from bot.slack.message_rows import MessageRows
 from bot.store import Decision, Nudge, Store, nudge_row
 
 if TYPE_CHECKING:
-    from bot.wiring import Services
+    from bot.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class Decisions:
             admins=admins,
             store=services.store,
             operations=lambda: services.operations,
-            client=client or (lambda: services.app.client),
+            client=client or (lambda: services.slack),
             policy=lambda: services.settings.policy,
             clock=services.clock,
             holder=services.holder,

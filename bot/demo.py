@@ -30,8 +30,9 @@ from bot.sandbox.render import mrkdwn, render_blocks, render_view
 from bot.sandbox.seed import Sandbox, Seeded
 from bot.sandbox.slack_api import TOKEN, SlackApi
 from bot.sandbox.slack_requests import SlackRequests
+from bot.services import Services
 from bot.store import Store
-from bot.wiring import Services, build, build_patrol
+from bot.wiring import build, build_patrol
 
 FRAME = "  │ "
 CHANNEL_NAMES = {seed.FALLBACK_CHANNEL: "aws-sandbox", seed.AUDIT_CHANNEL: "whocreated-audit"}
@@ -85,7 +86,7 @@ class Demo:
             store=Store.in_memory(),  # answers from the sandbox never enter the live cache
             account_id=lambda: sandbox.account,
         )
-        self.requests = SlackRequests(self.services.app, secret, slack)
+        self.requests = SlackRequests(self.services.bolt, secret, slack)
         self.names = slack.names()
         self.notifier: Any = None
 

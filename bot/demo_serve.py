@@ -25,8 +25,9 @@ from dotenv import dotenv_values
 from bot.config import ConfigError, DirectorySettings, Settings, load_settings
 from bot.core.policy import SlackPolicy
 from bot.sandbox.seed import Sandbox
+from bot.services import Services
 from bot.store import Store
-from bot.wiring import Services, build, build_patrol
+from bot.wiring import build, build_patrol
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,7 @@ class ServedDemo:
     ) -> ServedDemo:
         from slack_sdk.errors import SlackApiError, SlackClientError
 
-        from bot.cli import Unavailable
+        from bot.errors import Unavailable
         from bot.slack.app import build_web_client
 
         settings = sandbox.settings(
@@ -157,9 +158,9 @@ class ServedDemo:
         settings = self.services.settings
         if settings.socket_mode:
             assert settings.slack_app_token is not None
-            serve_socket_mode(self.services.app, settings.slack_app_token)
+            serve_socket_mode(self.services.bolt, settings.slack_app_token)
         else:
-            serve_http(self.services.app, settings.port)
+            serve_http(self.services.bolt, settings.port)
 
 
 def serve_demo(

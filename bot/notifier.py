@@ -148,7 +148,8 @@ class Notifier:
         skipped: Sequence[str],
     ) -> None:
         in_hours = not respect_hours or self._in_hours(owner)
-        self.store.supersede_unsent(owner)  # a digest still waiting for their hours: this one
+        # A digest of an earlier round still waiting for their hours: this one replaces it.
+        self.store.supersede_unsent(owner, newer_round=round_id)
         items = [self._plan(finding, now) for finding in findings]
         delivery.waiting += sum(1 for item in items if item.step is Step.WAIT)
         if in_hours:

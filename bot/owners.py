@@ -21,6 +21,7 @@ parents, so CloudTrail is paged through at most once per event name, account and
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 import threading
@@ -422,9 +423,9 @@ class OwnerResolver:
                     and _accepts(subject, fact)
                     and _plausible(subject, fact)
                 ]
-                fact = newest(candidates, subject.before)
-                if fact is not None:
-                    found[subject] = fact
+                chosen = newest(candidates, subject.before)
+                if chosen is not None:
+                    found[subject] = chosen
         return found
 
     def _from_trail(self, run: _Run, subjects: Sequence[_Subject]) -> dict[_Subject, CreationFact]:
@@ -450,7 +451,7 @@ class OwnerResolver:
                 subject.names,
                 resource_type=subject.type,
                 before=subject.before,
-                accept=lambda fact, subject=subject: _accepts(subject, fact),
+                accept=functools.partial(_accepts, subject),
             )
             if fact is not None:
                 found[subject] = fact

@@ -42,7 +42,7 @@ def serve(settings: Settings, *, scheduler: bool = True) -> int:
     """Start the Slack app; Socket Mode when SLACK_APP_TOKEN is set, else HTTP on PORT."""
     from slack_sdk.errors import SlackApiError, SlackClientError
 
-    from bot.cli import Unavailable
+    from bot.errors import Unavailable
     from bot.leases import INSTANCE_PREFIX, INSTANCE_TTL, Lease
     from bot.shutdown import Shutdown
     from bot.store import Store, StoreUnavailable

@@ -975,20 +975,25 @@ class Store:
                 )
         return digest_id
 
-    def supersede_unsent(self, target: str, kind: str = "digest") -> list[str]:
+    def supersede_unsent(
+        self, target: str, kind: str = "digest", *, newer_round: str | None = None
+    ) -> list[str]:
         """Digests to `target` still waiting and never tried (an owner outside working hours):
-        a newer round's digest replaces them; their nudges are free to be carried again."""
+        a newer round's digest replaces them; their nudges are free to be carried again. Those
+        of `newer_round` itself are left: another process may be delivering that round's."""
+        query = (
+            sa.select(digests_table.c.id)
+            .where(digests_table.c.target == target)
+            .where(digests_table.c.kind == kind)
+            .where(digests_table.c.status == "pending")
+            .where(digests_table.c.attempts == 0)
+        )
+        if newer_round is not None:
+            query = query.where(
+                sa.or_(digests_table.c.round_id.is_(None), digests_table.c.round_id != newer_round)
+            )
         with self.engine.begin() as conn:
-            ids = [
-                row.id
-                for row in conn.execute(
-                    sa.select(digests_table.c.id)
-                    .where(digests_table.c.target == target)
-                    .where(digests_table.c.kind == kind)
-                    .where(digests_table.c.status == "pending")
-                    .where(digests_table.c.attempts == 0)
-                )
-            ]
+            ids = [row.id for row in conn.execute(query)]
             if not ids:
                 return []
             done = conn.execute(

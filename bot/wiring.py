@@ -1,7 +1,9 @@
 """The one place clients are made: build(settings, **overrides) → Services, with the Bolt App.
 
-Tests and the demo call build() with fakes (a Slack WebClient pointed at a fake server, boto3
-clients pointed at stand-ins); production calls it with settings alone.
+Everything is made in dependency order: clock, store and signer, the AWS shell, the Slack client,
+the Bolt app and the directory, then the Services value, and last the listeners registered on the
+app with it. Tests and the demo call build() with fakes (a Slack WebClient pointed at a fake
+server, boto3 clients pointed at stand-ins); production calls it with settings alone.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,12 +20,12 @@ from botocore.config import Config
 from bot.config import Settings
 from bot.lanes import Lane
 from bot.leases import new_holder
+from bot.services import ClientFactory, Clock, Services
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
-ClientFactory = Callable[[str, str], Any]
+__all__ = ["AWS_CLIENT_CONFIG", "AwsClients", "Services", "build", "build_patrol"]
 
 
 def utc_now() -> datetime:
@@ -37,7 +38,7 @@ AWS_CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 8},
     connect_timeout=5,
     read_timeout=20,
-    user_agent_appid="whocreated",
+    user_agent_appid="whocreated",  # type: ignore[call-arg]  # newer than botocore-stubs
 )
 # Services asked once per resource in a round, where a failure is better cut short: the round
 # stops asking after the first failure (bot/aws/faults.py), so each retry only delays it.
@@ -70,7 +71,9 @@ class AwsClients:
                 config = self._config
                 if service in SERVICE_CONFIGS:
                     config = config.merge(SERVICE_CONFIGS[service])
-                self._clients[key] = self._session.client(
+                # Any service by name: the typed overloads only know each one by its literal.
+                session: Any = self._session
+                self._clients[key] = session.client(
                     service,
                     region_name=region,
                     config=config,
@@ -83,27 +86,6 @@ class AwsClients:
         name = f"{model.service_model.endpoint_prefix}:{model.name}"
         with self._lock:
             self.calls[name] = self.calls.get(name, 0) + 1
-
-
-@dataclass
-class Services:
-    settings: Settings
-    store: Store
-    aws: ClientFactory
-    lookups: Any  # bot.lookups.LookupService
-    directory: Any  # bot.slack.directory.SlackDirectory
-    executor: Lane  # the lookups lane
-    clock: Clock
-    app: Any = None  # slack_bolt.App, when Slack is configured
-    operations: Any = None  # bot.aws.operations.Operations: what the nudge buttons do in AWS
-    limiter: Any = None  # the one LookupEvents limiter of the process (bot.aws.limiter)
-    account_clients: Any = None  # bot.aws.accounts.AccountClients: factories per account id
-    account_id: Callable[[], str | None] = lambda: None
-    signer: Any = None  # bot.core.created_by.TagSigner: signs and checks the bot's own tags
-    extras: dict[str, Any] = field(default_factory=dict)
-    # Buttons, modals and App Home: a lane of their own, so a click never waits behind lookups.
-    actions: Lane = field(default_factory=lambda: Lane("actions", ACTION_WORKERS))
-    holder: str = field(default_factory=new_holder)  # this process, in leases and decisions
 
 
 def build(settings: Settings, **overrides: Any) -> Services:
@@ -142,40 +124,47 @@ def build(settings: Settings, **overrides: Any) -> Services:
     )
     executor = overrides.get("executor") or Lane("lookup", settings.lookup_workers)
     actions = overrides.get("actions") or Lane("actions", ACTION_WORKERS)
+    lookups = overrides.get("lookups") or LookupService(
+        finder,
+        store,
+        hints=lambda ref, region: creation_hint(ref, aws, region),
+        signer=signer,
+    )
+    operations = overrides.get("operations") or Operations(
+        aws,
+        settings.policy.actions,
+        clock=clock,
+        account_clients=account_clients,
+        signer=signer,
+    )
+    app, directory = None, None
+    if overrides.get("with_app", True) and (settings.slack_bot_token or "web_client" in overrides):
+        from bot.slack.app import new_app
+        from bot.slack.directory import SlackDirectory
+
+        app = new_app(settings, web_client=overrides.get("web_client"))
+        directory = SlackDirectory(app.client, settings.directory, clock=clock)
     services = Services(
         settings=settings,
         store=store,
         aws=aws,
-        lookups=overrides.get("lookups")
-        or LookupService(
-            finder,
-            store,
-            hints=lambda ref, region: creation_hint(ref, aws, region),
-            signer=signer,
-        ),
-        directory=None,
-        executor=executor,
         clock=clock,
-        operations=overrides.get("operations")
-        or Operations(
-            aws,
-            settings.policy.actions,
-            clock=clock,
-            account_clients=account_clients,
-            signer=signer,
-        ),
+        signer=signer,
         limiter=limiter,
         account_id=account_id,
         account_clients=account_clients,
-        signer=signer,
+        lookups=lookups,
+        operations=operations,
+        executor=executor,
         actions=actions,
+        holder=overrides.get("holder") or new_holder(),
+        app=app,
+        directory=directory,
     )
-    if overrides.get("with_app", True) and (settings.slack_bot_token or "web_client" in overrides):
-        from bot.slack.app import create_app
-        from bot.slack.directory import SlackDirectory
+    if app is not None:
+        from bot.slack import listeners
 
-        services.app = create_app(settings, services, web_client=overrides.get("web_client"))
-        services.directory = SlackDirectory(services.app.client, settings.directory, clock=clock)
+        listeners.register(app, services)
     return services
 
 

@@ -1,5 +1,5 @@
-import os
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,8 +9,7 @@ import sqlalchemy as sa
 from bot import store as store_module
 from bot.core.events import Actor, CreationFact
 from bot.store import FactPlace, Store, StoreUnavailable, default_database_url
-
-POSTGRES_URL = os.environ.get("WHOCREATED_TEST_POSTGRES_URL")
+from tests.postgres import postgres_or_skip
 
 
 def _fact(resource_id: str, when: datetime, who: str) -> CreationFact:
@@ -33,16 +32,15 @@ def _fact(resource_id: str, when: datetime, who: str) -> CreationFact:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "sqlite":
-        return Store.open(f"sqlite:///{tmp_path / 'state' / 'whocreated.sqlite3'}")
-    if not POSTGRES_URL:
-        pytest.skip("WHOCREATED_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL)")
-    opened = Store.open(POSTGRES_URL)
-    assert opened.warning is None
-    with opened.engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM creation_facts"))
-    return opened
+        yield Store.open(f"sqlite:///{tmp_path / 'state' / 'whocreated.sqlite3'}")
+        return
+    with postgres_or_skip() as url:  # a schema of its own: tests run side by side
+        opened = Store.open(url)
+        assert opened.warning is None
+        yield opened
+        opened.engine.dispose()
 
 
 def _put(store: Store, fact: CreationFact) -> None:

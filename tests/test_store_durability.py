@@ -166,6 +166,18 @@ def test_an_unsent_digest_is_superseded_and_its_nudges_freed(store: Store) -> No
     assert store.get_nudge(row["id"]).digest_id is None
 
 
+def test_a_digest_of_the_same_round_is_not_superseded(store: Store) -> None:
+    """Two processes delivering one round: neither cancels the other's digest (only the one
+    whose nudges got in posts it; the other finds them open and leaves them)."""
+    row = nudge_row(WEB, owner_slack_user="U0A", sent_at=NOW)
+    ours = store.queue_digest(
+        kind="digest", target="U0A", text="t", blocks=[], now=NOW, new_nudges=[row], round_id="r2"
+    )
+    assert store.supersede_unsent("U0A", newer_round="r2") == []
+    assert store.get_digest(ours).status == "pending"
+    assert store.supersede_unsent("U0A", newer_round="r3") == [ours]
+
+
 # Decisions -----------------------------------------------------------------------------------
 
 

@@ -1,16 +1,15 @@
 """Nudges, keeps and the audit trail in the store: SQLite and a real PostgreSQL."""
 
-import os
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from bot.core.resources import EBS_VOLUME, EC2_INSTANCE, Resource
 from bot.store import Store
+from tests.postgres import postgres_or_skip
 
-POSTGRES_URL = os.environ.get("WHOCREATED_TEST_POSTGRES_URL")
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ACCOUNT = "123456789012"
 
@@ -30,17 +29,15 @@ DISK = Resource(type=EBS_VOLUME, id="vol-0123", region="eu-west-1", account=ACCO
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "sqlite":
-        return Store.open(f"sqlite:///{tmp_path / 'state' / 'whocreated.sqlite3'}")
-    if not POSTGRES_URL:
-        pytest.skip("WHOCREATED_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL)")
-    opened = Store.open(POSTGRES_URL)
-    assert opened.warning is None
-    with opened.engine.begin() as conn:
-        for table in ("nudges", "keeps", "audit"):
-            conn.execute(sa.text(f"DELETE FROM {table}"))
-    return opened
+        yield Store.open(f"sqlite:///{tmp_path / 'state' / 'whocreated.sqlite3'}")
+        return
+    with postgres_or_skip() as url:  # a schema of its own: tests run side by side
+        opened = Store.open(url)
+        assert opened.warning is None
+        yield opened
+        opened.engine.dispose()
 
 
 def test_a_nudge_round_trips_with_its_resource(store: Store) -> None:

@@ -560,7 +560,7 @@ def _rds_instances(scan: _Scan) -> list[Resource]:
 def _eks_clusters(scan: _Scan) -> list[Resource]:
     client = scan.client("eks")
     resources = []
-    for name in _items(client, "list_clusters", "clusters"):
+    for name in map(str, _items(client, "list_clusters", "clusters")):
         cluster = client.describe_cluster(name=name)["cluster"]
         groups = list(_items(client, "list_nodegroups", "nodegroups", clusterName=name))
         managed = sum(

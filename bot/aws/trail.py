@@ -17,6 +17,7 @@ and `bot.core.events` decides which event created the resource.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -346,14 +347,14 @@ class TrailFinder:
         owner_tags = next((dict(h.owner_tags) for h in hints if h.owner_tags), {})
         parent_tags = next((dict(h.parent_tags) for h in hints if h.parent_tags), {})
         created_at = next((h.created_at for h in hints if h.created_at), None)
-        common = {
-            "ref": run.ref,
-            "regions_searched": searched,
-            "owner_tags": owner_tags,
-            "parent_tags": parent_tags,
-            "source": Source.CLOUDTRAIL,
-            "created_at_hint": created_at,
-        }
+        common = LookupAnswer(
+            ref=run.ref,
+            regions_searched=searched,
+            owner_tags=owner_tags,
+            parent_tags=parent_tags,
+            source=Source.CLOUDTRAIL,
+            created_at_hint=created_at,
+        )
         denied = [r.region for r in results if r.denied]
         if denied and len(denied) < len(results):
             where = ", ".join(denied)
@@ -365,11 +366,11 @@ class TrailFinder:
             ", ".join(searched) or "no region",
         )
         if found is not None and found.fact is not None:
-            return LookupAnswer(
+            return dataclasses.replace(
+                common,
                 fact=found.fact,
                 notes=_unique(notes),
                 account=found.fact.account or account,
-                **common,
             )
         failed = [r for r in results if r.error is not None]
         if failed:
@@ -385,18 +386,14 @@ class TrailFinder:
         denied_home = [r.region for r in results if r.denied and r.hint.exists]
         if denied_home or (denied and len(denied) == len(results)):
             notes.append(f"cloudtrail:LookupEvents denied in {', '.join(denied_home or denied)}")
-            return LookupAnswer(
-                reason=Reason.DENIED, notes=_unique(notes), account=account, **common
+            return dataclasses.replace(
+                common, reason=Reason.DENIED, notes=_unique(notes), account=account
             )
         oldest = min((r.oldest for r in results if r.oldest), default=None, key=lambda o: o[0])
         first_seen = events.summary(oldest[1]) if oldest else None
         reason = self._reason(run, results, known, oldest is not None, created_at, notes)
-        return LookupAnswer(
-            reason=reason,
-            notes=_unique(notes),
-            first_seen=first_seen,
-            account=account,
-            **common,
+        return dataclasses.replace(
+            common, reason=reason, notes=_unique(notes), first_seen=first_seen, account=account
         )
 
     @staticmethod

@@ -108,8 +108,8 @@ class Models:
 
     @classmethod
     def load(cls) -> Models:
-        import botocore.loaders  # type: ignore[import-untyped]
-        import botocore.session  # type: ignore[import-untyped]
+        import botocore.loaders
+        import botocore.session
 
         loader = botocore.loaders.Loader()
         models = cls()

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import boto3
-from botocore.awsrequest import AWSResponse
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.config import Config
 
 from bot.sandbox.prices import PriceList
@@ -115,7 +115,7 @@ def _answering(
         parsed = answer(_request(body), region)
         status = 400 if "Error" in parsed else 200  # botocore raises ClientError from an Error
         parsed.setdefault("ResponseMetadata", {"HTTPStatusCode": status, "RetryAttempts": 0})
-        return AWSResponse("https://sandbox.invalid/", status, {}, None), parsed
+        return AWSResponse("https://sandbox.invalid/", status, HTTPHeaders(), None), parsed
 
     return handler
 

@@ -39,7 +39,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from bot.sandbox.loopback import CountingServer
+from bot.sandbox.loopback import CountingServer, request_headers
 
 logger = logging.getLogger(__name__)
 
@@ -360,7 +360,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
-        status, answer = self.server.app.handle(self.headers, body)
+        status, answer = self.server.app.handle(request_headers(self), body)
         self._reply(status, answer)
 
     def do_GET(self) -> None:

@@ -170,7 +170,9 @@ class FleetSeeder:
 
     def client(self, service: str, region: str) -> Any:
         if (service, region) not in self._clients:
-            self._clients[(service, region)] = self.session.client(service, region_name=region)
+            # Any service by name: the typed overloads only know each one by its literal.
+            session: Any = self.session
+            self._clients[(service, region)] = session.client(service, region_name=region)
         return self._clients[(service, region)]
 
     def region(self, index: int) -> str:

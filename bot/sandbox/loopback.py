@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from http.server import ThreadingHTTPServer
-from typing import Self
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self, cast
 
 
 class LoopbackServer:
@@ -74,3 +75,8 @@ class CountingServer(LoopbackServer):
     def reset_counts(self) -> None:
         with self._lock:
             self._counts.clear()
+
+
+def request_headers(handler: BaseHTTPRequestHandler) -> Mapping[str, str]:
+    """A request's headers, looked up without case as HTTP wants (a Message, read as a map)."""
+    return cast(Mapping[str, str], handler.headers)

@@ -60,7 +60,7 @@ from typing import Any, Protocol
 
 import cbor2
 
-from bot.sandbox.loopback import CountingServer
+from bot.sandbox.loopback import CountingServer, request_headers
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,9 @@ def dimension_key(dimensions: Dimensions) -> tuple[tuple[str, str], ...]:
         pairs = [(str(name), str(value)) for name, value in dimensions.items()]
     else:
         pairs = [
-            (str(item["Name"]), str(item["Value"])) if isinstance(item, Mapping) else tuple(item)
+            (str(item["Name"]), str(item["Value"]))
+            if isinstance(item, Mapping)
+            else (str(item[0]), str(item[1]))
             for item in dimensions
         ]
     return tuple(sorted(pairs))
@@ -321,10 +323,10 @@ class MetricsServer(CountingServer):
         except Exception:
             # A bug here must show as a failed call (boto3 retries, then raises), not a hang.
             logger.exception("cloudwatch stand-in failed on a request")
-            error = ApiError(
+            failure = ApiError(
                 "InternalServiceError", "stand-in error", HTTPStatus.INTERNAL_SERVER_ERROR
             )
-            return error.status, *protocol.error(error)
+            return failure.status, *protocol.error(failure)
 
     def _dispatch(
         self, operation: str, headers: Mapping[str, str], body: bytes, protocol: type[_Protocol]
@@ -691,7 +693,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length)
-        status, data, headers = self.server.app.handle(self.path, self.headers, body)
+        status, data, headers = self.server.app.handle(self.path, request_headers(self), body)
         self._reply(status, data, headers)
 
     def do_GET(self) -> None:

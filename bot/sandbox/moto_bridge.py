@@ -37,7 +37,7 @@ from botocore.compat import HTTPHeaders
 from moto.core.models import botocore_stubber
 
 from bot.sandbox import instance_pages
-from bot.sandbox.loopback import CountingServer
+from bot.sandbox.loopback import CountingServer, request_headers
 
 logger = logging.getLogger(__name__)
 
@@ -240,7 +240,7 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         status, headers, answer = self.server.app.handle(
-            self.command, self.path, self.headers, body
+            self.command, self.path, request_headers(self), body
         )
         data = answer.encode() if isinstance(answer, str) else bytes(answer or b"")
         try:

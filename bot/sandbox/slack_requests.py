@@ -109,7 +109,7 @@ class SlackRequests:
 
     def dispatch(self, body: str, content_type: str = FORM) -> BoltResponse:
         timestamp = str(int(time.time()))
-        signature = self.signer.generate_signature(timestamp=timestamp, body=body)
+        signature = str(self.signer.generate_signature(timestamp=timestamp, body=body))
         request = BoltRequest(
             body=body,
             headers={

@@ -20,14 +20,12 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import RateLimitErrorRetryHandler, default_retry_handlers
 
 from bot.config import Settings
-from bot.slack import listeners
 from bot.slack.signature_watch import SignatureWatch
 
 if TYPE_CHECKING:
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from waitress.server import BaseWSGIServer, MultiSocketServer
 
-    from bot.wiring import Services
 
 logger = logging.getLogger(__name__)
 
@@ -53,14 +51,14 @@ def build_web_client(settings: Settings) -> WebClient:
     return WebClient(**kwargs)
 
 
-def create_app(
+def new_app(
     settings: Settings,
-    services: Services,
     *,
     web_client: WebClient | None = None,
     token_verification_enabled: bool = True,
 ) -> App:
-    """The Bolt app with our listeners; auth.test runs now, so a bad token fails at start-up."""
+    """The Bolt app, its listeners not yet registered (bot.slack.listeners.register does, once the
+    services exist); auth.test runs now, so a bad token fails at start-up."""
     client = web_client if web_client is not None else build_web_client(settings)
     # Without a signing secret (Socket Mode needs none) HTTP requests must still fail the check:
     # a random secret nobody knows makes every signature invalid, never an empty-key HMAC.
@@ -80,7 +78,6 @@ def create_app(
         if isinstance(error.__context__, SlackApiError):
             raise error.__context__ from None
         raise
-    listeners.register(app, services)
     return app
 
 

@@ -45,7 +45,7 @@ from bot.slack.nudges import NudgeListeners
 from bot.slack.user_groups import UserGroups
 
 if TYPE_CHECKING:
-    from bot.wiring import Services
+    from bot.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -53,16 +53,11 @@ COMMAND = "/whocreated"
 
 
 def register(app: App, services: Services) -> None:
-    groups = UserGroups(lambda: services.app.client)
-    admins = Admins(
-        lambda: services.app.client, lambda: services.settings.policy.slack, groups=groups
-    )
-    access = Access(
-        lambda: services.app.client,
-        lambda: services.settings.policy.slack,
-        admins=admins,
-        groups=groups,
-    )
+    client = lambda: app.client  # noqa: E731
+    policy = lambda: services.settings.policy.slack  # noqa: E731
+    groups = UserGroups(client)
+    admins = Admins(client, policy, groups=groups)
+    access = Access(client, policy, admins=admins, groups=groups)
     app.use(Gate(access).check)
     handlers = Listeners(services, admins=admins)
     app.command(COMMAND)(handlers.whocreated)
@@ -210,10 +205,9 @@ def send(respond: Respond, **message: Any) -> None:
 
 class Listeners:
     def __init__(self, services: Services, *, admins: Admins | None = None) -> None:
-        # Services, not its fields: wiring sets services.directory after the app is built.
         self.services = services
         self.admins = admins or Admins(
-            lambda: self.services.app.client, lambda: self.services.settings.policy.slack
+            lambda: self.services.slack, lambda: self.services.settings.policy.slack
         )
         self.limit = LookupLimit(lambda: self.services.settings.policy.slack.lookups_per_minute)
 
@@ -344,15 +338,15 @@ class Listeners:
                 respond, f"Something went wrong showing the raw event: {plain_words(error)}"
             )
             return
-        view = opened.get("view") or {}
+        shown = opened.get("view") or {}
         self._submit(
             f"raw event of {given!r} for user {user}",
             respond,
             self.fill_raw_event,
             client,
             user,
-            view.get("id"),
-            view.get("hash"),
+            shown.get("id"),
+            shown.get("hash"),
             given,
             event_id,
             region,

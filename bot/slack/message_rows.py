@@ -52,7 +52,7 @@ class MessageRows:
         """True when the message now shows the outcome; False (logged) when it could not."""
         key = (channel, ts)
         with self._locks[hash(key) % _STRIPES]:
-            blocks = self._remembered_blocks(key) or (list(base) if base else None)
+            blocks = self._remembered_blocks(key) or ([dict(b) for b in base] if base else None)
             if blocks is None:
                 blocks = self._fetch(client, channel, ts)
             if blocks is None:

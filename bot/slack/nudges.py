@@ -25,7 +25,7 @@ from bot.failures import plain_words
 from bot.slack.admins import Admins
 
 if TYPE_CHECKING:
-    from bot.wiring import Services
+    from bot.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -74,13 +74,12 @@ class Replier:
 
 class NudgeListeners:
     def __init__(self, services: Services, *, admins: Admins | None = None) -> None:
-        # Services, not its fields: wiring sets services.app after the listeners are registered.
         self.services = services
         self.decisions = Decisions.for_services(services, admins=admins)
 
     @property
     def client(self) -> WebClient:
-        return self.services.app.client
+        return self.services.slack
 
     @property
     def policy(self) -> Policy:

@@ -27,7 +27,7 @@ from bot.core.answers import LookupAnswer, Reason, Source
 from bot.core.policy import Policy, SlackPolicy
 from bot.core.refs import parse
 from bot.serve import health
-from bot.slack.app import create_app, wsgi_app
+from bot.slack.app import new_app, wsgi_app
 from bot.store import Store
 from bot.wiring import build
 from tests.fake_slack import BOT_TOKEN, FakeSlack
@@ -523,7 +523,7 @@ def test_a_refused_token_fails_at_start_up_with_slacks_error(fake_slack: FakeSla
     )
     try:
         with pytest.raises(SlackApiError) as raised:
-            create_app(services.settings, services)
+            new_app(services.settings)
         assert raised.value.response["error"] == "invalid_auth"
     finally:
         services.executor.shutdown()

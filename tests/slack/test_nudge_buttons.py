@@ -914,20 +914,22 @@ def test_moto_and_the_fake_slack_coexist(fake_slack: FakeSlack) -> None:
     assert fake_slack.methods() == ["auth.test"]
 
 
-def test_the_click_is_acked_before_aws_is_touched(make_world: Callable[..., World]) -> None:
+def test_the_click_is_acked_before_aws_is_touched(
+    make_world: Callable[..., World], monkeypatch: pytest.MonkeyPatch
+) -> None:
     world = make_world("enabled")
     web = world.instance("web-1")
     [posted] = world.digest(web)
-    real = world.services.operations
+    operations = world.services.operations
+    real = operations.perform
     gate, threads = threading.Event(), []
 
-    class Slow:
-        def perform(self, *args: Any, **kwargs: Any) -> Any:
-            threads.append(threading.current_thread().name)
-            assert gate.wait(10)
-            return real.perform(*args, **kwargs)
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        assert gate.wait(10)
+        return real(*args, **kwargs)
 
-    world.services.operations = Slow()
+    monkeypatch.setattr(operations, "perform", slow)
     reply, _ = world.click(Action.STOP, posted)  # returns while AWS waits behind the gate
     assert reply.status == 200 and world.fleet.instance_state(web.id) == "running"
     gate.set()
