@@ -76,14 +76,15 @@ class Origin:
         """ValueError when it is not ours (a modal from an older version, say)."""
         try:
             data = json.loads(text)
-            return cls(
-                nudge_id=str(data["n"]),
-                channel=data.get("c"),
-                message_ts=data.get("t"),
-                home=bool(data.get("h")),
-            )
-        except (TypeError, KeyError, json.JSONDecodeError) as error:
-            raise ValueError(f"not a decision modal's metadata: {text[:80]!r}") from error
+        except (TypeError, json.JSONDecodeError) as error:
+            raise ValueError(f"not a decision modal's metadata: {str(text)[:80]!r}") from error
+        nudge_id = data.get("n") if isinstance(data, dict) else None
+        channel, ts = (data.get("c"), data.get("t")) if isinstance(data, dict) else (None, None)
+        if not isinstance(nudge_id, str) or not nudge_id or len(nudge_id) > 64:
+            raise ValueError(f"not a decision modal's metadata: {str(text)[:80]!r}")
+        if not all(value is None or isinstance(value, str) for value in (channel, ts)):
+            raise ValueError(f"not a decision modal's metadata: {str(text)[:80]!r}")
+        return cls(nudge_id=nudge_id, channel=channel, message_ts=ts, home=data.get("h") is True)
 
 
 def _what(resource: Resource) -> str:
@@ -154,13 +155,14 @@ class KeepForm:
 
 def read_keep_form(values: Mapping[str, Any]) -> KeepForm:
     """view.state.values → what was chosen (validation is decisions.keep_until's)."""
-    choice = (_input(values, KEEP_CHOICE_BLOCK).get("selected_option") or {}).get("value")
-    picked = _input(values, KEEP_DATE_BLOCK).get("selected_date")
+    option = _input(values, KEEP_CHOICE_BLOCK).get("selected_option")
+    choice = _text(option.get("value")) if isinstance(option, Mapping) else None
+    picked = _text(_input(values, KEEP_DATE_BLOCK).get("selected_date"))
     try:
         until = date.fromisoformat(picked) if picked else None
     except ValueError:
         until = None
-    reason = (_input(values, KEEP_REASON_BLOCK).get("value") or "").strip()
+    reason = (_text(_input(values, KEEP_REASON_BLOCK).get("value")) or "").strip()
     return KeepForm(choice=choice, until=until, reason=reason[:REASON_LIMIT] or None)
 
 
@@ -212,8 +214,8 @@ class NotMineForm:
 
 
 def read_not_mine_form(values: Mapping[str, Any]) -> NotMineForm:
-    owner = _input(values, NEW_OWNER_BLOCK).get("selected_user")
-    note = (_input(values, NOTE_BLOCK).get("value") or "").strip()
+    owner = _text(_input(values, NEW_OWNER_BLOCK).get("selected_user"))
+    note = (_text(_input(values, NOTE_BLOCK).get("value")) or "").strip()
     return NotMineForm(new_owner=owner or None, note=note[:REASON_LIMIT] or None)
 
 
@@ -292,4 +294,11 @@ def _dry_run_note(what: str) -> ContextBlock:
 
 
 def _input(values: Mapping[str, Any], block_id: str) -> Mapping[str, Any]:
-    return (values.get(block_id) or {}).get(INPUT) or {}
+    """One input's state; anything not shaped as Slack sends it reads as empty."""
+    block = values.get(block_id) if isinstance(values, Mapping) else None
+    found = block.get(INPUT) if isinstance(block, Mapping) else None
+    return found if isinstance(found, Mapping) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

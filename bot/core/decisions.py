@@ -128,7 +128,9 @@ def button_value(nudge_id: str, action: Action) -> str:
 
 def parse_button_value(value: str) -> tuple[str, Action]:
     """`"<nudge id>:<action>"` → (nudge id, Action); ValueError when it is not one of ours."""
-    nudge_id, sep, name = str(value).rpartition(":")
+    if not isinstance(value, str):
+        raise ValueError("not a nudge button value")
+    nudge_id, sep, name = value.rpartition(":")
     if not sep or not nudge_id or len(nudge_id) > 64:
         raise ValueError(f"not a nudge button value: {value[:80]!r}")
     return nudge_id, Action(name)

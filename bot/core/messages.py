@@ -313,6 +313,8 @@ def raw_event_button_value(given: str, fact: CreationFact) -> str | None:
 
 def parse_raw_event_button_value(value: str) -> tuple[str, str | None, str | None]:
     """(reference, event id, region) from a button value; ValueError when it is not ours."""
+    if not isinstance(value, str):
+        raise ValueError("not a show-raw-event button value")
     data = json.loads(value)
     if not isinstance(data, dict) or not isinstance(data.get("ref"), str):
         raise ValueError("not a show-raw-event button value")
