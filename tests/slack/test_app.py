@@ -600,3 +600,56 @@ def test_only_mentioned_shows_the_first_event_seen(harness: Harness) -> None:
     assert_valid_blocks(sent["blocks"])
     text = all_text(sent["blocks"])
     assert "First event seen" in text and "RunInstances" in text and "bert-jan" in text
+
+
+# Trust: a session name is not a person ------------------------------------------------------
+
+
+def assumed_role_answer(role: str, session: str, issuer_path: str = "/") -> LookupAnswer:
+    """bert-jan's RunInstances record, made by a role session instead (as CloudTrail logs it)."""
+    record = json.loads(json.dumps(bert_jan_fact().record))
+    record["userIdentity"] = {
+        "type": "AssumedRole",
+        "principalId": f"AROAEXAMPLE:{session}",
+        "arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{session}",
+        "accountId": ACCOUNT,
+        "sessionContext": {
+            "sessionIssuer": {
+                "type": "Role",
+                "arn": f"arn:aws:iam::{ACCOUNT}:role{issuer_path}{role}",
+                "userName": role,
+            }
+        },
+    }
+    return found(fact=bert_jan_fact(record))
+
+
+@pytest.mark.parametrize(
+    ("role", "issuer_path", "mentioned"),
+    [
+        ("ci-deployer", "/", False),  # anyone who may assume it names the session
+        ("AWSReservedSSO_Admin_0123", "/", False),  # only named like Identity Center
+        ("AWSReservedSSO_Admin_0123", "/aws-reserved/sso.amazonaws.com/eu-west-1/", True),
+    ],
+)
+def test_a_session_named_after_someone_is_not_them_in_the_answer(
+    fake_slack: FakeSlack, role: str, issuer_path: str, mentioned: bool
+) -> None:
+    fake_slack.add_user("ceo@example.com", "U0THECEO1", "The CEO")
+    services = build(
+        slack_settings(fake_slack),
+        store=Store.in_memory(),
+        lookups=FakeLookups(),
+        aws=no_aws,
+        account_id=lambda: ACCOUNT,
+    )
+    with serving(services) as base_url:
+        harness = Harness(fake_slack, services, services.lookups, base_url)
+        harness.lookups.add(assumed_role_answer(role, "ceo@example.com", issuer_path))
+        _, key = harness.command(f"{INSTANCE} share")
+        sent = harness.fake.wait_for_response(key)
+
+    text = json.dumps(sent)
+    assert "ceo@example.com" in text  # shown as the name CloudTrail recorded
+    assert ("<@U0THECEO1>" in text) is mentioned
+    assert bool(fake_slack.calls_to("users.lookupByEmail")) is mentioned

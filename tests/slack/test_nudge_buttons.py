@@ -232,6 +232,7 @@ def make_world(fake_slack: FakeSlack, tmp_path: Path) -> Iterator[Callable[..., 
         audit_channel: str | None = AUDIT,
         fallback_channel: str | None = FALLBACK,
         snapshots: bool = True,
+        protected_tags: tuple[str, ...] | None = None,
     ) -> World:
         mock = mock_aws()
         mock.start()
@@ -244,7 +245,11 @@ def make_world(fake_slack: FakeSlack, tmp_path: Path) -> Iterator[Callable[..., 
                 audit_channel=audit_channel,
                 fallback_channel=fallback_channel,
             ),
-            actions=Actions(mode=mode, snapshot_before_delete=snapshots),
+            actions=Actions(
+                mode=mode,
+                snapshot_before_delete=snapshots,
+                **({"protected_tags": protected_tags} if protected_tags is not None else {}),
+            ),
         )
         services = build(
             slack_settings(fake_slack, policy=policy),
@@ -998,3 +1003,18 @@ def test_a_stale_delete_on_a_reused_database_name_deletes_nothing(
     [row] = audit_rows(world)
     assert row.outcome == "different"
     assert world.nudge(posted).status == "gone"
+
+
+@pytest.mark.parametrize("tag", [{"env": "prod"}, {"Env": "Prod"}, {"ENV": "prod"}])
+def test_a_key_value_protected_tag_protects_whatever_its_case(
+    make_world: Callable[..., World], tag: dict[str, str]
+) -> None:
+    world = make_world("enabled", protected_tags=("env=prod",))
+    web = world.instance("web-1", tags=tag)
+    [posted] = world.digest(web)
+
+    _, key = world.click(Action.TERMINATE, posted)
+
+    assert "protected tag env=prod" in world.told(key)
+    assert world.fleet.instance_state(web.id) == "running"
+    assert world.nudge(posted).is_open
