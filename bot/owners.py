@@ -525,24 +525,10 @@ class OwnerResolver:
 
     def _claimed(self, run: _Run, value: str) -> str | None:
         """The Slack user an owner tag's value names (for routing; authority is the caller's)."""
-        key = ("claim", value)
-        with run.lock:
-            if key in run.slack:
-                return run.slack[key]
-        user = self._directory.claimed_user(value)
-        with run.lock:
-            run.slack[key] = user
-        return user
+        return _once(run, ("claim", value), lambda: self._directory.claimed_user(value))
 
     def _slack(self, run: _Run, actor: Actor) -> str | None:
-        key = (actor.arn, actor.name)
-        with run.lock:
-            if key in run.slack:
-                return run.slack[key]
-        user = self._directory.slack_user(actor)
-        with run.lock:
-            run.slack[key] = user
-        return user
+        return _once(run, (actor.arn, actor.name), lambda: self._directory.slack_user(actor))
 
     # Write-back ----------------------------------------------------------------------------
 
@@ -583,6 +569,19 @@ class OwnerResolver:
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _once(
+    run: _Run, key: tuple[str | None, str | None], ask: Callable[[], str | None]
+) -> str | None:
+    """The directory's answer for `key`, asked once a round (it may call Slack)."""
+    with run.lock:
+        if key in run.slack:
+            return run.slack[key]
+    user = ask()
+    with run.lock:
+        run.slack[key] = user
+    return user
 
 
 def _claim(key: str, name: str, slack_user: str | None) -> Owner:
