@@ -12,7 +12,7 @@ import logging
 
 import sqlalchemy as sa
 
-from bot.store import ONE_OPEN_NUDGE, OPEN_STATUSES, leases, metadata, nudges
+from bot.schema import ONE_OPEN_NUDGE, OPEN_STATUSES, leases, metadata, nudges
 
 logger = logging.getLogger(__name__)
 

@@ -23,11 +23,12 @@ from typing import Any
 
 from bot.aws.trail_files.errors import TrailLogsError
 from bot.aws.trail_files.inflate import BadCompression, inflated_chunks
+from bot.aws.trail_files.local import LocalPath
 from bot.aws.trail_files.prefilter import Needles, StreamSearch
 from bot.aws.trail_files.reader import EndOfHead, LogFormatError, RecordReader
-from bot.aws.trail_files.s3 import VanishedObject
+from bot.aws.trail_files.s3 import S3Prefix, VanishedObject
 from bot.aws.trail_files.search import RecordView, Search
-from bot.aws.trail_files.sources import LogFile, Source, open_sources, skip_reason
+from bot.aws.trail_files.sources import LogFile, Source, skip_reason
 from bot.aws.trail_files.stats import ReadStats
 from bot.core.answers import LookupAnswer
 from bot.core.refs import ResourceRef
@@ -232,3 +233,16 @@ def _delivery_time(name: str) -> datetime | None:
     if found is None:
         return None
     return datetime.strptime(found[1], "%Y%m%dT%H%M").replace(tzinfo=UTC)
+
+
+def open_sources(specs: Sequence[str], s3_client: Callable[[], Any] | None) -> list[Source]:
+    """Each path or s3:// URL given, checked: raises TrailLogsError for the first bad one."""
+    sources: list[Source] = []
+    for spec in specs:
+        if spec.startswith("s3://"):
+            if s3_client is None:
+                raise TrailLogsError(f"{spec}: S3 is not available here")
+            sources.append(S3Prefix.checked(spec, s3_client))
+        else:
+            sources.append(LocalPath.checked(spec))
+    return sources
