@@ -53,6 +53,8 @@ def configured_features(settings: Settings) -> tuple[Feature, ...]:
             features.append(Feature.SNAPSHOTS)
     if policy.accounts.role_name:
         features.append(Feature.ACCOUNTS)
+    if policy.accounts.from_organization:
+        features.append(Feature.ORGANIZATIONS)
     return tuple(features)
 
 
@@ -331,7 +333,11 @@ def _account_checks(settings: Settings, clients: Any, region: str) -> list[Check
 
     accounts = settings.policy.accounts
     checks = []
-    for account in accounts.ids:
+    ids = accounts.ids
+    if accounts.from_organization:
+        ids, listing = _organization_checks(settings, clients, region)
+        checks.extend(listing)
+    for account in ids:
         role_arn = f"arn:aws:iam::{account}:role/{accounts.role_name}"
         request: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME}
         if accounts.external_id:
@@ -350,6 +356,23 @@ def _account_checks(settings: Settings, clients: Any, region: str) -> list[Check
         except BotoCoreError as error:
             checks.append(Check(f"AWS account {account}", False, f"AWS is unreachable: {error}"))
     return checks
+
+
+def _organization_checks(
+    settings: Settings, clients: Any, region: str
+) -> tuple[tuple[str, ...], list[Check]]:
+    """List the organization's accounts as a round does: (the selected ones, what was said)."""
+    from bot.aws.organization import OrganizationUnavailable, select
+
+    accounts = settings.policy.accounts
+    try:
+        chosen = select(clients("organizations", region), accounts)
+    except OrganizationUnavailable as error:
+        return (), [Check("AWS organization", False, str(error))]
+    where = f"under {', '.join(accounts.ous)}" if accounts.ous else "in the whole organization"
+    checks = [Check("AWS organization", True, f"{len(chosen.accounts)} active accounts {where}")]
+    checks.extend(Check("AWS organization", False, note, 0) for note in chosen.notes)
+    return chosen.accounts, checks
 
 
 # serve's start -----------------------------------------------------------------------------------

@@ -295,6 +295,31 @@ def _check_together(values: Mapping[str, Any]) -> None:
         )
     if accounts.get("external_id") and not accounts.get("role_name"):
         raise ConfigError("accounts.external_id needs accounts.role_name")
+    _check_organization(accounts)
+
+
+def _check_organization(accounts: Mapping[str, Any]) -> None:
+    """[accounts] source = "organizations" and the keys that only mean something with it."""
+    if accounts.get("source") != "organizations":
+        for key in ("ous", "include", "exclude"):
+            if accounts.get(key):
+                raise ConfigError(f'accounts.{key} needs accounts.source = "organizations"')
+        return
+    if not accounts.get("role_name"):
+        raise ConfigError(
+            'accounts.role_name must be set when accounts.source = "organizations" '
+            "(the role assumed in each account of the organization)"
+        )
+    if accounts.get("ids"):
+        raise ConfigError(
+            'accounts.ids lists accounts by hand; with accounts.source = "organizations" they '
+            "come from the organization: use accounts.include and accounts.exclude instead"
+        )
+    if accounts.get("include") and not accounts.get("ous"):
+        raise ConfigError(
+            "accounts.include adds accounts to those of accounts.ous; without ous every account "
+            "of the organization is already visited"
+        )
 
 
 # Parsers: each returns the value as the Policy holds it, or raises _Invalid("what it must be").
@@ -467,6 +492,19 @@ _POLICY_SCHEMA: dict[str, dict[str, Parser]] = {
             r"(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", 'an IAM role name like "WhoCreatedPatrol"'
         ),
         "external_id": _matching(r"[\w+=,.@:/-]{2,1224}", "an external id of 2 to 1224 characters"),
+        "source": _choice("list", "organizations"),
+        "ous": _list_of(
+            _matching(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}", ""),
+            'a list of organizational unit ids (or the root id), e.g. ["ou-ab12-cd34ef56"]',
+        ),
+        "include": _list_of(
+            _matching(r"\d{12}", ""),
+            'a list of 12-digit account ids in quotes, e.g. ["123456789012"]',
+        ),
+        "exclude": _list_of(
+            _matching(r"\d{12}", ""),
+            'a list of 12-digit account ids in quotes, e.g. ["123456789012"]',
+        ),
     },
     "aws": {"region": _region, "regions": _regions},
     "exclude": {"tags": _list_of(_tag_rule, 'a list of tag keys or "key=value" strings')},

@@ -287,6 +287,23 @@ def test_other_accounts_are_entered_through_the_role(
     assert "ok    AWS account 222222222222" in report
 
 
+def test_the_organizations_accounts_are_listed_and_entered(
+    slack: FakeSlack, trail: CloudTrailServer
+) -> None:
+    org = boto3.client("organizations", region_name=REGION)
+    org.create_organization(FeatureSet="ALL")
+    member = org.create_account(Email="m@example.com", AccountName="m")["CreateAccountStatus"]
+    accounts = Accounts(source="organizations", role_name="WhoCreatedMember")
+    assert Feature.ORGANIZATIONS in configured_features(Settings(policy=policy(accounts=accounts)))
+
+    code, report = check(slack, trail, policy=policy(accounts=accounts))
+
+    assert code == 0, report
+    assert "ok    AWS organization: 2 active accounts in the whole organization" in report
+    assert f"ok    AWS account {member['AccountId']}: arn:aws:iam::" in report
+    assert re.search(r"ok    AWS organizations: 4 of 4 permissions allowed", report), report
+
+
 def test_unreachable_aws_is_one_line_and_exit_3(slack: FakeSlack, trail: CloudTrailServer) -> None:
     config = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=1)
     nowhere = {"sts": "http://127.0.0.1:9", "iam": "http://127.0.0.1:9"}

@@ -213,6 +213,31 @@ def test_only_idle_defaults_reach_every_type(tmp_path: Path) -> None:
         ("[accounts]\nids = ['123456789012']\n", "accounts.role_name must be set"),
         ("[accounts]\nrole_name = 'a role'\n", "accounts.role_name must be an IAM role name"),
         ("[accounts]\nexternal_id = 'xyz'\n", "accounts.external_id needs accounts.role_name"),
+        ("[accounts]\nsource = 'org'\n", 'accounts.source must be "list" or "organizations"'),
+        (
+            "[accounts]\nsource = 'organizations'\n",
+            'accounts.role_name must be set when accounts.source = "organizations"',
+        ),
+        (
+            "[accounts]\nsource = 'organizations'\nrole_name = 'R'\nids = ['123456789012']\n",
+            "use accounts.include and accounts.exclude instead",
+        ),
+        (
+            "[accounts]\nsource = 'organizations'\nrole_name = 'R'\nous = ['sandboxes']\n",
+            "accounts.ous must be a list of organizational unit ids",
+        ),
+        (
+            "[accounts]\nsource = 'organizations'\nrole_name = 'R'\ninclude = ['123456789012']\n",
+            "accounts.include adds accounts to those of accounts.ous",
+        ),
+        (
+            "[accounts]\nsource = 'organizations'\nrole_name = 'R'\nexclude = [123456789012]\n",
+            "accounts.exclude must be a list of 12-digit account ids",
+        ),
+        (
+            "[accounts]\nrole_name = 'R'\nous = ['ou-ab12-cd34ef56']\n",
+            'accounts.ous needs accounts.source = "organizations"',
+        ),
         ("[aws]\nregions = 'everywhere'\n", 'aws.regions must be a list of regions or "all"'),
         ("[aws]\nregions = ['eu-west-1', 'eu-mars-1']\n", "unknown AWS region 'eu-mars-1'"),
         ("[exclude]\ntags = 'whocreated:ignore'\n", "exclude.tags must be a list of tag keys"),
@@ -269,3 +294,18 @@ def test_defaults_that_the_policy_types_promise() -> None:
     thresholds = Policy().thresholds_for(EBS_VOLUME)
     assert thresholds.lookback_days == 7
     assert thresholds.enabled
+
+
+def test_accounts_from_the_organization(tmp_path: Path) -> None:
+    policy = _policy(
+        tmp_path,
+        "[accounts]\nsource = 'organizations'\nrole_name = 'WhoCreatedMember'\n"
+        "external_id = 'patrol-7f3a'\nous = ['ou-ab12-cd34ef56', 'r-ab12']\n"
+        "include = ['111111111111']\nexclude = ['222222222222', '222222222222']\n",
+    )
+    accounts = policy.accounts
+    assert accounts.from_organization and accounts.source == "organizations"
+    assert accounts.ous == ("ou-ab12-cd34ef56", "r-ab12")
+    assert accounts.include == ("111111111111",)
+    assert accounts.exclude == ("222222222222",)
+    assert accounts.ids == ()

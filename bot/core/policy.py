@@ -39,6 +39,16 @@ class Accounts:
     ids: tuple[str, ...] = ()  # empty: the credentials' own account only
     role_name: str | None = None  # assumed as arn:aws:iam::<id>:role/<role_name> in other accounts
     external_id: str | None = None
+    # "list": `ids`; "organizations": the organization's ACTIVE accounts, listed with the own
+    # credentials (the management account or a delegated administrator).
+    source: str = "list"
+    ous: tuple[str, ...] = ()  # organizations: only accounts under these OUs (and their OUs)
+    include: tuple[str, ...] = ()  # organizations: accounts added to the OUs' (a union)
+    exclude: tuple[str, ...] = ()  # organizations: accounts never visited
+
+    @property
+    def from_organization(self) -> bool:
+        return self.source == "organizations"
 
 
 @dataclass(frozen=True)
