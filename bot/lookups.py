@@ -97,7 +97,7 @@ class LookupService:
         )
         if named or answer.source is not Source.CACHE or self.hints is None or not fact.region:
             return named
-        tags = self.hints(ref, fact.region).parent_tags
+        tags = self.hints(_in_account(ref, fact), fact.region).parent_tags
         return named_parents(own_type=ref.type, own_id=ref.id, tags=tags)
 
     def _parent_answer(
@@ -156,7 +156,7 @@ class LookupService:
     def _still_the_same(self, ref: ResourceRef, fact: CreationFact) -> bool:
         if self.hints is None or not fact.region:
             return False
-        hint = self.hints(ref, fact.region)
+        hint = self.hints(_in_account(ref, fact), fact.region)
         if hint.created_at is None:
             return False  # cannot tell: ask CloudTrail again rather than risk a stale creator
         return hint.created_at <= fact.event_time + SAME_RESOURCE_SLACK
@@ -169,6 +169,13 @@ class LookupService:
             resource_type=ref.type or "unknown",
             fact=dataclasses.replace(fact, resource_id=ref.id),
         )
+
+
+def _in_account(ref: ResourceRef, fact: CreationFact) -> ResourceRef:
+    """The reference, in the account its creation was recorded in (a bare id found elsewhere)."""
+    if ref.account or not fact.account:
+        return ref
+    return dataclasses.replace(ref, account=fact.account)
 
 
 def from_created_by_tag(answer: LookupAnswer, signer: TagSigner | None) -> LookupAnswer | None:

@@ -94,8 +94,8 @@ def build(settings: Settings, **overrides: Any) -> Services:
     Overrides: store, aws, clock, web_client, executor, actions, limiter, account_id, lookups,
     operations, with_app.
     """
+    from bot.aws.account_search import AccountSearch
     from bot.aws.accounts import AccountClients
-    from bot.aws.creation_hints import creation_hint
     from bot.aws.limiter import RegionRateLimiter
     from bot.aws.operations import Operations
     from bot.aws.trail import TrailFinder
@@ -124,11 +124,20 @@ def build(settings: Settings, **overrides: Any) -> Services:
     )
     executor = overrides.get("executor") or Lane("lookup", settings.lookup_workers)
     actions = overrides.get("actions") or Lane("actions", ACTION_WORKERS)
-    lookups = overrides.get("lookups") or LookupService(
+    # Lookups in any account: an ARN's own, or every configured account side by side.
+    search = AccountSearch(
+        account_clients,
         finder,
-        store,
-        hints=lambda ref, region: creation_hint(ref, aws, region),
-        signer=signer,
+        lambda account, client_for: TrailFinder(
+            client_for,
+            limiter,
+            default_regions=settings.fallback_regions,
+            clock=clock,
+            account_id=lambda: account,
+        ),
+    )
+    lookups = overrides.get("lookups") or LookupService(
+        search, store, hints=search.hint, signer=signer
     )
     operations = overrides.get("operations") or Operations(
         aws,

@@ -61,6 +61,7 @@ class LookupAnswer:
     created_at_hint: Any = None  # datetime the service reported, when asked
     parent: ParentAnswer | None = None  # when a service made it for a parent (see bot.core.parents)
     parent_tags: Mapping[str, str] = field(default_factory=dict)  # its tags that name a parent
+    accounts_searched: tuple[str, ...] = ()  # when lookups may search several accounts
 
     @property
     def found(self) -> bool:

@@ -32,11 +32,12 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 
+from bot.aws.accounts import UnknownAccount
 from bot.config import ConfigError, check_region
 from bot.core import decision_views, messages
 from bot.core.answers import LookupAnswer
 from bot.core.decisions import Action, action_id
-from bot.core.refs import InvalidReference, ResourceRef, parse
+from bot.core.refs import InvalidReference, ResourceRef, account_id, in_account, parse
 from bot.deciding import RESTARTING
 from bot.failures import plain_words
 from bot.slack.access import Access, LookupLimit
@@ -143,16 +144,19 @@ class Command:
     reference: str | None  # None: show usage
     region: str | None = None
     share: bool = False
+    account: str | None = None  # search this account only
 
 
 def read_command(text: str) -> Command:
-    """`[help] | ID [share] [region=R | --region R | --region=R]`, in any order."""
+    """`[help] | ID [share] [region=R | --region R | --region=R] [account=A | --account A |
+    --account=A]`, in any order."""
     # Slack escapes &, < and > in command text; AWS references never hold them, but undo it so
     # refs.parse sees what the user typed.
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     tokens = text.split()
     positional: list[str] = []
     region: str | None = None
+    account: str | None = None
     share = False
     index = 0
     while index < len(tokens):
@@ -169,6 +173,13 @@ def read_command(text: str) -> Command:
             index += 1
         elif lowered.startswith(("--region=", "region=")):
             region = _region(token.split("=", 1)[1])
+        elif lowered == "--account":
+            if index + 1 >= len(tokens):
+                raise CommandError("--account needs an account id, e.g. --account 123456789012")
+            account = _account(tokens[index + 1])
+            index += 1
+        elif lowered.startswith(("--account=", "account=")):
+            account = _account(token.split("=", 1)[1])
         else:
             positional.append(token)
         index += 1
@@ -177,7 +188,14 @@ def read_command(text: str) -> Command:
     if len(positional) > 1:
         shown = ", ".join(positional[:5])
         raise CommandError(f"give one resource at a time (got {len(positional)}: {shown[:300]})")
-    return Command(reference=positional[0], region=region, share=share)
+    return Command(reference=positional[0], region=region, share=share, account=account)
+
+
+def _account(value: str) -> str:
+    try:
+        return account_id(value)
+    except InvalidReference as error:
+        raise CommandError(str(error)) from error
 
 
 def _region(name: str) -> str:
@@ -221,7 +239,7 @@ class Listeners:
             if request.reference is None:
                 ack(blocks=messages.usage_blocks(), text=messages.usage_text())
                 return
-            ref = parse(request.reference)
+            ref = in_account(parse(request.reference), request.account)
         except (CommandError, InvalidReference) as error:
             ack(
                 blocks=[*messages.error_blocks(str(error)), *messages.usage_blocks()],
@@ -245,7 +263,8 @@ class Listeners:
                 "second, shared by everyone here.)"
             )
             return
-        ack(text=f"Looking up {messages.code(ref.given.strip())}…")
+        where = f" in account {ref.account}" if request.account else ""
+        ack(text=f"Looking up {messages.code(ref.given.strip())}{where}…")
         self._submit(
             f"lookup of {ref.given!r} for user {user} in channel {channel}",
             respond,
@@ -267,6 +286,8 @@ class Listeners:
     ) -> None:
         """The slow part, on our executor: look up, map the actor to a person, reply."""
         try:
+            if ref.account:
+                self.services.account_clients.check(ref.account)
             answer = self.services.lookups.lookup(ref, request.region)
             behind = answer.person_behind()
             blocks = messages.lookup_answer(
@@ -281,6 +302,8 @@ class Listeners:
                 text=messages.fallback_text(answer),
                 response_type="in_channel" if request.share else "ephemeral",
             )
+        except UnknownAccount as error:
+            self._reply_error(respond, str(error))
         except Exception as error:
             logger.exception(
                 "lookup of %r (region %s) for user %s in channel %s failed",
