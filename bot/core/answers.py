@@ -24,6 +24,7 @@ class Source(StrEnum):
     CACHE = "cache"
     TRAIL_LOGS = "trail-logs"
     TAG = "tag"  # the whocreated:created-by tag, written from CloudTrail while it had the event
+    ARCHIVE = "archive"  # the organization trail's Athena table, beyond the 90 days
 
 
 @dataclass(frozen=True)

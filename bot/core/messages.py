@@ -52,6 +52,10 @@ RAW_CHUNKS_LIMIT = 40  # ~115 KB of JSON in a modal: far more than any creation 
 SHOW_RAW_EVENT = "show_raw_event"
 OPEN_CLOUDTRAIL = "open_cloudtrail_console"
 USAGE = "/whocreated <resource-id> [share] [region=R] [account=ID]"
+ARCHIVE_SEARCHING = (
+    "CloudTrail's 90 days of history do not hold its creation: I'm searching the trail archive "
+    "(this can take a minute), and will answer here."
+)
 
 _MENTIONABLE = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
@@ -438,6 +442,8 @@ _SOURCE_WORDS = {
     Source.CLOUDTRAIL: "CloudTrail event history",
     Source.TRAIL_LOGS: "CloudTrail log files",
     Source.TAG: "the whocreated:created-by tag, written earlier from CloudTrail",
+    Source.ARCHIVE: "the trail archive (the organization trail in Athena, beyond CloudTrail's "
+    "90 days)",
 }
 
 

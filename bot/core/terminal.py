@@ -15,6 +15,7 @@ SOURCE_WORDS = {
     "cache": "cache",
     "trail-logs": "trail logs",
     "tag": "the whocreated:created-by tag, written earlier from CloudTrail",
+    "archive": "the trail archive (Athena)",
 }
 
 

@@ -87,6 +87,7 @@ def test_the_command_handler_works_without_bolt() -> None:
             "lookups": lookups,
             "directory": Directory(),
             "executor": InlineExecutor(),
+            "archive_lane": None,
             "clock": staticmethod(lambda: bert_jan_fact().event_time),
             "settings": Settings(),
         },
