@@ -55,6 +55,8 @@ def configured_features(settings: Settings) -> tuple[Feature, ...]:
         features.append(Feature.ACCOUNTS)
     if policy.accounts.from_organization:
         features.append(Feature.ORGANIZATIONS)
+    if policy.archive is not None:
+        features.append(Feature.ARCHIVE)
     return tuple(features)
 
 
@@ -272,6 +274,8 @@ def _aws_checks(settings: Settings, aws: Any) -> list[Check]:
         )
     if Feature.ACCOUNTS in features:
         checks.extend(_account_checks(settings, clients, region))
+    if Feature.ARCHIVE in features:
+        checks.extend(_archive_checks(settings, clients))
     return checks
 
 
@@ -373,6 +377,90 @@ def _organization_checks(
     checks = [Check("AWS organization", True, f"{len(chosen.accounts)} active accounts {where}")]
     checks.extend(Check("AWS organization", False, note, 0) for note in chosen.notes)
     return chosen.accounts, checks
+
+
+def _archive_checks(settings: Settings, clients: Any) -> list[Check]:
+    """The trail archive: its workgroup (where results go, what a query may scan) and its table
+    (the partitions a query names)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from bot.aws.errors import error_code
+
+    archive = settings.policy.archive
+    assert archive is not None
+    region = archive.region or settings.require_region()
+    checks = []
+    try:
+        workgroup = clients("athena", region).get_work_group(WorkGroup=archive.workgroup)
+        configuration = workgroup["WorkGroup"].get("Configuration") or {}
+    except ClientError as error:
+        code = error_code(error)
+        return [Check("AWS archive", False, f"workgroup {archive.workgroup}: {code}")]
+    except BotoCoreError as error:
+        return [Check("AWS archive", False, f"Athena is unreachable: {error}")]
+    output = (configuration.get("ResultConfiguration") or {}).get("OutputLocation")
+    where = archive.output_location or output
+    if not where:
+        checks.append(
+            Check(
+                "AWS archive",
+                False,
+                f"workgroup {archive.workgroup} has no query result location: set "
+                "[athena] output_location",
+                2,
+            )
+        )
+    cutoff = configuration.get("BytesScannedCutoffPerQuery")
+    if cutoff:
+        checks.append(
+            Check(
+                "AWS archive",
+                True,
+                f"workgroup {archive.workgroup}, results to {where}; a query stops at "
+                f"{cutoff / 1e9:.1f} GB scanned (its per-query limit)",
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                "AWS archive",
+                False,
+                f"workgroup {archive.workgroup} sets no per-query bytes scanned limit: a query "
+                "without a creation time reads every day since [athena] earliest of its "
+                "accounts; set one (Athena → Workgroups → Data usage controls)",
+                0,
+            )
+        )
+    checks.append(_archive_table_check(settings, clients, region))
+    return checks
+
+
+def _archive_table_check(settings: Settings, clients: Any, region: str) -> Check:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from bot.aws.errors import error_code
+
+    archive = settings.policy.archive
+    assert archive is not None
+    name = f"{archive.database}.{archive.table}"
+    try:
+        table = clients("glue", region).get_table(DatabaseName=archive.database, Name=archive.table)
+    except ClientError as error:
+        return Check("AWS archive table", False, f"{name}: {error_code(error)}")
+    except BotoCoreError as error:
+        return Check("AWS archive table", False, f"Glue is unreachable: {error}")
+    keys = {str(key.get("Name", "")).lower() for key in table["Table"].get("PartitionKeys", [])}
+    wanted = [archive.account_partition, archive.region_partition, archive.date_partition]
+    missing = [key for key in wanted if key not in keys]
+    if missing:
+        return Check(
+            "AWS archive table",
+            False,
+            f"{name} has no partition {', '.join(missing)}: queries would read the whole "
+            "table or fail (see the README's table layout, or set [athena] *_partition)",
+            2,
+        )
+    return Check("AWS archive table", True, f"{name}, partitioned by {', '.join(wanted)}")
 
 
 # serve's start -----------------------------------------------------------------------------------
