@@ -46,13 +46,15 @@ class ArchiveSearch:
         return f"{self.archive.archive.database}.{self.archive.archive.table}"
 
     def applies(self, answer: LookupAnswer) -> bool:
-        """Whether the archive may find what CloudTrail's event history did not."""
+        """Whether the archive may find what CloudTrail's event history did not (and a query
+        would run: not for a resource the service says is older than the archive)."""
         return (
             answer.fact is None
             and answer.reason in ARCHIVE_REASONS
             and answer.source is Source.CLOUDTRAIL
             and bool(self._accounts(answer))
             and bool(self._event_names(answer))
+            and self._query(answer, None) is not None
         )
 
     def answer(self, answer: LookupAnswer, region: str | None = None) -> LookupAnswer:
@@ -60,12 +62,7 @@ class ArchiveSearch:
         ref = answer.ref
         query = self._query(answer, region)
         if query is None:
-            hint = answer.created_at_hint
-            note = (
-                f"the service reports it created on {hint:%Y-%m-%d}, before the trail archive's "
-                f"earliest day ({self.archive.archive.earliest:%Y-%m-%d}): not searched"
-            )
-            return dataclasses.replace(answer, notes=(*answer.notes, note))
+            return answer
         logger.info(
             "searching the trail archive for %s in account %s%s",
             ref.given,
