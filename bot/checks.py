@@ -53,6 +53,10 @@ def configured_features(settings: Settings) -> tuple[Feature, ...]:
             features.append(Feature.SNAPSHOTS)
     if policy.accounts.role_name:
         features.append(Feature.ACCOUNTS)
+    if policy.accounts.from_organization:
+        features.append(Feature.ORGANIZATIONS)
+    if policy.archive is not None:
+        features.append(Feature.ARCHIVE)
     return tuple(features)
 
 
@@ -270,6 +274,8 @@ def _aws_checks(settings: Settings, aws: Any) -> list[Check]:
         )
     if Feature.ACCOUNTS in features:
         checks.extend(_account_checks(settings, clients, region))
+    if Feature.ARCHIVE in features:
+        checks.extend(_archive_checks(settings, clients))
     return checks
 
 
@@ -331,7 +337,11 @@ def _account_checks(settings: Settings, clients: Any, region: str) -> list[Check
 
     accounts = settings.policy.accounts
     checks = []
-    for account in accounts.ids:
+    ids = accounts.ids
+    if accounts.from_organization:
+        ids, listing = _organization_checks(settings, clients, region)
+        checks.extend(listing)
+    for account in ids:
         role_arn = f"arn:aws:iam::{account}:role/{accounts.role_name}"
         request: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME}
         if accounts.external_id:
@@ -350,6 +360,107 @@ def _account_checks(settings: Settings, clients: Any, region: str) -> list[Check
         except BotoCoreError as error:
             checks.append(Check(f"AWS account {account}", False, f"AWS is unreachable: {error}"))
     return checks
+
+
+def _organization_checks(
+    settings: Settings, clients: Any, region: str
+) -> tuple[tuple[str, ...], list[Check]]:
+    """List the organization's accounts as a round does: (the selected ones, what was said)."""
+    from bot.aws.organization import OrganizationUnavailable, select
+
+    accounts = settings.policy.accounts
+    try:
+        chosen = select(clients("organizations", region), accounts)
+    except OrganizationUnavailable as error:
+        return (), [Check("AWS organization", False, str(error))]
+    where = f"under {', '.join(accounts.ous)}" if accounts.ous else "in the whole organization"
+    checks = [Check("AWS organization", True, f"{len(chosen.accounts)} active accounts {where}")]
+    checks.extend(Check("AWS organization", False, note, 0) for note in chosen.notes)
+    return chosen.accounts, checks
+
+
+def _archive_checks(settings: Settings, clients: Any) -> list[Check]:
+    """The trail archive: its workgroup (where results go, what a query may scan) and its table
+    (the partitions a query names)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from bot.aws.errors import error_code
+
+    archive = settings.policy.archive
+    assert archive is not None
+    region = archive.region or settings.require_region()
+    checks = []
+    try:
+        workgroup = clients("athena", region).get_work_group(WorkGroup=archive.workgroup)
+        configuration = workgroup["WorkGroup"].get("Configuration") or {}
+    except ClientError as error:
+        code = error_code(error)
+        return [Check("AWS archive", False, f"workgroup {archive.workgroup}: {code}")]
+    except BotoCoreError as error:
+        return [Check("AWS archive", False, f"Athena is unreachable: {error}")]
+    output = (configuration.get("ResultConfiguration") or {}).get("OutputLocation")
+    where = archive.output_location or output
+    if not where:
+        checks.append(
+            Check(
+                "AWS archive",
+                False,
+                f"workgroup {archive.workgroup} has no query result location: set "
+                "[athena] output_location",
+                2,
+            )
+        )
+    cutoff = configuration.get("BytesScannedCutoffPerQuery")
+    if cutoff:
+        checks.append(
+            Check(
+                "AWS archive",
+                True,
+                f"workgroup {archive.workgroup}, results to {where}; a query stops at "
+                f"{cutoff / 1e9:.1f} GB scanned (its per-query limit)",
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                "AWS archive",
+                False,
+                f"workgroup {archive.workgroup} sets no per-query bytes scanned limit: a query "
+                "without a creation time reads every day since [athena] earliest of its "
+                "accounts; set one (Athena → Workgroups → Data usage controls)",
+                0,
+            )
+        )
+    checks.append(_archive_table_check(settings, clients, region))
+    return checks
+
+
+def _archive_table_check(settings: Settings, clients: Any, region: str) -> Check:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from bot.aws.errors import error_code
+
+    archive = settings.policy.archive
+    assert archive is not None
+    name = f"{archive.database}.{archive.table}"
+    try:
+        table = clients("glue", region).get_table(DatabaseName=archive.database, Name=archive.table)
+    except ClientError as error:
+        return Check("AWS archive table", False, f"{name}: {error_code(error)}")
+    except BotoCoreError as error:
+        return Check("AWS archive table", False, f"Glue is unreachable: {error}")
+    keys = {str(key.get("Name", "")).lower() for key in table["Table"].get("PartitionKeys", [])}
+    wanted = [archive.account_partition, archive.region_partition, archive.date_partition]
+    missing = [key for key in wanted if key not in keys]
+    if missing:
+        return Check(
+            "AWS archive table",
+            False,
+            f"{name} has no partition {', '.join(missing)}: queries would read the whole "
+            "table or fail (see the README's table layout, or set [athena] *_partition)",
+            2,
+        )
+    return Check("AWS archive table", True, f"{name}, partitioned by {', '.join(wanted)}")
 
 
 # serve's start -----------------------------------------------------------------------------------

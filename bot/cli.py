@@ -15,7 +15,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot import logs
 from bot.config import ConfigError, Settings, check_region, load_settings
@@ -23,6 +23,9 @@ from bot.core import refs
 from bot.core.answers import LookupAnswer, Reason, to_json
 from bot.core.terminal import render_answer
 from bot.errors import Unavailable, UsageError
+
+if TYPE_CHECKING:
+    from bot.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
         "lookup",
         "who created these resources?",
         "Who created each resource, from CloudTrail (or from CloudTrail log files). An ID is an "
-        "EC2-style id, an ARN, s3://bucket or a bare name.",
+        "EC2-style id, an ARN, s3://bucket or a bare name. An ARN is searched in its own "
+        "account; any other ID in the account given with --account, else in the own account "
+        "and every account [accounts] configures, side by side.",
         _epilog(
             "whocreated lookup i-0dbc91f429e48eeed vol-0a2e548958718390d --region us-east-1",
             {
@@ -136,6 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lookup.add_argument("ids", nargs="+", metavar="ID", help="resource id, ARN or name")
     lookup.add_argument("--region", help="search this region only")
+    lookup.add_argument(
+        "--account",
+        metavar="ID",
+        help="search this account only (the own one, or one [accounts] configures)",
+    )
     lookup.add_argument(
         "--trail-logs",
         nargs="+",
@@ -282,11 +292,12 @@ def _settings() -> Settings:
 def run_lookup(args: argparse.Namespace, out: TextIO) -> int:
     # Every id is validated before anything is printed or asked.
     parsed = []
-    for text in args.ids:
-        try:
-            parsed.append(refs.parse(text))
-        except refs.InvalidReference as error:
-            raise UsageError(str(error)) from error
+    try:
+        account = refs.account_id(args.account) if args.account else None
+        for text in args.ids:
+            parsed.append(refs.in_account(refs.parse(text), account))
+    except refs.InvalidReference as error:
+        raise UsageError(str(error)) from error
     region = check_region(args.region) if args.region else None
     if args.trail_logs:
         answers = _answers_from_logs(parsed, args.trail_logs, region)
@@ -374,6 +385,7 @@ def _answers_from_aws(parsed: list[refs.ResourceRef], region: str | None) -> lis
 
     # Only lookups may go on without the store: answers come, they are just not remembered.
     services = build(settings, with_app=False, store=Store.open_or_memory(settings.database_url))
+    _check_accounts(services, parsed)
     try:
         # Lookups of several ids run side by side; answers are printed in the order given.
         return list(services.executor.map(lambda ref: services.lookups.lookup(ref, region), parsed))
@@ -383,6 +395,24 @@ def _answers_from_aws(parsed: list[refs.ResourceRef], region: str | None) -> lis
         raise Unavailable(f"AWS is unreachable: {error}") from error
     finally:
         services.executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _check_accounts(services: Services, parsed: list[refs.ResourceRef]) -> None:
+    """Every account named (by an ARN or --account) is one lookups may search: exit 2 before
+    any lookup, else. Listing an organization's accounts may ask AWS."""
+    from botocore.exceptions import BotoCoreError, NoCredentialsError
+
+    from bot.aws.accounts import UnknownAccount
+
+    try:
+        for account in dict.fromkeys(ref.account for ref in parsed if ref.account):
+            services.account_clients.check(account)
+    except UnknownAccount as error:
+        raise UsageError(str(error)) from error
+    except NoCredentialsError as error:
+        raise Unavailable(f"{NO_CREDENTIALS}, or use --trail-logs") from error
+    except BotoCoreError as error:
+        raise Unavailable(f"AWS is unreachable: {error}") from error
 
 
 def run_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

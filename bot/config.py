@@ -11,7 +11,7 @@ import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, datetime, time
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from bot.core import trust
 from bot.core.policy import (
     Accounts,
     Actions,
+    Archive,
     Nudges,
     Ownership,
     Policy,
@@ -242,6 +243,7 @@ def build_policy(values: Mapping[str, Any]) -> Policy:
         nudges=Nudges(**values.get("nudges", {})),
         actions=Actions(**values.get("actions", {})),
         ownership=Ownership(**values.get("ownership", {})),
+        archive=Archive(**values["athena"]) if values.get("athena") else None,
     )
 
 
@@ -295,6 +297,39 @@ def _check_together(values: Mapping[str, Any]) -> None:
         )
     if accounts.get("external_id") and not accounts.get("role_name"):
         raise ConfigError("accounts.external_id needs accounts.role_name")
+    _check_organization(accounts)
+    athena = values.get("athena")
+    if athena:  # an [athena] header with every key commented out configures nothing
+        missing = [key for key in ("database", "table", "earliest") if key not in athena]
+        if missing:
+            raise ConfigError(
+                f"athena.{missing[0]} must be set: [athena] needs database, table and earliest "
+                "(the organization trail's Athena table and the oldest day it holds)"
+            )
+
+
+def _check_organization(accounts: Mapping[str, Any]) -> None:
+    """[accounts] source = "organizations" and the keys that only mean something with it."""
+    if accounts.get("source") != "organizations":
+        for key in ("ous", "include", "exclude"):
+            if accounts.get(key):
+                raise ConfigError(f'accounts.{key} needs accounts.source = "organizations"')
+        return
+    if not accounts.get("role_name"):
+        raise ConfigError(
+            'accounts.role_name must be set when accounts.source = "organizations" '
+            "(the role assumed in each account of the organization)"
+        )
+    if accounts.get("ids"):
+        raise ConfigError(
+            'accounts.ids lists accounts by hand; with accounts.source = "organizations" they '
+            "come from the organization: use accounts.include and accounts.exclude instead"
+        )
+    if accounts.get("include") and not accounts.get("ous"):
+        raise ConfigError(
+            "accounts.include adds accounts to those of accounts.ous; without ous every account "
+            "of the organization is already visited"
+        )
 
 
 # Parsers: each returns the value as the Policy holds it, or raises _Invalid("what it must be").
@@ -386,6 +421,18 @@ def _regions(value: Any) -> tuple[str, ...] | str:
         raise _Invalid(f"{expects}; {error}") from None
 
 
+def _day(value: Any) -> date:
+    expects = 'a date like "2024-01-31" (or a TOML date, 2024-01-31)'
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise _Invalid(expects)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _Invalid(expects) from None
+
+
 def _cron(value: Any) -> str:
     if not isinstance(value, str):
         raise _Invalid(CRON_EXPECTED)
@@ -467,6 +514,19 @@ _POLICY_SCHEMA: dict[str, dict[str, Parser]] = {
             r"(?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64}", 'an IAM role name like "WhoCreatedPatrol"'
         ),
         "external_id": _matching(r"[\w+=,.@:/-]{2,1224}", "an external id of 2 to 1224 characters"),
+        "source": _choice("list", "organizations"),
+        "ous": _list_of(
+            _matching(r"ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32}", ""),
+            'a list of organizational unit ids (or the root id), e.g. ["ou-ab12-cd34ef56"]',
+        ),
+        "include": _list_of(
+            _matching(r"\d{12}", ""),
+            'a list of 12-digit account ids in quotes, e.g. ["123456789012"]',
+        ),
+        "exclude": _list_of(
+            _matching(r"\d{12}", ""),
+            'a list of 12-digit account ids in quotes, e.g. ["123456789012"]',
+        ),
     },
     "aws": {"region": _region, "regions": _regions},
     "exclude": {"tags": _list_of(_tag_rule, 'a list of tag keys or "key=value" strings')},
@@ -505,6 +565,22 @@ _POLICY_SCHEMA: dict[str, dict[str, Parser]] = {
             _matching(r"(?:arn:[\w-]+:iam::\d{12}:role/(?:[\w+=,.@-]+/)*)?[\w+=,.@-]{1,64}", ""),
             'a list of IAM role names or ARNs, e.g. ["okta-developers"]',
         ),
+    },
+    "athena": {
+        "database": _matching(r"[A-Za-z0-9_-]{1,255}", 'a Glue database name like "cloudtrail"'),
+        "table": _matching(r"[A-Za-z0-9_-]{1,255}", 'a Glue table name like "org_trail"'),
+        "workgroup": _matching(r"[A-Za-z0-9._-]{1,128}", 'an Athena workgroup name like "primary"'),
+        "output_location": _matching(
+            r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/\S*)?", 'an S3 URL like "s3://bucket/athena/"'
+        ),
+        "catalog": _matching(r"[A-Za-z0-9_-]{1,128}", 'a data catalog name like "AwsDataCatalog"'),
+        "region": _region,
+        "earliest": _day,
+        "timeout_s": _whole(10, 1800),
+        "account_partition": _matching(r"[a-z_][a-z0-9_]{0,127}", "a partition column name"),
+        "region_partition": _matching(r"[a-z_][a-z0-9_]{0,127}", "a partition column name"),
+        "date_partition": _matching(r"[a-z_][a-z0-9_]{0,127}", "a partition column name"),
+        "date_format": _choice("yyyy/MM/dd", "yyyy-MM-dd"),
     },
     "ownership": {
         "trusted_tags": _list_of(

@@ -6,6 +6,11 @@ When CloudTrail cannot find the creation (older than 90 days, denied…) but the
 When a service made the resource for a parent (Auto Scaling launching an instance for its group,
 CloudFormation for its stack, EKS for a node group), the parent is looked up too, as the patrol
 does: the answer names the service that called the API and the person who created the parent.
+
+When neither finds the creation and `[athena]` names the organization trail's table, one
+archive query looks further back (bot.archive_search). It can take a minute: `lookup` waits
+for it, and Slack asks for it apart (`archive=False`, then `from_archive`), so the person can
+be told first.
 """
 
 from __future__ import annotations
@@ -38,6 +43,14 @@ class HintSource(Protocol):
     def __call__(self, ref: ResourceRef, region: str) -> Hint: ...
 
 
+class Archive(Protocol):
+    """What lookups need of bot.archive_search.ArchiveSearch."""
+
+    def applies(self, answer: LookupAnswer) -> bool: ...
+
+    def answer(self, answer: LookupAnswer, region: str | None = None) -> LookupAnswer: ...
+
+
 # A name's creation time may differ this much from its creation event before we call it reused.
 SAME_RESOURCE_SLACK = timedelta(hours=2)
 MAX_PARENT_DEPTH = 3  # instance → Auto Scaling group → CloudFormation stack is two
@@ -50,16 +63,47 @@ class LookupService:
         store: Store,
         hints: HintSource | None = None,
         signer: TagSigner | None = None,
+        archive: Archive | None = None,
     ) -> None:
         self.finder = finder
         self.store = store
         self.hints = hints
         self.signer = signer  # checks the created-by tag; without one the tag never answers
+        self.archive = archive  # the trail archive in Athena, when [athena] configures it
 
     def lookup(
-        self, ref: ResourceRef, region: str | None = None, *, interactive: bool = True
+        self,
+        ref: ResourceRef,
+        region: str | None = None,
+        *,
+        interactive: bool = True,
+        archive: bool = True,
     ) -> LookupAnswer:
-        return self._with_parent(self._lookup(ref, region, interactive), interactive, depth=1)
+        """The answer; with `archive`, the trail archive is asked too when it applies."""
+        answer = self._lookup(ref, region, interactive)
+        if archive and self.archive_applies(answer):
+            answer = self._archived(answer, region)
+        return self._with_parent(answer, interactive, depth=1)
+
+    def archive_applies(self, answer: LookupAnswer) -> bool:
+        """Whether the trail archive would be asked about this answer (it found no creation)."""
+        return self.archive is not None and self.archive.applies(answer)
+
+    def from_archive(
+        self, answer: LookupAnswer, region: str | None = None, *, interactive: bool = True
+    ) -> LookupAnswer:
+        """`lookup(..., archive=False)`'s answer, completed from the trail archive."""
+        if not self.archive_applies(answer):
+            return answer
+        return self._with_parent(self._archived(answer, region), interactive, depth=1)
+
+    def _archived(self, answer: LookupAnswer, region: str | None) -> LookupAnswer:
+        assert self.archive is not None
+        found = self.archive.answer(answer, region)
+        if found.fact is not None:
+            # A record from the organization's own trail: remembered like CloudTrail's.
+            self._remember(answer.ref, found.fact, found.account)
+        return found
 
     def _with_parent(self, answer: LookupAnswer, interactive: bool, depth: int) -> LookupAnswer:
         """The answer, with its parent's creator when a service made it for a parent: the
@@ -97,7 +141,7 @@ class LookupService:
         )
         if named or answer.source is not Source.CACHE or self.hints is None or not fact.region:
             return named
-        tags = self.hints(ref, fact.region).parent_tags
+        tags = self.hints(_in_account(ref, fact), fact.region).parent_tags
         return named_parents(own_type=ref.type, own_id=ref.id, tags=tags)
 
     def _parent_answer(
@@ -156,7 +200,7 @@ class LookupService:
     def _still_the_same(self, ref: ResourceRef, fact: CreationFact) -> bool:
         if self.hints is None or not fact.region:
             return False
-        hint = self.hints(ref, fact.region)
+        hint = self.hints(_in_account(ref, fact), fact.region)
         if hint.created_at is None:
             return False  # cannot tell: ask CloudTrail again rather than risk a stale creator
         return hint.created_at <= fact.event_time + SAME_RESOURCE_SLACK
@@ -169,6 +213,13 @@ class LookupService:
             resource_type=ref.type or "unknown",
             fact=dataclasses.replace(fact, resource_id=ref.id),
         )
+
+
+def _in_account(ref: ResourceRef, fact: CreationFact) -> ResourceRef:
+    """The reference, in the account its creation was recorded in (a bare id found elsewhere)."""
+    if ref.account or not fact.account:
+        return ref
+    return dataclasses.replace(ref, account=fact.account)
 
 
 def from_created_by_tag(answer: LookupAnswer, signer: TagSigner | None) -> LookupAnswer | None:

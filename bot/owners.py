@@ -6,6 +6,8 @@ In order (DESIGN.md §2, patrol round; §4, Trust):
    this resource, and AWS's own `aws:createdby` (users cannot write `aws:` tags);
 2. the creators cache in the store;
 3. CloudTrail in bulk: one `BulkCreators.index` per account × region for the types still unknown;
+   for what is older than its 90 days, the trail archive in Athena when `[athena]` configures
+   it (bot.archive_owners: one query per account × region);
 4. the parent chain: an Auto Scaling group, CloudFormation stack or EKS node group (or cluster)
    → whoever created that parent, when the resource's own creator is an AWS service or unknown;
 then the Slack user, through the directory's trusted rules. Such an owner is `verified`: the
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from bot.archive_owners import ArchiveCreators, Wanted
 from bot.aws.bulk_trail import BulkCreators, CreatorIndex, event_names_for, newest
 from bot.aws.creation_hints import OWNER_TAG_KEYS, owner_tags
 from bot.aws.tagging import Tagger
@@ -183,6 +186,7 @@ class _Run:
     indexes: dict[tuple[str, str], CreatorIndex] = field(default_factory=dict)
     slack: dict[tuple[str | None, str | None], str | None] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    archive_words: dict[_Subject, str] = field(default_factory=dict)  # why the archive did not
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,6 +204,7 @@ class OwnerResolver:
         tagger: Tagger | None = None,
         signer: TagSigner | None = None,
         max_workers: int = 8,
+        archive: ArchiveCreators | None = None,
     ) -> None:
         self._store = store
         self._bulk = bulk
@@ -209,6 +214,7 @@ class OwnerResolver:
         self._tagger = tagger
         self._signer = signer
         self._max_workers = max(1, max_workers)
+        self._archive = archive  # creators older than CloudTrail's 90 days, with [athena]
 
     def resolve(self, resources: Sequence[Resource]) -> dict[Key, Owner]:
         """Resource.key → Owner for every resource given."""
@@ -360,6 +366,12 @@ class OwnerResolver:
         return _Climb(parents, fallback, why) if parents else fallback
 
     def _why_no_fact(self, run: _Run, subject: _Subject) -> str:
+        """Why CloudTrail (and the trail archive, when asked) did not name a creator."""
+        why = self._why_not_in_trail(run, subject)
+        archive = run.archive_words.get(subject)
+        return f"{why}; {archive}" if archive else why
+
+    def _why_not_in_trail(self, run: _Run, subject: _Subject) -> str:
         """Why CloudTrail did not name a creator, in plain words."""
         names = event_names_for([subject.type])
         if not names:
@@ -396,7 +408,48 @@ class OwnerResolver:
             for subject, fact in learned.items():
                 found[subject] = (fact, "cloudtrail")
             self._remember(learned)
+            older = [s for s in missing if s not in learned and self._before_trail(run, s)]
+            if older:
+                archived = self._from_archive(run, older)
+                for subject, fact in archived.items():
+                    found[subject] = (fact, "archive")
+                self._remember(archived)
         return found
+
+    def _before_trail(self, run: _Run, subject: _Subject) -> bool:
+        """CloudTrail's 90 days were read in full and hold no creation, and the resource is
+        older than them (or does not say): the trail archive may know."""
+        if self._archive is None:
+            return False
+        index = run.indexes.get(subject.place)
+        if index is None or index.denied or index.unread(event_names_for([subject.type])):
+            return False
+        return subject.created_at is None or subject.created_at < index.start + CREATION_SLACK
+
+    def _from_archive(
+        self, run: _Run, subjects: Sequence[_Subject]
+    ) -> dict[_Subject, CreationFact]:
+        assert self._archive is not None
+        since = min(run.indexes[subject.place].start for subject in subjects)
+        wanted = [
+            Wanted(
+                key=subject,
+                account=subject.account,
+                region=subject.region,
+                type=subject.type,
+                names=subject.names,
+                created_at=subject.created_at,
+                before=subject.before,
+                accept=functools.partial(_accepts, subject),
+            )
+            for subject in subjects
+        ]
+        answer = self._archive.creations(wanted, trail_since=since)
+        with run.lock:
+            for key, words in answer.why_not.items():
+                if isinstance(key, _Subject):
+                    run.archive_words[key] = words
+        return {key: fact for key, fact in answer.facts.items() if isinstance(key, _Subject)}
 
     def _cached(self, subjects: Sequence[_Subject]) -> dict[_Subject, CreationFact]:
         """One store query per partition, account and region (in chunks), not one per subject."""
@@ -544,7 +597,7 @@ class OwnerResolver:
             owner = owners.get(resource.key)
             if (
                 owner is None
-                or owner.source not in ("cache", "cloudtrail")
+                or owner.source not in ("cache", "cloudtrail", "archive")
                 or owner.fact is None
                 or not owner.aws_name
             ):

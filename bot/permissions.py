@@ -38,6 +38,7 @@ class Feature(StrEnum):
     SNAPSHOTS = "snapshots"  # snapshots before deleting, when the policy keeps them on
     ACCOUNTS = "accounts"  # other accounts through the policy's role
     ORGANIZATIONS = "organizations"  # the organization's accounts, listed
+    ARCHIVE = "archive"  # the organization trail in Athena, beyond CloudTrail's 90 days
     CHECK = "check"  # `whocreated check` itself
 
 
@@ -49,6 +50,7 @@ PURPOSE: Mapping[Feature, str] = {
     Feature.SNAPSHOTS: "snapshots before a volume or database is deleted",
     Feature.ACCOUNTS: "entering other accounts through [accounts] role_name",
     Feature.ORGANIZATIONS: "listing the organization's accounts",
+    Feature.ARCHIVE: "creations older than 90 days, from the organization trail in Athena",
     Feature.CHECK: "`whocreated check` itself",
 }
 
@@ -153,6 +155,31 @@ SNAPSHOTS: Mapping[tuple[str, Action], tuple[str, ...]] = {
 }
 
 
+# The trail archive: queries in the workgroup, the table's definition in the Glue catalog, and
+# what Athena reads and writes in S3 (and KMS) with the caller's credentials: the trail's log
+# objects, and the query results. The generated policy lets S3 and KMS be used only through
+# Athena (aws:CalledVia).
+ARCHIVE_QUERIES: tuple[str, ...] = (
+    "athena:StartQueryExecution",
+    "athena:GetQueryExecution",
+    "athena:GetQueryResults",
+    "athena:StopQueryExecution",
+    "athena:GetWorkGroup",
+)
+ARCHIVE_CATALOG: tuple[str, ...] = ("glue:GetDatabase", "glue:GetTable", "glue:GetPartitions")
+ARCHIVE_DATA: tuple[str, ...] = (
+    "s3:GetBucketLocation",
+    "s3:ListBucket",
+    "s3:GetObject",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListMultipartUploadParts",
+    "s3:PutObject",
+    "s3:AbortMultipartUpload",
+    "kms:Decrypt",
+    "kms:GenerateDataKey",
+)
+
+
 def _union(*groups: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(action for group in groups for action in group))
 
@@ -177,6 +204,7 @@ IAM: Mapping[Feature, tuple[str, ...]] = {
         "organizations:ListAccountsForParent",
         "organizations:ListOrganizationalUnitsForParent",
     ),
+    Feature.ARCHIVE: (*ARCHIVE_QUERIES, *ARCHIVE_CATALOG, *ARCHIVE_DATA),
     Feature.CHECK: ("iam:SimulatePrincipalPolicy", "iam:GetRole"),
 }
 

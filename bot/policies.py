@@ -5,7 +5,8 @@
 - actions change only resources carrying the action tag (`Environment=sandbox` unless told);
 - snapshots may be taken of any volume or database (taking one destroys nothing, and an
   instance's volumes need not carry its tags), and EC2 snapshots tagged only as they are made;
-- accounts may assume only the member role, by name.
+- accounts may assume only the member role, by name;
+- archive starts queries only in workgroups, and reaches S3 and KMS only through Athena.
 
 `python -m bot.policies --policy actions --tag-value dev` prints one; `python -m bot.policies
 --write .` regenerates every generated file in `deploy/` and the README's generated blocks (a
@@ -64,6 +65,12 @@ WRITE_RESOURCES: Mapping[str, tuple[str, ...]] = {
     "rds:AddTagsToResource": ("arn:{partition}:rds:*:*:db:*",),
     "eks:TagResource": ("arn:{partition}:eks:*:*:cluster/*",),
     "sts:AssumeRole": ("arn:{partition}:iam::*:role/{member_role}",),
+    "athena:StartQueryExecution": ("arn:{partition}:athena:*:*:workgroup/*",),
+    "athena:StopQueryExecution": ("arn:{partition}:athena:*:*:workgroup/*",),
+    "s3:PutObject": ("arn:{partition}:s3:::*/*",),
+    "s3:AbortMultipartUpload": ("arn:{partition}:s3:::*/*",),
+    "kms:Decrypt": ("arn:{partition}:kms:*:*:key/*",),
+    "kms:GenerateDataKey": ("arn:{partition}:kms:*:*:key/*",),
 }
 
 
@@ -175,6 +182,29 @@ def _accounts(feature: Feature, scope: Scope) -> list[dict[str, Any]]:
     ]
 
 
+def _archive(feature: Feature, scope: Scope) -> list[dict[str, Any]]:
+    from bot.permissions import ARCHIVE_DATA
+
+    through_athena = {"ForAnyValue:StringEquals": {"aws:CalledVia": ["athena.amazonaws.com"]}}
+    data_reads = [a for a in ARCHIVE_DATA if is_read(a)]
+    data_writes = [a for a in ARCHIVE_DATA if not is_read(a)]
+    queries = [a for a in _writes(feature) if a not in ARCHIVE_DATA]
+    return [
+        _statement(
+            "WhoCreatedArchiveReads",
+            [a for a in _reads(feature) if a not in ARCHIVE_DATA],
+        ),
+        _statement("WhoCreatedArchiveQueries", queries, resource=_resources(scope, queries)),
+        _statement("WhoCreatedArchiveDataThroughAthena", data_reads, condition=through_athena),
+        _statement(
+            "WhoCreatedArchiveResultsAndKeysThroughAthena",
+            data_writes,
+            resource=_resources(scope, data_writes),
+            condition=through_athena,
+        ),
+    ]
+
+
 _STATEMENTS: Mapping[Feature, Callable[[Feature, Scope], list[dict[str, Any]]]] = {
     Feature.LOOKUPS: _read_only("WhoCreatedLookups"),
     Feature.PATROL: _read_only("WhoCreatedPatrol"),
@@ -183,6 +213,7 @@ _STATEMENTS: Mapping[Feature, Callable[[Feature, Scope], list[dict[str, Any]]]] 
     Feature.SNAPSHOTS: _snapshots,
     Feature.ACCOUNTS: _accounts,
     Feature.ORGANIZATIONS: _read_only("WhoCreatedOrganizations"),
+    Feature.ARCHIVE: _archive,
     Feature.CHECK: _read_only("WhoCreatedCheck"),
 }
 

@@ -112,6 +112,7 @@ def bot_role(scope: Scope) -> dict[str, Any]:
         (Feature.SNAPSHOTS, "SnapshotsEnabled"),
         (Feature.ACCOUNTS, "AccountsEnabled"),
         (Feature.ORGANIZATIONS, "OrganizationsEnabled"),
+        (Feature.ARCHIVE, "ArchiveEnabled"),
     ]
     resources: dict[str, Any] = {
         role: {
@@ -153,6 +154,11 @@ def bot_role(scope: Scope) -> dict[str, Any]:
                 "empty: this account only.",
             },
             "EnableOrganizations": _flag("List the organization's accounts.", False),
+            "EnableArchive": _flag(
+                "Query the organization trail's Athena table ([athena]) for creations older "
+                "than 90 days.",
+                False,
+            ),
         },
         "Rules": {
             "SomeoneMayAssumeTheRole": {
@@ -176,6 +182,7 @@ def bot_role(scope: Scope) -> dict[str, Any]:
             **_ACTION_CONDITIONS,
             "AccountsEnabled": _is_set("MemberRoleName"),
             "OrganizationsEnabled": _is_true("EnableOrganizations"),
+            "ArchiveEnabled": _is_true("EnableArchive"),
         },
         "Resources": resources,
         "Outputs": {

@@ -157,6 +157,8 @@ class _Runtime:
         busy = self.services.actions.busy + self.services.executor.busy
         logger.info("stopping: %d lookups and actions in flight, up to %g s", busy, grace)
         left = self.services.actions.drain(deadline) + self.services.executor.drain(deadline)
+        if self.services.archive_lane is not None:  # a query still running is told "restarting"
+            left += self.services.archive_lane.drain(deadline)
         # A round under way stops before its next owner's digest (what is left stays pending);
         # one still reading AWS at the deadline is left to end with the process.
         while self.rounds.running.is_set() and time.monotonic() < deadline:

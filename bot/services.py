@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from slack_bolt import App
     from slack_sdk import WebClient
 
+    from bot.archive_search import ArchiveSearch
     from bot.aws.accounts import AccountClients
     from bot.aws.limiter import RegionRateLimiter
     from bot.aws.operations import Operations
@@ -36,7 +37,18 @@ class Lookups(Protocol):
     """What the rest needs of bot.lookups.LookupService (tests give a fake)."""
 
     def lookup(
-        self, ref: ResourceRef, region: str | None = None, *, interactive: bool = True
+        self,
+        ref: ResourceRef,
+        region: str | None = None,
+        *,
+        interactive: bool = True,
+        archive: bool = True,
+    ) -> LookupAnswer: ...
+
+    def archive_applies(self, answer: LookupAnswer) -> bool: ...
+
+    def from_archive(
+        self, answer: LookupAnswer, region: str | None = None, *, interactive: bool = True
     ) -> LookupAnswer: ...
 
 
@@ -58,6 +70,10 @@ class Services:
     holder: str  # this process, in leases and decisions
     app: App | None = None  # the Bolt app, when Slack is configured
     directory: SlackDirectory | None = None  # AWS identity → Slack user, with the app
+    archive: ArchiveSearch | None = None  # the trail archive in Athena, with [athena]
+    # Trail archive queries (a minute or more each): a lane of their own, so they never hold
+    # up lookups; None without [athena].
+    archive_lane: Lane | None = None
 
     @property
     def bolt(self) -> App:

@@ -12,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -22,6 +22,9 @@ from bot.lanes import Lane
 from bot.leases import new_holder
 from bot.services import ClientFactory, Clock, Services
 from bot.store import Store
+
+if TYPE_CHECKING:
+    from bot.archive_search import ArchiveSearch
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +49,7 @@ SERVICE_CONFIGS: dict[str, Config] = {
     "pricing": Config(retries={"mode": "standard", "total_max_attempts": 2}, read_timeout=10),
 }
 ACTION_WORKERS = 4  # buttons, modals and App Home: their own lane, never behind lookups
+ARCHIVE_WORKERS = 2  # trail archive queries at once (each waits a minute or more on Athena)
 
 
 class AwsClients:
@@ -94,8 +98,8 @@ def build(settings: Settings, **overrides: Any) -> Services:
     Overrides: store, aws, clock, web_client, executor, actions, limiter, account_id, lookups,
     operations, with_app.
     """
+    from bot.aws.account_search import AccountSearch
     from bot.aws.accounts import AccountClients
-    from bot.aws.creation_hints import creation_hint
     from bot.aws.limiter import RegionRateLimiter
     from bot.aws.operations import Operations
     from bot.aws.trail import TrailFinder
@@ -124,11 +128,21 @@ def build(settings: Settings, **overrides: Any) -> Services:
     )
     executor = overrides.get("executor") or Lane("lookup", settings.lookup_workers)
     actions = overrides.get("actions") or Lane("actions", ACTION_WORKERS)
-    lookups = overrides.get("lookups") or LookupService(
+    # Lookups in any account: an ARN's own, or every configured account side by side.
+    search = AccountSearch(
+        account_clients,
         finder,
-        store,
-        hints=lambda ref, region: creation_hint(ref, aws, region),
-        signer=signer,
+        lambda account, client_for: TrailFinder(
+            client_for,
+            limiter,
+            default_regions=settings.fallback_regions,
+            clock=clock,
+            account_id=lambda: account,
+        ),
+    )
+    archive = _archive(settings, aws, clock, account_id)
+    lookups = overrides.get("lookups") or LookupService(
+        search, store, hints=search.hint, signer=signer, archive=archive
     )
     operations = overrides.get("operations") or Operations(
         aws,
@@ -160,12 +174,29 @@ def build(settings: Settings, **overrides: Any) -> Services:
         holder=overrides.get("holder") or new_holder(),
         app=app,
         directory=directory,
+        archive=archive,
+        archive_lane=Lane("archive", ARCHIVE_WORKERS) if archive is not None else None,
     )
     if app is not None:
         from bot.slack import listeners
 
         listeners.register(app, services)
     return services
+
+
+def _archive(
+    settings: Settings, aws: ClientFactory, clock: Clock, account_id: Callable[[], str | None]
+) -> ArchiveSearch | None:
+    """The trail archive in Athena, when the policy file's [athena] names its table."""
+    from bot.archive_search import ArchiveSearch
+    from bot.aws.archive import TrailArchive
+
+    policy = settings.policy.archive
+    if policy is None:
+        return None
+    region = policy.region or settings.aws_region or "us-east-1"
+    trail = TrailArchive(lambda: aws("athena", region), policy)
+    return ArchiveSearch(trail, clock=clock, own_account=account_id)
 
 
 def _caller_account(aws: ClientFactory, settings: Settings) -> Callable[[], str | None]:
@@ -194,6 +225,7 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
     there is no delivery and owners are named from AWS alone. Read-only means read-only: only a
     round that notifies, with actions enabled, writes `whocreated:created-by` tags.
     """
+    from bot.archive_owners import ArchiveCreators
     from bot.aws.bulk_trail import BulkCreators
     from bot.aws.pricing import PriceBook
     from bot.aws.tagging import Tagger
@@ -230,6 +262,9 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
         if writes
         else None,
         signer=services.signer,
+        archive=ArchiveCreators(services.archive.archive, clock=services.clock)
+        if services.archive is not None
+        else None,
     )
     patrol = Patrol(
         policy=policy,

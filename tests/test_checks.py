@@ -9,17 +9,19 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date
 from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.stub import Stubber
 from moto import mock_aws
 from slack_sdk import WebClient
 
 from bot.checks import configured_features, run_checks
 from bot.config import Settings
-from bot.core.policy import Accounts, Actions, Policy, SlackPolicy
+from bot.core.policy import Accounts, Actions, Archive, Policy, SlackPolicy
 from bot.permissions import IAM, SLACK_BOT_SCOPES, Feature, iam_for
 from bot.sandbox.cloudtrail_api import CloudTrailServer
 from bot.wiring import AwsClients
@@ -285,6 +287,93 @@ def test_other_accounts_are_entered_through_the_role(
         "assumed" in report
     )
     assert "ok    AWS account 222222222222" in report
+
+
+def test_the_organizations_accounts_are_listed_and_entered(
+    slack: FakeSlack, trail: CloudTrailServer
+) -> None:
+    org = boto3.client("organizations", region_name=REGION)
+    org.create_organization(FeatureSet="ALL")
+    member = org.create_account(Email="m@example.com", AccountName="m")["CreateAccountStatus"]
+    accounts = Accounts(source="organizations", role_name="WhoCreatedMember")
+    assert Feature.ORGANIZATIONS in configured_features(Settings(policy=policy(accounts=accounts)))
+
+    code, report = check(slack, trail, policy=policy(accounts=accounts))
+
+    assert code == 0, report
+    assert "ok    AWS organization: 2 active accounts in the whole organization" in report
+    assert f"ok    AWS account {member['AccountId']}: arn:aws:iam::" in report
+    assert re.search(r"ok    AWS organizations: 4 of 4 permissions allowed", report), report
+
+
+def archive_clients(trail: CloudTrailServer, partitions: list[str]) -> AwsClients:
+    """moto's Athena; Glue's GetTable from a Stubber (moto's Glue needs a library we do not
+    install) with the table's partition keys."""
+    clients = AwsClients(boto3.Session(), endpoints={"cloudtrail": trail.endpoint_url})
+    glue = Stubber(clients("glue", REGION))
+    glue.add_response(
+        "get_table",
+        {
+            "Table": {
+                "Name": "org_trail",
+                "PartitionKeys": [{"Name": name, "Type": "string"} for name in partitions],
+            }
+        },
+        {"DatabaseName": "cloudtrail", "Name": "org_trail"},
+    )
+    glue.activate()
+    return clients
+
+
+ARCHIVE = Archive(
+    database="cloudtrail", table="org_trail", earliest=date(2023, 1, 1), workgroup="whocreated"
+)
+
+
+def test_the_archive_workgroup_limit_and_table_are_checked(
+    slack: FakeSlack, trail: CloudTrailServer
+) -> None:
+    boto3.client("athena", region_name=REGION).create_work_group(
+        Name="whocreated",
+        Configuration={
+            "BytesScannedCutoffPerQuery": 20 * 10**9,
+            "ResultConfiguration": {"OutputLocation": "s3://results/whocreated/"},
+        },
+    )
+    clients = archive_clients(trail, ["account", "region", "timestamp"])
+    assert Feature.ARCHIVE in configured_features(Settings(policy=policy(archive=ARCHIVE)))
+
+    code, report = check(slack, trail, aws=clients, policy=policy(archive=ARCHIVE))
+
+    assert code == 0, report
+    assert (
+        "ok    AWS archive: workgroup whocreated, results to s3://results/whocreated/; a query "
+        "stops at 20.0 GB scanned (its per-query limit)" in report
+    )
+    assert (
+        "ok    AWS archive table: cloudtrail.org_trail, partitioned by account, region, "
+        "timestamp" in report
+    )
+    assert re.search(r"ok    AWS archive: \d+ of 17 permissions allowed", report), report
+
+
+def test_an_archive_without_limit_results_or_partitions_is_named(
+    slack: FakeSlack, trail: CloudTrailServer
+) -> None:
+    boto3.client("athena", region_name=REGION).create_work_group(
+        Name="whocreated", Configuration={}
+    )
+    clients = archive_clients(trail, ["dt"])
+
+    code, report = check(slack, trail, aws=clients, policy=policy(archive=ARCHIVE))
+
+    assert code == 2, report
+    assert "FAIL  AWS archive: workgroup whocreated has no query result location" in report
+    assert "warn  AWS archive: workgroup whocreated sets no per-query bytes scanned limit" in report
+    assert (
+        "FAIL  AWS archive table: cloudtrail.org_trail has no partition account, region, "
+        "timestamp" in report
+    )
 
 
 def test_unreachable_aws_is_one_line_and_exit_3(slack: FakeSlack, trail: CloudTrailServer) -> None:

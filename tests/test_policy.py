@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 
 import pytest
@@ -213,6 +213,56 @@ def test_only_idle_defaults_reach_every_type(tmp_path: Path) -> None:
         ("[accounts]\nids = ['123456789012']\n", "accounts.role_name must be set"),
         ("[accounts]\nrole_name = 'a role'\n", "accounts.role_name must be an IAM role name"),
         ("[accounts]\nexternal_id = 'xyz'\n", "accounts.external_id needs accounts.role_name"),
+        ("[accounts]\nsource = 'org'\n", 'accounts.source must be "list" or "organizations"'),
+        (
+            "[accounts]\nsource = 'organizations'\n",
+            'accounts.role_name must be set when accounts.source = "organizations"',
+        ),
+        (
+            "[accounts]\nsource = 'organizations'\nrole_name = 'R'\nids = ['123456789012']\n",
+            "use accounts.include and accounts.exclude instead",
+        ),
+        (
+            "[accounts]\nsource = 'organizations'\nrole_name = 'R'\nous = ['sandboxes']\n",
+            "accounts.ous must be a list of organizational unit ids",
+        ),
+        (
+            "[accounts]\nsource = 'organizations'\nrole_name = 'R'\ninclude = ['123456789012']\n",
+            "accounts.include adds accounts to those of accounts.ous",
+        ),
+        (
+            "[accounts]\nsource = 'organizations'\nrole_name = 'R'\nexclude = [123456789012]\n",
+            "accounts.exclude must be a list of 12-digit account ids",
+        ),
+        (
+            "[accounts]\nrole_name = 'R'\nous = ['ou-ab12-cd34ef56']\n",
+            'accounts.ous needs accounts.source = "organizations"',
+        ),
+        ("[athena]\ndatabase = 'ct'\ntable = 't'\n", "athena.earliest must be set"),
+        ("[athena]\ntable = 't'\nearliest = 2024-01-01\n", "athena.database must be set"),
+        (
+            "[athena]\ndatabase = 'ct'\ntable = 't'\nearliest = '2024-13-01'\n",
+            "athena.earliest must be a date like",
+        ),
+        (
+            "[athena]\ndatabase = 'ct'\ntable = 'a\"b'\nearliest = 2024-01-01\n",
+            "athena.table must be a Glue table name",
+        ),
+        (
+            "[athena]\ndatabase = 'ct'\ntable = 't'\nearliest = 2024-01-01\n"
+            "output_location = 'bucket/prefix'\n",
+            "athena.output_location must be an S3 URL",
+        ),
+        (
+            "[athena]\ndatabase = 'ct'\ntable = 't'\nearliest = 2024-01-01\ntimeout_s = 5\n",
+            "athena.timeout_s must be a whole number from 10 to 1800",
+        ),
+        (
+            "[athena]\ndatabase = 'ct'\ntable = 't'\nearliest = 2024-01-01\n"
+            "date_format = 'dd/MM/yyyy'\n",
+            'athena.date_format must be "yyyy/MM/dd" or "yyyy-MM-dd"',
+        ),
+        ("[athena]\nbucket = 'x'\n", "unknown key athena.bucket"),
         ("[aws]\nregions = 'everywhere'\n", 'aws.regions must be a list of regions or "all"'),
         ("[aws]\nregions = ['eu-west-1', 'eu-mars-1']\n", "unknown AWS region 'eu-mars-1'"),
         ("[exclude]\ntags = 'whocreated:ignore'\n", "exclude.tags must be a list of tag keys"),
@@ -269,3 +319,43 @@ def test_defaults_that_the_policy_types_promise() -> None:
     thresholds = Policy().thresholds_for(EBS_VOLUME)
     assert thresholds.lookback_days == 7
     assert thresholds.enabled
+
+
+def test_accounts_from_the_organization(tmp_path: Path) -> None:
+    policy = _policy(
+        tmp_path,
+        "[accounts]\nsource = 'organizations'\nrole_name = 'WhoCreatedMember'\n"
+        "external_id = 'patrol-7f3a'\nous = ['ou-ab12-cd34ef56', 'r-ab12']\n"
+        "include = ['111111111111']\nexclude = ['222222222222', '222222222222']\n",
+    )
+    accounts = policy.accounts
+    assert accounts.from_organization and accounts.source == "organizations"
+    assert accounts.ous == ("ou-ab12-cd34ef56", "r-ab12")
+    assert accounts.include == ("111111111111",)
+    assert accounts.exclude == ("222222222222",)
+    assert accounts.ids == ()
+
+
+def test_the_trail_archive_in_athena(tmp_path: Path) -> None:
+    policy = _policy(
+        tmp_path,
+        "[athena]\ndatabase = 'cloudtrail'\ntable = 'org_trail'\nearliest = 2023-01-01\n"
+        "workgroup = 'whocreated'\noutput_location = 's3://results-bucket/whocreated/'\n"
+        "region = 'eu-west-1'\ntimeout_s = 600\n",
+    )
+    archive = policy.archive
+    assert archive is not None
+    assert (archive.database, archive.table, archive.workgroup) == (
+        "cloudtrail",
+        "org_trail",
+        "whocreated",
+    )
+    assert archive.earliest == date(2023, 1, 1) and archive.timeout_s == 600
+    assert archive.output_location == "s3://results-bucket/whocreated/"
+    assert (archive.account_partition, archive.region_partition, archive.date_partition) == (
+        "account",
+        "region",
+        "timestamp",
+    )
+    assert _policy(tmp_path, "[athena]\ndatabase='d'\ntable='t'\nearliest='2024-02-29'\n").archive
+    assert Policy().archive is None

@@ -76,6 +76,11 @@ class _Run:
     now: datetime
     stop: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    cancel: threading.Event | None = None  # the caller's: found in another account
+
+    @property
+    def stopped(self) -> bool:
+        return self.stop.is_set() or (self.cancel is not None and self.cancel.is_set())
 
 
 @dataclass
@@ -119,12 +124,21 @@ class TrailFinder:
     # The lookup -----------------------------------------------------------------------------
 
     def find(
-        self, ref: ResourceRef, region: str | None = None, *, interactive: bool = True
+        self,
+        ref: ResourceRef,
+        region: str | None = None,
+        *,
+        interactive: bool = True,
+        cancel: threading.Event | None = None,
     ) -> LookupAnswer:
+        """The answer from this account's CloudTrail. `cancel`, once set (the creation was found
+        in another account), stops the search before its next call; its answer is then moot."""
         account = self._account()
         # Ids AWS never reuses are CloudTrail resource names as they are; names also by ARN.
         names = (ref.id,) if ref.has_unique_id else ref.search_names
-        run = _Run(ref, names, account or DEFAULT_ACCOUNT, interactive, self._clock())
+        run = _Run(
+            ref, names, account or DEFAULT_ACCOUNT, interactive, self._clock(), cancel=cancel
+        )
         notes: list[str] = []
         hint: Hint | None = None
         region = region or ref.home_region
@@ -327,7 +341,7 @@ class TrailFinder:
 
     @staticmethod
     def _check_stop(run: _Run) -> None:
-        if run.stop.is_set():
+        if run.stopped:
             raise _Stopped
 
     # The answer -------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ class Source(StrEnum):
     CACHE = "cache"
     TRAIL_LOGS = "trail-logs"
     TAG = "tag"  # the whocreated:created-by tag, written from CloudTrail while it had the event
+    ARCHIVE = "archive"  # the organization trail's Athena table, beyond the 90 days
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class LookupAnswer:
     created_at_hint: Any = None  # datetime the service reported, when asked
     parent: ParentAnswer | None = None  # when a service made it for a parent (see bot.core.parents)
     parent_tags: Mapping[str, str] = field(default_factory=dict)  # its tags that name a parent
+    accounts_searched: tuple[str, ...] = ()  # when lookups may search several accounts
 
     @property
     def found(self) -> bool:

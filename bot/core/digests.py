@@ -382,7 +382,7 @@ def owner_basis(owner: Owner) -> str | None:
         return f"tag {code(source[4:], 100)} = {name}"
     if source.startswith("parent:"):
         return f"created by {name} through {code(source[7:], 300)}"
-    if source in ("cache", "cloudtrail"):
+    if source in ("cache", "cloudtrail", "archive"):
         tool = owner.fact.tool if owner.fact else None
         return f"created by {name}" + (f" with {escape_clip(tool, 60)}" if tool else "")
     return None

@@ -51,7 +51,11 @@ RAW_CHUNKS_LIMIT = 40  # ~115 KB of JSON in a modal: far more than any creation 
 
 SHOW_RAW_EVENT = "show_raw_event"
 OPEN_CLOUDTRAIL = "open_cloudtrail_console"
-USAGE = "/whocreated <resource-id> [share] [region=R]"
+USAGE = "/whocreated <resource-id> [share] [region=R] [account=ID]"
+ARCHIVE_SEARCHING = (
+    "CloudTrail's 90 days of history do not hold its creation: I'm searching the trail archive "
+    "(this can take a minute), and will answer here."
+)
 
 _MENTIONABLE = re.compile(r"^[UW][A-Z0-9]{2,}$")
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
@@ -440,6 +444,8 @@ _SOURCE_WORDS = {
     Source.CLOUDTRAIL: "CloudTrail event history",
     Source.TRAIL_LOGS: "CloudTrail log files",
     Source.TAG: "the whocreated:created-by tag, written earlier from CloudTrail",
+    Source.ARCHIVE: "the trail archive (the organization trail in Athena, beyond CloudTrail's "
+    "90 days)",
 }
 
 
@@ -449,6 +455,12 @@ def _source_block(answer: LookupAnswer) -> ContextBlock:
         regions = ", ".join(escape_clip(region, 40) for region in answer.regions_searched[:30])
         more = len(answer.regions_searched) - 30
         text += f" · regions searched: {regions}" + (f" and {more} more" if more > 0 else "")
+    if len(answer.accounts_searched) == 1 and not answer.found:
+        text += f" · account {escape_clip(answer.accounts_searched[0], 20)}"
+    if len(answer.accounts_searched) > 1 and answer.source is not Source.CACHE:
+        accounts = ", ".join(escape_clip(account, 20) for account in answer.accounts_searched[:20])
+        more = len(answer.accounts_searched) - 20
+        text += f" · accounts searched: {accounts}" + (f" and {more} more" if more > 0 else "")
     return _context([text])
 
 
@@ -480,7 +492,8 @@ def usage_blocks() -> list[Block]:
         "• `/whocreated i-0abc1234567890def`: who launched this EC2 instance\n"
         "• `/whocreated arn:aws:rds:eu-west-1:123456789012:db:orders`: any ARN\n"
         "• `/whocreated my-bucket`: a name (bucket, function, role…)\n"
-        "Add `share` to post the answer in the channel, `region=eu-west-1` to search one region."
+        "Add `share` to post the answer in the channel, `region=eu-west-1` to search one region, "
+        "`account=123456789012` to search one account (an ARN names its own)."
     )
     return [SectionBlock(text=MarkdownTextObject(text=text))]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,16 @@ class Accounts:
     ids: tuple[str, ...] = ()  # empty: the credentials' own account only
     role_name: str | None = None  # assumed as arn:aws:iam::<id>:role/<role_name> in other accounts
     external_id: str | None = None
+    # "list": `ids`; "organizations": the organization's ACTIVE accounts, listed with the own
+    # credentials (the management account or a delegated administrator).
+    source: str = "list"
+    ous: tuple[str, ...] = ()  # organizations: only accounts under these OUs (and their OUs)
+    include: tuple[str, ...] = ()  # organizations: accounts added to the OUs' (a union)
+    exclude: tuple[str, ...] = ()  # organizations: accounts never visited
+
+    @property
+    def from_organization(self) -> bool:
+        return self.source == "organizations"
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,28 @@ class Ownership:
 
 
 @dataclass(frozen=True)
+class Archive:
+    """The organization trail's Athena table, asked when LookupEvents' 90 days hold no creation.
+
+    The table is partitioned (partition projection) by account, region and day, as the README's
+    "Beyond 90 days" shows; a query reads only the partitions of the account, region and days
+    it needs, and the workgroup's per-query bytes scanned limit bounds what one may cost."""
+
+    database: str
+    table: str
+    earliest: date  # the oldest day the table holds; a query without a hint starts there
+    workgroup: str = "primary"
+    output_location: str | None = None  # s3://…, when the workgroup sets none
+    catalog: str = "AwsDataCatalog"
+    region: str | None = None  # where the table and workgroup are; None: the default region
+    timeout_s: int = 300  # a query still running then is stopped
+    account_partition: str = "account"
+    region_partition: str = "region"
+    date_partition: str = "timestamp"
+    date_format: str = "yyyy/MM/dd"  # how the date partition spells a day ("yyyy-MM-dd" too)
+
+
+@dataclass(frozen=True)
 class Policy:
     schedule: Schedule = field(default_factory=Schedule)
     accounts: Accounts = field(default_factory=Accounts)
@@ -101,6 +133,7 @@ class Policy:
     nudges: Nudges = field(default_factory=Nudges)
     actions: Actions = field(default_factory=Actions)
     ownership: Ownership = field(default_factory=Ownership)
+    archive: Archive | None = None  # [athena]: history beyond CloudTrail's 90 days
 
     def thresholds_for(self, resource_type: str) -> Thresholds:
         return self.thresholds.get(resource_type) or Thresholds()

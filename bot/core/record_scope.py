@@ -44,9 +44,10 @@ class Place:
 
 
 def place_of_ref(ref: ResourceRef) -> Place:
-    """What an ARN fixes; nothing for ids and bare names, which may live anywhere."""
+    """What an ARN fixes; for ids and bare names, which may live anywhere, only the account
+    asked for (`--account`), if any."""
     if ref.arn is None:
-        return Place()
+        return Place(account=ref.account)
     return Place(partition=ref.partition, account=ref.account, region=ref.region)
 
 

@@ -6,6 +6,7 @@ an ARN of any service parses to its service, type and id there.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 
@@ -136,6 +137,31 @@ def _parse_arn(given: str, text: str) -> ResourceRef:
         partition=parts.partition,
         arn=text,
     )
+
+
+_ACCOUNT_ID = re.compile(r"\d{12}")
+
+
+def account_id(text: str) -> str:
+    """An AWS account id as typed; InvalidReference unless it is 12 digits."""
+    value = text.strip()
+    if not _ACCOUNT_ID.fullmatch(value):
+        raise InvalidReference(
+            f"an account must be a 12-digit AWS account id, e.g. 123456789012 (got {value[:40]!r})"
+        )
+    return value
+
+
+def in_account(ref: ResourceRef, account: str | None) -> ResourceRef:
+    """The reference in the account asked for; an ARN naming another account is a mistake."""
+    if account is None:
+        return ref
+    if ref.account and ref.account != account:
+        raise InvalidReference(
+            f"{ref.given.strip()[:80]} names account {ref.account}, but account {account} "
+            "was asked for"
+        )
+    return dataclasses.replace(ref, account=account)
 
 
 def home_region_for_service(service: str, partition: str = "aws") -> str | None:

@@ -15,6 +15,7 @@ SOURCE_WORDS = {
     "cache": "cache",
     "trail-logs": "trail logs",
     "tag": "the whocreated:created-by tag, written earlier from CloudTrail",
+    "archive": "the trail archive (Athena)",
 }
 
 
@@ -26,6 +27,10 @@ def render_answer(answer: LookupAnswer, *, now: datetime) -> str:
         lines.append(f"  not found   {explain(answer) or 'no creation event'}")
         if answer.regions_searched:
             lines.append(f"  searched    {', '.join(answer.regions_searched)}")
+        if len(answer.accounts_searched) == 1:
+            lines.append(f"  account     {answer.accounts_searched[0]}")
+        elif answer.accounts_searched:
+            lines.append(f"  accounts    {', '.join(answer.accounts_searched)}")
     else:
         lines.extend(_found_lines(fact, now))
         lines.extend(_parent_lines(answer, now))

@@ -8,9 +8,16 @@ the demo and the benchmarks, and behaves like the real service where the product
 - StartTime/EndTime inclusive, MaxResults 1..50 (default 50), opaque NextToken paging, newest first;
 - only the last 90 days, measured on the server's clock (injectable, so tests can set "now");
 - the region is taken from each request's SigV4 credential scope, as AWS routes by endpoint;
-- ``ThrottlingException`` above 2 requests per second per region (sliding window; configurable);
-- optional per-call latency, a per-region ``AccessDeniedException`` switch, and a thread-safe
-  counter of calls per region and operation, so tests and benchmarks can assert call counts.
+- the account, when asked for (``account_of``), from the request's access key, as AWS answers
+  each caller from its own account's event history: given a function from access key id to
+  account id (moto's ``moto.iam.models.get_account_id_from`` knows the keys its STS handed out
+  for an assumed role), records are kept per ``recipientAccountId`` and a caller sees only its
+  account's; without one, every caller sees every record (one account);
+- ``ThrottlingException`` above 2 requests per second per account and region (sliding window;
+  configurable);
+- optional per-call latency, a per-region (or per-account and region) ``AccessDeniedException``
+  switch, and a thread-safe counter of calls per account, region and operation, so tests and
+  benchmarks can assert call counts.
 
 Which events a ResourceName matches is an ASSUMPTION. Real CloudTrail builds each event's resource
 list itself, per event type, and matches ResourceName against that list. This stand-in matches every
@@ -60,6 +67,7 @@ LOOKUP_ATTRIBUTES = (
     "AccessKeyId",
 )
 _ALL = ("*", "*")  # index key of every event in a region (a lookup without attributes)
+ANY_ACCOUNT = "*"  # the one account of a stand-in that does not tell accounts apart
 _CREDENTIAL = re.compile(r"Credential=(?P<akid>[^/,\s]+)/\d{8}/(?P<region>[^/,\s]+)/[^/,\s]+/")
 # A few id prefixes, only to fill each event's Resources list the way the real API shows it.
 _RESOURCE_TYPES = {
@@ -99,7 +107,8 @@ class _Stored:
 
 
 class EventStore:
-    """Events per region, indexed by every lookup attribute value → events sorted by time.
+    """Events per account and region, indexed by every lookup attribute value → events sorted
+    by time.
 
     A lookup is two binary searches in one sorted list, so thousands of events per resource and
     tens of thousands of resources stay fast. Thread-safe.
@@ -108,12 +117,14 @@ class EventStore:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._events: dict[int, _Stored] = {}
-        self._index: dict[str, dict[tuple[str, str], list[tuple[float, int]]]] = {}
-        self._ids: set[tuple[str, str]] = set()
+        self._index: dict[tuple[str, str], dict[tuple[str, str], list[tuple[float, int]]]] = {}
+        self._ids: set[tuple[str, str, str]] = set()
         self._seq = 0
 
-    def add(self, record: Mapping[str, Any], region: str | None = None) -> bool:
-        """Store a CloudTrail record; False when its (region, eventID) is already stored."""
+    def add(
+        self, record: Mapping[str, Any], region: str | None = None, account: str = ANY_ACCOUNT
+    ) -> bool:
+        """Store a CloudTrail record; False when its (account, region, eventID) is stored."""
         region = region or record.get("awsRegion")
         if not region:
             raise ValueError("record has no awsRegion; pass region=")
@@ -122,13 +133,13 @@ class EventStore:
         api = _api_event(record, event_id, when)
         keys = _lookup_keys(record, api)
         with self._lock:
-            if (region, event_id) in self._ids:
+            if (account, region, event_id) in self._ids:
                 return False
-            self._ids.add((region, event_id))
+            self._ids.add((account, region, event_id))
             self._seq += 1
             stored = _Stored(when, self._seq, api)
             self._events[stored.seq] = stored
-            by_key = self._index.setdefault(region, {})
+            by_key = self._index.setdefault((account, region), {})
             for key in (*keys, _ALL):
                 bisect.insort(by_key.setdefault(key, []), (stored.time, stored.seq))
         return True
@@ -141,13 +152,14 @@ class EventStore:
         end: float,
         limit: int,
         before: tuple[float, int] | None = None,
+        account: str = ANY_ACCOUNT,
     ) -> tuple[list[Mapping[str, Any]], tuple[float, int] | None]:
         """Events for `key` with start <= time <= end, newest first, older than `before`.
 
         Returns the page and the cursor of its last event when more remain.
         """
         with self._lock:
-            keys = self._index.get(region, {}).get(key, [])
+            keys = self._index.get((account, region), {}).get(key, [])
             low = bisect.bisect_left(keys, (start, -1))
             high = bisect.bisect_right(keys, (end, float("inf")))
             if before is not None:
@@ -190,8 +202,9 @@ class CloudTrailServer(CountingServer):
     ...     boto3.client("cloudtrail", endpoint_url=trail.endpoint_url, region_name="us-east-1")
 
     Settings can be changed while it runs: `throttle_rate` (requests per `throttle_period` seconds
-    per region; None disables throttling), `latency` (seconds added to each call), `delivery_delay`
-    (events younger than this are not visible yet, as CloudTrail takes minutes to deliver).
+    per account and region; None disables throttling), `latency` (seconds added to each call),
+    `delivery_delay` (events younger than this are not visible yet, as CloudTrail takes minutes
+    to deliver). `account_of` (access key id → account id) makes it tell accounts apart.
     """
 
     thread_name = "cloudtrail-standin"
@@ -209,8 +222,10 @@ class CloudTrailServer(CountingServer):
         retention: timedelta = RETENTION,
         host: str = "127.0.0.1",
         port: int = 0,
+        account_of: Callable[[str], str | None] | None = None,
     ) -> None:
         self.clock = clock or (lambda: datetime.now(UTC))
+        self.account_of = account_of
         self.throttle_rate = throttle_rate
         self.throttle_period = throttle_period
         self.latency = latency
@@ -218,8 +233,9 @@ class CloudTrailServer(CountingServer):
         self.retention = retention
         self.store = EventStore()
         self._window = _SlidingWindow(monotonic)
-        self._denied: set[str] = set()
+        self._denied: set[tuple[str, str]] = set()  # (account or ANY_ACCOUNT, region)
         self._counts: Counter[tuple[str, str]] = Counter()
+        self._account_counts: Counter[tuple[str, str, str]] = Counter()
         self._throttled: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._http = _HttpServer((host, port), _Handler, self)
@@ -227,28 +243,60 @@ class CloudTrailServer(CountingServer):
 
     # Data and switches -----------------------------------------------------------------------
 
-    def add(self, record: Mapping[str, Any], region: str | None = None) -> bool:
-        """Store one CloudTrail record in `region` (default: its awsRegion)."""
-        return self.store.add(record, region)
+    def add(
+        self, record: Mapping[str, Any], region: str | None = None, account: str | None = None
+    ) -> bool:
+        """Store one CloudTrail record in `region` (default: its awsRegion) and, when the stand-in
+        tells accounts apart, in `account` (default: its recipientAccountId)."""
+        return self.store.add(record, region, self._account_for(record, account))
 
-    def add_many(self, records: Iterable[Mapping[str, Any]], region: str | None = None) -> int:
+    def add_many(
+        self,
+        records: Iterable[Mapping[str, Any]],
+        region: str | None = None,
+        account: str | None = None,
+    ) -> int:
         """Store records; returns how many were new."""
-        return sum(self.store.add(record, region) for record in records)
+        return sum(self.add(record, region, account) for record in records)
 
-    def deny(self, region: str) -> None:
-        """Answer AccessDeniedException to every call in `region` (an SCP, a missing permission)."""
-        with self._lock:
-            self._denied.add(region)
+    def _account_for(self, record: Mapping[str, Any], account: str | None) -> str:
+        if self.account_of is None:
+            return ANY_ACCOUNT
+        chosen = account or record.get("recipientAccountId")
+        if not isinstance(chosen, str) or not chosen:
+            raise ValueError("record has no recipientAccountId; pass account=")
+        return chosen
 
-    def allow(self, region: str) -> None:
+    def deny(self, region: str, account: str | None = None) -> None:
+        """Answer AccessDeniedException to every call in `region` (an SCP, a missing permission),
+        of every account or of one."""
         with self._lock:
-            self._denied.discard(region)
+            self._denied.add((account or ANY_ACCOUNT, region))
+
+    def allow(self, region: str, account: str | None = None) -> None:
+        with self._lock:
+            self._denied.discard((account or ANY_ACCOUNT, region))
 
     # Counters ---------------------------------------------------------------------------------
 
-    def calls(self, region: str | None = None, operation: str | None = LOOKUP_EVENTS) -> int:
-        """Requests received (throttled and denied ones included), filtered by region/operation."""
-        return self._requests(region, operation)
+    def calls(
+        self,
+        region: str | None = None,
+        operation: str | None = LOOKUP_EVENTS,
+        account: str | None = None,
+    ) -> int:
+        """Requests received (throttled and denied ones included), filtered by region, operation
+        and, when the stand-in tells accounts apart, the caller's account."""
+        if account is None:
+            return self._requests(region, operation)
+        with self._lock:
+            return sum(
+                count
+                for (acc, reg, op), count in self._account_counts.items()
+                if acc == account
+                and (region is None or reg == region)
+                and (operation is None or op == operation)
+            )
 
     def throttled(self, region: str | None = None) -> int:
         """Requests answered with ThrottlingException."""
@@ -261,6 +309,7 @@ class CloudTrailServer(CountingServer):
         super().reset_counts()
         with self._lock:
             self._throttled.clear()
+            self._account_counts.clear()
 
     # Request handling -------------------------------------------------------------------------
 
@@ -287,9 +336,11 @@ class CloudTrailServer(CountingServer):
                 HTTPStatus.FORBIDDEN,
             )
         region, access_key = credential["region"], credential["akid"]
+        account = self._caller_account(access_key)
         with self._lock:
             self._counts[(region, operation or target or "unknown")] += 1
-            denied = region in self._denied
+            self._account_counts[(account, region, operation or target or "unknown")] += 1
+            denied = bool({(ANY_ACCOUNT, region), (account, region)} & self._denied)
         if self.latency > 0:
             time.sleep(self.latency)
         if operation != LOOKUP_EVENTS:
@@ -303,7 +354,9 @@ class CloudTrailServer(CountingServer):
                 f"cloudtrail:LookupEvents in {region}",
             )
         rate = self.throttle_rate
-        if rate is not None and not self._window.admit(region, rate, self.throttle_period):
+        if rate is not None and not self._window.admit(
+            f"{account}/{region}", rate, self.throttle_period
+        ):
             with self._lock:
                 self._throttled[region] += 1
             raise ApiError("ThrottlingException", "Rate exceeded")
@@ -313,9 +366,16 @@ class CloudTrailServer(CountingServer):
             raise ApiError("SerializationException", f"body is not JSON: {error}") from error
         if not isinstance(params, dict):
             raise ApiError("SerializationException", "body must be a JSON object")
-        return self._lookup_events(region, params)
+        return self._lookup_events(region, params, account)
 
-    def _lookup_events(self, region: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    def _caller_account(self, access_key: str) -> str:
+        if self.account_of is None:
+            return ANY_ACCOUNT
+        return self.account_of(access_key) or ANY_ACCOUNT
+
+    def _lookup_events(
+        self, region: str, params: Mapping[str, Any], account: str = ANY_ACCOUNT
+    ) -> dict[str, Any]:
         key = _lookup_key(params.get("LookupAttributes") or [])
         now = self.clock().timestamp()
         oldest = now - self.retention.total_seconds()
@@ -336,7 +396,7 @@ class CloudTrailServer(CountingServer):
         fingerprint = _fingerprint(key, params.get("StartTime"), params.get("EndTime"))
         before = _decode_token(params["NextToken"], fingerprint) if "NextToken" in params else None
         events, cursor = self.store.query(
-            region, key, max(start, oldest), min(end, newest), limit, before
+            region, key, max(start, oldest), min(end, newest), limit, before, account
         )
         answer: dict[str, Any] = {"Events": events}
         if cursor is not None:

@@ -214,6 +214,7 @@ def run_instances(
     tags: Mapping[str, str] | None = None,
     invoked_by: str | None = None,
     reservation_id: str | None = None,
+    account: str = ACCOUNT,
 ) -> dict[str, Any]:
     request: dict[str, Any] = {
         "instancesSet": {"items": [{"imageId": image_id, "minCount": 1, "maxCount": 1}]},
@@ -243,7 +244,7 @@ def run_instances(
     response = {
         "requestId": str(uuid.uuid4()),
         "reservationId": reservation_id or f"r-{uuid.uuid4().hex[:17]}",
-        "ownerId": ACCOUNT,
+        "ownerId": account,
         "groupSet": {},
         "instancesSet": {"items": [item]},
     }
@@ -256,6 +257,7 @@ def run_instances(
         request=request,
         response=response,
         invoked_by=invoked_by,
+        account=account,
     )
 
 

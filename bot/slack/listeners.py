@@ -32,13 +32,15 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import Ack, App, BoltResponse, Respond
 from slack_sdk import WebClient
 
+from bot.aws.accounts import UnknownAccount
 from bot.config import ConfigError, check_region
 from bot.core import decision_views, messages
 from bot.core.answers import LookupAnswer
 from bot.core.decisions import Action, action_id
-from bot.core.refs import InvalidReference, ResourceRef, parse
+from bot.core.refs import InvalidReference, ResourceRef, account_id, in_account, parse
 from bot.deciding import RESTARTING
 from bot.failures import plain_words
+from bot.lanes import Lane
 from bot.slack.access import Access, LookupLimit
 from bot.slack.admins import Admins
 from bot.slack.nudges import NudgeListeners
@@ -143,16 +145,19 @@ class Command:
     reference: str | None  # None: show usage
     region: str | None = None
     share: bool = False
+    account: str | None = None  # search this account only
 
 
 def read_command(text: str) -> Command:
-    """`[help] | ID [share] [region=R | --region R | --region=R]`, in any order."""
+    """`[help] | ID [share] [region=R | --region R | --region=R] [account=A | --account A |
+    --account=A]`, in any order."""
     # Slack escapes &, < and > in command text; AWS references never hold them, but undo it so
     # refs.parse sees what the user typed.
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     tokens = text.split()
     positional: list[str] = []
     region: str | None = None
+    account: str | None = None
     share = False
     index = 0
     while index < len(tokens):
@@ -169,6 +174,13 @@ def read_command(text: str) -> Command:
             index += 1
         elif lowered.startswith(("--region=", "region=")):
             region = _region(token.split("=", 1)[1])
+        elif lowered == "--account":
+            if index + 1 >= len(tokens):
+                raise CommandError("--account needs an account id, e.g. --account 123456789012")
+            account = _account(tokens[index + 1])
+            index += 1
+        elif lowered.startswith(("--account=", "account=")):
+            account = _account(token.split("=", 1)[1])
         else:
             positional.append(token)
         index += 1
@@ -177,7 +189,14 @@ def read_command(text: str) -> Command:
     if len(positional) > 1:
         shown = ", ".join(positional[:5])
         raise CommandError(f"give one resource at a time (got {len(positional)}: {shown[:300]})")
-    return Command(reference=positional[0], region=region, share=share)
+    return Command(reference=positional[0], region=region, share=share, account=account)
+
+
+def _account(value: str) -> str:
+    try:
+        return account_id(value)
+    except InvalidReference as error:
+        raise CommandError(str(error)) from error
 
 
 def _region(name: str) -> str:
@@ -221,7 +240,7 @@ class Listeners:
             if request.reference is None:
                 ack(blocks=messages.usage_blocks(), text=messages.usage_text())
                 return
-            ref = parse(request.reference)
+            ref = in_account(parse(request.reference), request.account)
         except (CommandError, InvalidReference) as error:
             ack(
                 blocks=[*messages.error_blocks(str(error)), *messages.usage_blocks()],
@@ -245,7 +264,8 @@ class Listeners:
                 "second, shared by everyone here.)"
             )
             return
-        ack(text=f"Looking up {messages.code(ref.given.strip())}…")
+        where = f" in account {ref.account}" if request.account else ""
+        ack(text=f"Looking up {messages.code(ref.given.strip())}{where}…")
         self._submit(
             f"lookup of {ref.given!r} for user {user} in channel {channel}",
             respond,
@@ -265,22 +285,30 @@ class Listeners:
         user: str | None = None,
         channel: str | None = None,
     ) -> None:
-        """The slow part, on our executor: look up, map the actor to a person, reply."""
+        """The slow part, on our executor: look up, map the actor to a person, reply. When the
+        trail archive is to be asked, say so and leave that to the archive lane."""
         try:
-            answer = self.services.lookups.lookup(ref, request.region)
-            behind = answer.person_behind()
-            blocks = messages.lookup_answer(
-                answer,
-                slack_user_id=self._slack_user(answer),
-                now=self.services.clock(),
-                parent_slack_user_id=self._slack_user(behind.answer) if behind else None,
-            )
-            send(
-                respond,
-                blocks=blocks,
-                text=messages.fallback_text(answer),
-                response_type="in_channel" if request.share else "ephemeral",
-            )
+            if ref.account:
+                self.services.account_clients.check(ref.account)
+            lookups = self.services.lookups
+            answer = lookups.lookup(ref, request.region, archive=False)
+            lane = self.services.archive_lane
+            if lane is not None and lookups.archive_applies(answer):
+                self._tell(respond, messages.ARCHIVE_SEARCHING, user)
+                self._submit(
+                    f"archive search of {ref.given!r} for user {user}",
+                    respond,
+                    self.answer_from_archive,
+                    answer,
+                    request,
+                    respond,
+                    user,
+                    lane=lane,
+                )
+                return
+            send(respond, **self._answer_message(answer, request))
+        except UnknownAccount as error:
+            self._reply_error(respond, str(error))
         except Exception as error:
             logger.exception(
                 "lookup of %r (region %s) for user %s in channel %s failed",
@@ -293,6 +321,69 @@ class Listeners:
                 respond,
                 f"Something went wrong looking up {ref.given.strip()}: {plain_words(error)}",
             )
+
+    def answer_from_archive(
+        self,
+        answer: LookupAnswer,
+        request: Command,
+        respond: Respond,
+        user: str | None = None,
+    ) -> None:
+        """On the archive lane: ask the trail archive, then answer through the response_url
+        (valid 30 minutes from the command); when Slack refuses it, in a direct message."""
+        ref = answer.ref
+        try:
+            found = self.services.lookups.from_archive(answer, request.region)
+            message = self._answer_message(found, request)
+        except Exception as error:
+            logger.exception("archive search of %r for user %s failed", ref.given, user)
+            words = f"Something went wrong searching the trail archive for {ref.given.strip()}: "
+            words += plain_words(error)
+            message = {
+                "blocks": messages.error_blocks(words),
+                "text": messages.escape_mrkdwn(words)[:3000],
+                "response_type": "ephemeral",
+            }
+        try:
+            send(respond, replace_original=False, **message)
+        except Exception:
+            logger.warning(
+                "the response_url for %r refused the archive answer; sending it to %s directly",
+                ref.given,
+                user,
+                exc_info=True,
+            )
+            self._direct_message(user, message)
+
+    def _tell(self, respond: Respond, text: str, user: str | None) -> None:
+        """A passing word; the work goes on when Slack refuses it (the answer may still land)."""
+        try:
+            send(respond, text=text, response_type="ephemeral", replace_original=False)
+        except Exception:
+            logger.warning("could not tell %s: %s", user, text[:80], exc_info=True)
+
+    def _direct_message(self, user: str | None, message: Mapping[str, Any]) -> None:
+        if not user:
+            return
+        try:
+            self.services.slack.chat_postMessage(
+                channel=user, blocks=message.get("blocks"), text=message.get("text", "")
+            )
+        except Exception:
+            logger.exception("could not send %s the archive answer", user)
+
+    def _answer_message(self, answer: LookupAnswer, request: Command) -> dict[str, Any]:
+        behind = answer.person_behind()
+        return {
+            "blocks": messages.lookup_answer(
+                answer,
+                slack_user_id=self._slack_user(answer),
+                now=self.services.clock(),
+                parent_slack_user_id=self._slack_user(behind.answer) if behind else None,
+            ),
+            "text": messages.fallback_text(answer),
+            "response_type": "in_channel" if request.share else "ephemeral",
+        }
 
     def _slack_user(self, answer: LookupAnswer) -> str | None:
         directory = self.services.directory
@@ -364,7 +455,8 @@ class Listeners:
     ) -> None:
         """On our executor: look the reference up again and put its record in the open modal."""
         try:
-            answer = self.services.lookups.lookup(parse(given), region)
+            # Never a minute-long archive query behind an open modal: what it found is cached.
+            answer = self.services.lookups.lookup(parse(given), region, archive=False)
             fact = answer.fact
             if fact is not None and fact.record and event_id in (None, fact.event_id):
                 view = messages.raw_event_view(fact.record, full=self._sees_everything(user))
@@ -410,12 +502,19 @@ class Listeners:
 
     # Shared --------------------------------------------------------------------------------
 
-    def _submit(self, what: str, respond: Respond, work: Callable[..., None], *args: Any) -> None:
+    def _submit(
+        self,
+        what: str,
+        respond: Respond,
+        work: Callable[..., None],
+        *args: Any,
+        lane: Lane | None = None,
+    ) -> None:
         def unfinished(started: bool) -> None:
             self._reply_error(respond, RESTARTING)
 
         try:
-            self.services.executor.submit(work, *args, unfinished=unfinished)
+            (lane or self.services.executor).submit(work, *args, unfinished=unfinished)
         except Exception:  # the lane is closed: the process is stopping
             logger.warning("not starting the %s: shutting down", what)
             unfinished(False)

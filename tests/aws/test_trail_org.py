@@ -93,3 +93,14 @@ def test_a_bare_name_gets_the_newest_creation_its_account_and_the_others(
         assert "by alice at 2024-03-04T09:30:00Z" in note
         assert "ask by ARN" in note
     assert database["resource"]["region"] == "eu-west-1"
+
+
+def test_account_keeps_only_that_accounts_records(
+    capsys: pytest.CaptureFixture, trail: Path
+) -> None:
+    code = main(["lookup", "admin", "orders", "--account", A, "--trail-logs", str(trail), "--json"])
+    answers = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0
+    # Without --account a bare name is B's newer creation; with it, A's own.
+    assert [answer["creator"]["name"] for answer in answers] == ["alice", "alice"]
+    assert {answer["resource"]["account"] for answer in answers} == {A}

@@ -6,10 +6,14 @@ import json
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from bot.sandbox import records
 from bot.sandbox.cloudtrail_api import CloudTrailServer
 from tests.trail_support import (
     NOW,
@@ -273,3 +277,90 @@ def test_store_stays_fast_at_fleet_scale(clock: FakeClock) -> None:
         assert page[0]["EventTime"] == (NOW - timedelta(minutes=1)).timestamp()
     finally:
         server.close()
+
+
+# Accounts ------------------------------------------------------------------------------------
+
+ACCOUNT_A, ACCOUNT_B = "111111111111", "222222222222"
+KEYS = {"AKIDAAAAAAAAAAAAAAAA": ACCOUNT_A, "AKIDBBBBBBBBBBBBBBBB": ACCOUNT_B}
+
+
+def account_client(server: CloudTrailServer, key: str, region: str = "us-east-1") -> Any:
+    return boto3.client(
+        "cloudtrail",
+        region_name=region,
+        endpoint_url=server.endpoint_url,
+        aws_access_key_id=key,
+        aws_secret_access_key="secret",
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
+
+
+@pytest.fixture
+def accounts_server(clock: FakeClock) -> Iterator[CloudTrailServer]:
+    with CloudTrailServer(
+        clock=clock.utcnow, monotonic=clock.monotonic, throttle_rate=None, account_of=KEYS.get
+    ) as running:
+        yield running
+
+
+def test_each_caller_sees_its_own_accounts_history(accounts_server: CloudTrailServer) -> None:
+    when = NOW - timedelta(days=1)
+    for account, user in ((ACCOUNT_A, "alice"), (ACCOUNT_B, "bob")):
+        accounts_server.add(
+            records.run_instances(
+                INSTANCE,
+                when,
+                records.iam_user(user, account=account),
+                region="us-east-1",
+                agent=records.CLI,
+                image_id="ami-0123456789abcdef0",
+                instance_type="t3.micro",
+                account=account,
+            )
+        )
+    seen = {}
+    for key, account in KEYS.items():
+        events = account_client(accounts_server, key).lookup_events(
+            LookupAttributes=by_name(INSTANCE)
+        )["Events"]
+        seen[account] = [json.loads(e["CloudTrailEvent"])["recipientAccountId"] for e in events]
+    unknown = account_client(accounts_server, "AKIDUNKNOWNUNKNOWN00").lookup_events(
+        LookupAttributes=by_name(INSTANCE)
+    )
+
+    assert seen == {ACCOUNT_A: [ACCOUNT_A], ACCOUNT_B: [ACCOUNT_B]}
+    assert unknown["Events"] == []  # a key of no account sees nothing
+    assert accounts_server.calls(account=ACCOUNT_A) == 1
+    assert accounts_server.calls(account=ACCOUNT_B, region="us-east-1") == 1
+
+
+def test_a_record_needs_its_account_when_accounts_are_told_apart(
+    accounts_server: CloudTrailServer,
+) -> None:
+    record = run_instances(INSTANCE, NOW - timedelta(days=1))
+    del record["recipientAccountId"]
+    with pytest.raises(ValueError, match="recipientAccountId"):
+        accounts_server.add(record)
+    assert accounts_server.add(record, account=ACCOUNT_A)
+
+
+def test_throttling_and_denial_per_account_and_region(
+    accounts_server: CloudTrailServer, clock: FakeClock
+) -> None:
+    accounts_server.throttle_rate = 2
+    a, b = (account_client(accounts_server, key) for key in KEYS)
+
+    a.lookup_events()
+    a.lookup_events()
+    with pytest.raises(ClientError) as throttled:
+        a.lookup_events()
+    b.lookup_events()  # another account has its own allowance in the same region
+    clock.advance(1.0)
+    accounts_server.deny("us-east-1", account=ACCOUNT_B)
+    with pytest.raises(ClientError) as denied:
+        b.lookup_events()
+    a.lookup_events()
+
+    assert code_of(throttled) == "ThrottlingException"
+    assert code_of(denied) == "AccessDeniedException"

@@ -63,12 +63,19 @@ class FakeLookups:
         self.started = threading.Event()
         self.gate: threading.Event | None = None
         self.error: Exception | None = None
+        self.archived: dict[str, LookupAnswer] = {}  # what the trail archive answers, by id
+        self.archive_threads: list[str] = []
 
     def add(self, answer: LookupAnswer) -> None:
         self.answers[answer.ref.id] = answer
 
     def lookup(
-        self, ref: ResourceRef, region: str | None = None, *, interactive: bool = True
+        self,
+        ref: ResourceRef,
+        region: str | None = None,
+        *,
+        interactive: bool = True,
+        archive: bool = True,
     ) -> LookupAnswer:
         self.calls.append((ref, region))
         self.threads.append(threading.current_thread().name)
@@ -83,6 +90,15 @@ class FakeLookups:
                 ref=ref, reason=Reason.NOT_IN_REGIONS, regions_searched=("us-east-1",)
             )
         return dataclasses.replace(answer, ref=ref)
+
+    def archive_applies(self, answer: LookupAnswer) -> bool:
+        return answer.ref.id in self.archived
+
+    def from_archive(
+        self, answer: LookupAnswer, region: str | None = None, *, interactive: bool = True
+    ) -> LookupAnswer:
+        self.archive_threads.append(threading.current_thread().name)
+        return dataclasses.replace(self.archived[answer.ref.id], ref=answer.ref)
 
 
 @dataclass

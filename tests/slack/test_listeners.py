@@ -27,6 +27,12 @@ from tests.slack.conftest import INSTANCE, FakeLookups, bert_jan_fact
         (f"{INSTANCE} --region EU-WEST-1", Command(reference=INSTANCE, region="eu-west-1")),
         (f"--region=us-gov-west-1 {INSTANCE}", Command(reference=INSTANCE, region="us-gov-west-1")),
         ("arn:aws:s3:::a&amp;b", Command(reference="arn:aws:s3:::a&b")),  # Slack's escaping undone
+        (f"{INSTANCE} account=123456789012", Command(reference=INSTANCE, account="123456789012")),
+        (
+            f"--account 210987654321 {INSTANCE} share",
+            Command(reference=INSTANCE, account="210987654321", share=True),
+        ),
+        (f"{INSTANCE} --account=123456789012", Command(reference=INSTANCE, account="123456789012")),
     ],
 )
 def test_read_command(text: str, expected: Command) -> None:
@@ -39,6 +45,8 @@ def test_read_command(text: str, expected: Command) -> None:
         (f"{INSTANCE} vol-0123456789abcdef0", "one resource at a time"),
         (f"{INSTANCE} --region", "--region needs a region name"),
         (f"{INSTANCE} region=moon-1", "unknown AWS region"),
+        (f"{INSTANCE} account=1234", "an account must be a 12-digit AWS account id"),
+        (f"{INSTANCE} --account", "--account needs an account id"),
     ],
 )
 def test_read_command_errors(text: str, words: str) -> None:
@@ -79,6 +87,7 @@ def test_the_command_handler_works_without_bolt() -> None:
             "lookups": lookups,
             "directory": Directory(),
             "executor": InlineExecutor(),
+            "archive_lane": None,
             "clock": staticmethod(lambda: bert_jan_fact().event_time),
             "settings": Settings(),
         },
