@@ -4,7 +4,10 @@ Describe everything (paged, as boto3's paginators do); one GetMetricStatistics c
 and metric, judging each resource idle by the same thresholds as the product's default policy;
 then, for each idle resource only, one LookupEvents search by ResourceName, paged newest first
 until the creation event shows up (the script does not know when the resource was made), and the
-event's user name as the owner.
+event's user name as the owner. It paces its LookupEvents to CloudTrail's 2 requests a second, as
+a careful script does: left to boto3's retries, hundreds of throttled lookups drain the standard
+retry quota (a retried success gives back only its last retry's cost) and the script dies with a
+ThrottlingException.
 
 At full scale every part is measured, except where the scale names a sample (`naive_metric_sample`
 instances, `naive_owner_lookups` idle resources): then `scaled()` turns what was measured into
@@ -28,6 +31,7 @@ MAX_CPU_PERCENT = 2.0
 MAX_NETWORK_BYTES = 5 * 1024 * 1024
 # The script's notion of a creation event.
 CREATION_PREFIXES = ("Run", "Create", "Allocate")
+LOOKUPS_PER_SECOND = 2  # CloudTrail's LookupEvents limit per account and region
 
 Metric = tuple[str, str, str, str, str]  # namespace, metric, dimension, value, statistic
 Window = Mapping[str, datetime]  # StartTime, EndTime
@@ -41,6 +45,7 @@ def run(context: Mapping[str, Any]) -> Figures:
     now = datetime.fromisoformat(context["now"])
     ec2, elbv2 = naive_client("ec2", HOME), naive_client("elbv2", HOME)
     cloudwatch, trail = naive_client("cloudwatch", HOME), naive_client("cloudtrail", HOME)
+    _pace(trail, "before-send.cloudtrail.LookupEvents", LOOKUPS_PER_SECOND)
 
     started = time.perf_counter()
     instances = [i for page in _pages(ec2, "describe_instances") for r in page["Reservations"]
@@ -95,6 +100,18 @@ def run(context: Mapping[str, Any]) -> Figures:
         "lookup_pages": pages,
         "owners_named": owners,
     }
+
+
+def _pace(client: Any, event: str, per_second: float) -> None:
+    """Space the client's requests (retries too) at least 1/per_second apart."""
+    interval = 1 / per_second
+    last = [-interval]
+
+    def wait(**_: Any) -> None:
+        time.sleep(max(0.0, last[0] + interval - time.monotonic()))
+        last[0] = time.monotonic()
+
+    client.meta.events.register(event, wait)
 
 
 # The largest page each listing allows.
