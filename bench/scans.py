@@ -69,8 +69,8 @@ def _scale(
             "nat_gateways": max(1, n // 500),
             "load_balancers": max(1, n // 500),
             "lookback_days": LOOKBACK_DAYS,
-            # CloudTrail answers 2 LookupEvents a second; a script retrying when throttled gets
-            # about one a second: 100 idle resources are ~100 s, 5,000 over 80 minutes.
+            # CloudTrail answers 2 LookupEvents a second: 100 idle resources are ~50 s, 5,000
+            # over 40 minutes.
             "naive_owner_lookups": 6 if quick else naive_lookups,
             # GetMetricStatistics: 3 to 4 ms a call here, 30,000 calls are minutes.
             "naive_metric_sample": None if quick else naive_metric_sample,
@@ -326,8 +326,8 @@ def _again_targets(ours: Figures, naive: Figures, scale: Mapping[str, Any]) -> d
 
 _COUNTED = ("get_metric_data_calls_as_designed", "idle_as_seeded", "owners_as_seeded")
 # At 10,000 the naive side measures 1,000 instances' metrics and looks up 100 idle resources'
-# creators, then scales: in full it would be ~2 minutes of GetMetricStatistics and, throttled by
-# CloudTrail, over 80 minutes of LookupEvents, past the whole run's budget.
+# creators, then scales: in full it would be ~2 minutes of GetMetricStatistics and, at
+# CloudTrail's 2 requests a second, over 40 minutes of LookupEvents, past the whole run's budget.
 _SCAN_10K = _scale(10_000, 500, naive_metric_sample=1_000, naive_lookups=100)
 
 register(
