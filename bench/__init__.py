@@ -1,7 +1,10 @@
 """Benchmarks: whocreated against the naive way, on one simulated sandbox, in the same run.
 
 `python -m bench` runs every benchmark, `python -m bench NAME ...` some, `--quick` a small scale for
-CI. Each prints one JSON line (DESIGN.md §3): {"bench", "scale", "ours", "naive", "targets"}.
+CI. Each prints one JSON line (DESIGN.md §3): {"bench", "scale", "ours", "naive", "targets",
+"took_s"}. All of them share a time budget (`--budget-s`, 30 minutes by default); a benchmark that
+fails or would run past it prints {"bench", "scale", "error", "over_budget", "took_s"} instead, and
+the others still run.
 
 How one benchmark runs (bench/runner.py): this process builds the sandbox (moto behind a bridge,
 the CloudTrail LookupEvents and CloudWatch GetMetricData stand-ins) and seeds it; then each side

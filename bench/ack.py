@@ -136,10 +136,11 @@ def _warm_up(services: Any, context: Mapping[str, Any]) -> None:
 
 
 def _ours(context: Mapping[str, Any]) -> Figures:
+    from bench.clients import ours_clients
     from bot.store import Store
-    from bot.wiring import AwsClients, build
+    from bot.wiring import build
 
-    services = build(_settings(context), store=Store.in_memory(), aws=AwsClients())
+    services = build(_settings(context), store=Store.in_memory(), aws=ours_clients())
     _warm_up(services, context)
     figures = _serve_and_send(services.app, context, context["scale"]["commands"])
     # Lookups still queued are not what this measures; those running finish before exit.
@@ -150,14 +151,16 @@ def _ours(context: Mapping[str, Any]) -> Figures:
 def _naive(context: Mapping[str, Any]) -> Figures:
     from slack_bolt import Ack, App
 
+    from bench.clients import ours_clients
     from bot.core import messages
     from bot.core.refs import InvalidReference, parse
     from bot.slack.app import build_web_client
     from bot.store import Store
-    from bot.wiring import AwsClients, build
+    from bot.wiring import build
 
     settings = _settings(context)
-    services = build(settings, store=Store.in_memory(), aws=AwsClients(), with_app=False)
+    # The same lookups as ours: only where the ack happens differs.
+    services = build(settings, store=Store.in_memory(), aws=ours_clients(), with_app=False)
     _warm_up(services, context)
     app = App(client=build_web_client(settings), signing_secret=settings.slack_signing_secret)
 

@@ -54,14 +54,14 @@ def _setup(sandbox: Sandbox, scale: Mapping[str, Any]) -> dict[str, Any]:
 
 def _round(context: Mapping[str, Any], *, pricing_down: bool) -> Figures:
     import boto3
-    from botocore.config import Config
 
+    from bench.clients import ours_config
     from bot.aws.pricing import PRICING_REGION
     from bot.config import Settings
     from bot.core.policy import Actions, Policy
     from bot.sandbox.aws_clients import SandboxClients
     from bot.store import Store
-    from bot.wiring import AWS_CLIENT_CONFIG, build, build_patrol
+    from bot.wiring import build, build_patrol
 
     now = datetime.fromisoformat(context["now"])
     policy = Policy(regions=(HOME,), actions=Actions(write_tags=False))
@@ -71,7 +71,7 @@ def _round(context: Mapping[str, Any], *, pricing_down: bool) -> Figures:
         {"pricing": context["pricing_down"]} if pricing_down else {},
         enabled_regions=(HOME,),
         price_regions=(HOME,),
-        config=AWS_CLIENT_CONFIG.merge(Config(read_timeout=600)),
+        config=ours_config(),
         local_pricing=not pricing_down,
     )
     sent: list[str] = []  # every HTTP request to the Pricing API, retries included
@@ -107,13 +107,15 @@ def _naive(context: Mapping[str, Any]) -> Figures:
     import boto3
     from botocore.exceptions import ClientError
 
+    from bench.clients import stand_in_timeouts
     from bot.wiring import AWS_CLIENT_CONFIG
 
+    # The product's default retries are what is measured; only the timeouts are the stand-ins'.
     pricing = boto3.client(
         "pricing",
         region_name=HOME,
         endpoint_url=context["pricing_down"],
-        config=AWS_CLIENT_CONFIG,
+        config=AWS_CLIENT_CONFIG.merge(stand_in_timeouts()),
     )
     sent: list[str] = []
     pricing.meta.events.register("before-send.pricing", lambda **_: sent.append(GET_PRODUCTS))
@@ -132,7 +134,7 @@ def _naive(context: Mapping[str, Any]) -> Figures:
     }
 
 
-def _assemble(runs: Mapping[str, Figures]) -> tuple[Figures, Figures]:
+def _assemble(runs: Mapping[str, Figures], context: Mapping[str, Any]) -> tuple[Figures, Figures]:
     working, ours, naive = runs["working"], dict(runs["ours"]), dict(runs["naive"])
     ours["working_wall_s"] = working["wall_s"]
     ours["working_pricing_requests"] = working["pricing_requests"]

@@ -47,14 +47,15 @@ def send(url: str, body: str) -> tuple[float, int]:
     """POST one signed command on a new connection, as Slack does; (milliseconds, status)."""
     parts = urlsplit(url)
     timestamp = str(int(time.time()))
-    signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=timestamp, body=body)
+    verifier = SignatureVerifier(SIGNING_SECRET)
+    signature = verifier.generate_signature(timestamp=timestamp, body=body) or ""
     headers = {
         "Content-Type": "application/x-www-form-urlencoded",
         "X-Slack-Request-Timestamp": timestamp,
         "X-Slack-Signature": signature,
     }
     started = time.perf_counter()
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     try:
         connection.request("POST", parts.path, body=body.encode(), headers=headers)
         reply = connection.getresponse()

@@ -50,12 +50,13 @@ def seed_instance(sandbox: Sandbox, region: str, created: datetime, events: int)
 
 
 def _services(store_url: str | None = None) -> Any:
+    from bench.clients import ours_clients
     from bot.config import Settings
     from bot.store import Store
-    from bot.wiring import AwsClients, build
+    from bot.wiring import build
 
     store = Store.open(store_url) if store_url else Store.in_memory()
-    return build(Settings(aws_region=HOME), store=store, aws=AwsClients(), with_app=False)
+    return build(Settings(aws_region=HOME), store=store, aws=ours_clients(), with_app=False)
 
 
 def _ours(
@@ -84,12 +85,10 @@ def _ours(
 
 
 def _trail_client(region: str) -> Any:
-    import boto3
-    from botocore.config import Config
+    from bench.clients import naive_client
 
     # Retries generous enough that throttling slows it down rather than failing it.
-    config = Config(retries={"mode": "standard", "max_attempts": 10})
-    return boto3.client("cloudtrail", region_name=region, config=config)
+    return naive_client("cloudtrail", region)
 
 
 def _page_until_creation(client: Any, instance_id: str) -> tuple[dict[str, Any] | None, int]:
@@ -108,9 +107,9 @@ def _page_until_creation(client: Any, instance_id: str) -> tuple[dict[str, Any] 
 
 def _naive(instance_id: str, regions: list[str] | None) -> Figures:
     """`regions` None: list them (DescribeRegions) and search one after another."""
-    import boto3
+    from bench.clients import naive_client
 
-    ec2 = boto3.client("ec2", region_name=HOME)
+    ec2 = naive_client("ec2", HOME)
     clients = {name: _trail_client(name) for name in regions or []}
     started = time.perf_counter()
     if regions is None:
@@ -225,7 +224,9 @@ def _one_region_naive(context: Mapping[str, Any]) -> Figures:
     return _naive(context["id"], [context["last"]])
 
 
-def _with_single_region(runs: Mapping[str, Figures]) -> tuple[Figures, Figures]:
+def _with_single_region(
+    runs: Mapping[str, Figures], context: Mapping[str, Any]
+) -> tuple[Figures, Figures]:
     def side(name: str) -> Figures:
         single = runs[f"{name}-single-region"]
         return {
@@ -282,7 +283,9 @@ def _cached_first(context: Mapping[str, Any]) -> Figures:
     return _ours(context["id"], HOME, [HOME], context["store"])
 
 
-def _with_first_lookup(runs: Mapping[str, Figures]) -> tuple[Figures, Figures]:
+def _with_first_lookup(
+    runs: Mapping[str, Figures], context: Mapping[str, Any]
+) -> tuple[Figures, Figures]:
     ours = {**runs["ours"], "first_lookup_aws_calls": runs["first-lookup"]["aws_calls"]}
     return ours, runs["naive"]
 

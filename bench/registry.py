@@ -5,6 +5,10 @@ sandbox; each `Run` runs in a child process of its own, from a JSON context, and
 it needs inside the function (a side that imported the other side's libraries would carry their
 memory). Runs go in order against the same sandbox; `assemble` turns their figures into the
 "ours" and "naive" objects of the JSON line, and `targets` judges them.
+
+What the sides must not see (the seeder's truth, against which their answers are checked) goes
+in the context under `PARENT_ONLY`: the runner keeps it from the children and hands it to
+`assemble` with the rest of the context.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ if TYPE_CHECKING:
 
 Figures = dict[str, Any]
 Side = Callable[[Mapping[str, Any]], Figures]  # context → figures, with "wall_s"
+Assemble = Callable[[Mapping[str, Figures], Mapping[str, Any]], tuple[Figures, Figures]]
+PARENT_ONLY = "parent_only"  # the context's key for what only `assemble` may read
 
 # Modules that register benchmarks; add yours here.
 MODULES = ("bench.lookups", "bench.ack", "bench.scans", "bench.degrade", "bench.trail_files")
@@ -32,7 +38,9 @@ class Run:
     side: Side
 
 
-def _ours_and_naive(runs: Mapping[str, Figures]) -> tuple[Figures, Figures]:
+def _ours_and_naive(
+    runs: Mapping[str, Figures], context: Mapping[str, Any]
+) -> tuple[Figures, Figures]:
     return runs["ours"], runs["naive"]
 
 
@@ -43,12 +51,15 @@ class Benchmark:
     setup: Callable[[Sandbox, Mapping[str, Any]], dict[str, Any]]  # seeds; returns the context
     runs: tuple[Run, ...]
     targets: Callable[[Figures, Figures, Mapping[str, Any]], dict[str, bool]]
-    assemble: Callable[[Mapping[str, Figures]], tuple[Figures, Figures]] = field(
-        default=_ours_and_naive
-    )
+    assemble: Assemble = field(default=_ours_and_naive)  # (runs' figures, context)
     # Targets judged on call counts and answers, not on time: they do not depend on the machine,
     # so CI checks them (on --quick).
     counted_targets: tuple[str, ...] = ()
+    # Run right after the benchmark named `continues` (same scale), this one goes on in its
+    # sandbox, with its context, and takes the figures of its runs named in `reuses` (this
+    # benchmark's run → that one's) instead of running them again. Run alone, it runs them all.
+    continues: str | None = None
+    reuses: Mapping[str, str] = field(default_factory=dict)
 
 
 BENCHMARKS: dict[str, Benchmark] = {}

@@ -22,6 +22,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ec2.models import ec2_backends
 
+from bot.sandbox import moto_scale
 from bot.sandbox.cloudtrail_api import CloudTrailServer
 from bot.sandbox.metrics_api import MetricsServer
 from bot.sandbox.moto_bridge import MotoBridge, regions_answer
@@ -65,6 +66,7 @@ class Sandbox:
 
     def __enter__(self) -> Self:
         stack = self._stack
+        moto_scale.install()  # describing and launching thousands must not be quadratic
         stack.enter_context(mock_aws())
         self.bridge = stack.enter_context(MotoBridge())
         self.trail = stack.enter_context(CloudTrailServer())

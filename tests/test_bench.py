@@ -1,5 +1,6 @@
 """`python -m bench --quick`: one JSON line per benchmark, in DESIGN.md §3's shape, whose
-call-count targets hold. Timings are printed, never asserted: they depend on the machine."""
+call-count targets hold and whose scan owners are the seeder's. Timings are printed, never
+asserted: they depend on the machine."""
 
 from __future__ import annotations
 
@@ -41,7 +42,9 @@ def test_one_line_per_benchmark_in_registry_order(lines: list[dict[str, Any]]) -
 
 def test_each_side_has_calls_time_and_memory(lines: list[dict[str, Any]]) -> None:
     for line in lines:
-        assert set(line) == {"bench", "scale", "ours", "naive", "targets"}
+        assert "error" not in line, line
+        assert set(line) == {"bench", "scale", "ours", "naive", "targets", "took_s"}
+        assert line["took_s"] >= 0
         assert isinstance(line["scale"], dict) and line["scale"]
         for side in (line["ours"], line["naive"]):
             assert isinstance(side["wall_s"], int | float) and side["wall_s"] >= 0
@@ -114,15 +117,36 @@ def test_scan_figures(lines: list[dict[str, Any]]) -> None:
         assert ours["monitoring:GetMetricData"] == expected_get_metric_data(line["scale"])
         assert ours["ec2:DescribeInstances"] >= 1
         assert line["ours"]["idle"] == line["ours"]["seeded_idle"] > 0
-        # Naive: one GetMetricStatistics per resource and metric, one LookupEvents per resource.
+        # Naive: one GetMetricStatistics per resource and metric; LookupEvents only for idle
+        # resources, at least one search each (sampled at --quick, and scaled).
         assert naive["monitoring:GetMetricStatistics"] == line["naive"]["metric_queries_total"]
-        assert naive["cloudtrail:LookupEvents"] == line["naive"]["resources"]
-        assert "scaled_from" in line["naive"]
+        assert naive["cloudtrail:LookupEvents"] >= line["ours"]["seeded_idle"]
+        assert line["naive"]["idle"] == line["ours"]["seeded_idle"]  # every metric read here
+        assert "lookup_events" in line["naive"]["scaled_from"]
         if name == "scan-10k-again":
             assert "cloudtrail:LookupEvents" not in ours
             assert line["ours"]["first_round_aws_calls"]["cloudtrail:LookupEvents"] >= 1
+            # Right after scan-10k, it goes on from that round and that naive run.
+            assert line["ours"]["first_round_reused_from"] == "scan-10k"
+            assert line["naive"]["reused_from"] == "scan-10k"
+            assert line["ours"]["first_round_wall_s"] == by_name["scan-10k"]["ours"]["wall_s"]
         else:
             assert 10 * ours["cloudtrail:LookupEvents"] <= naive["cloudtrail:LookupEvents"]
+
+
+def test_scan_owners_are_the_seeders(lines: list[dict[str, Any]]) -> None:
+    """Every idle resource's owner as the seeder made it: bob for his Auto Scaling group's
+    instances, launched by Auto Scaling; the naive side checked on what it looked up."""
+    by_name = {line["bench"]: line for line in lines}
+    for name in ("scan-1k", "scan-10k", "scan-10k-again"):
+        ours, naive = by_name[name]["ours"], by_name[name]["naive"]
+        assert ours["owners_checked"] == ours["owners_correct"] == ours["seeded_idle"]
+        assert ours["owners_wrong"] == ours["owners_missing"] == ours["named_not_idle"] == 0
+        assert ours["owner_sources"]["parent:AWS::AutoScaling::AutoScalingGroup"] == 2
+        assert naive["owners_checked"] == naive["idle_looked_up"] > 0
+        checked = naive["owners_correct"] + naive["owners_wrong"] + naive["owners_missing"]
+        assert checked == naive["owners_checked"]
+    assert by_name["scan-10k-again"]["ours"]["first_round_owners_correct"] > 0
 
 
 def test_trail_file_figures(lines: list[dict[str, Any]]) -> None:
