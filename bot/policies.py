@@ -32,37 +32,16 @@ from bot.permissions import (
     SLACK_SCOPES,
     Feature,
     is_read,
+    write_resources,
 )
 
 MANAGED_TAG_KEYS = "whocreated:*"  # the only tag keys the bot writes
 
 # The resources each change may touch (IAM resource ARNs, {partition} filled in): writes never
-# get Resource "*". A write action missing here fails the policies' tests.
+# get Resource "*". Each patrol type's declaration says its own; a write action missing here
+# fails the policies' tests.
 WRITE_RESOURCES: Mapping[str, tuple[str, ...]] = {
-    "ec2:StopInstances": ("arn:{partition}:ec2:*:*:instance/*",),
-    "ec2:TerminateInstances": ("arn:{partition}:ec2:*:*:instance/*",),
-    "ec2:DeleteVolume": ("arn:{partition}:ec2:*:*:volume/*",),
-    "ec2:ReleaseAddress": ("arn:{partition}:ec2:*:*:elastic-ip/*",),
-    "ec2:DeleteNatGateway": ("arn:{partition}:ec2:*:*:natgateway/*",),
-    "elasticloadbalancing:DeleteLoadBalancer": (
-        "arn:{partition}:elasticloadbalancing:*:*:loadbalancer/*",
-    ),
-    "rds:StopDBInstance": ("arn:{partition}:rds:*:*:db:*",),
-    "rds:DeleteDBInstance": ("arn:{partition}:rds:*:*:db:*",),
-    "ec2:CreateSnapshot": (
-        "arn:{partition}:ec2:*:*:volume/*",
-        "arn:{partition}:ec2:*::snapshot/*",
-    ),
-    "rds:CreateDBSnapshot": ("arn:{partition}:rds:*:*:db:*", "arn:{partition}:rds:*:*:snapshot:*"),
-    "ec2:CreateTags": (
-        "arn:{partition}:ec2:*:*:instance/*",
-        "arn:{partition}:ec2:*:*:volume/*",
-        "arn:{partition}:ec2:*:*:elastic-ip/*",
-        "arn:{partition}:ec2:*:*:natgateway/*",
-    ),
-    "elasticloadbalancing:AddTags": ("arn:{partition}:elasticloadbalancing:*:*:loadbalancer/*",),
-    "rds:AddTagsToResource": ("arn:{partition}:rds:*:*:db:*",),
-    "eks:TagResource": ("arn:{partition}:eks:*:*:cluster/*",),
+    **write_resources(),
     "sts:AssumeRole": ("arn:{partition}:iam::*:role/{member_role}",),
 }
 

@@ -27,9 +27,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from bot.core import events
-from bot.core.decisions import actions_for
 from bot.core.events import Actor, CreationFact
 from bot.core.resources import Cost, Finding, Owner, Resource, Verdict
+from bot.registry.patrol import PATROL
 
 logger = logging.getLogger(__name__)
 
@@ -124,9 +124,12 @@ NUDGE_STATUSES = (
     "acting",  # a decision's AWS call is under way (see the decisions table)
     "kept",
     "stopped",
+    "paused",
+    "switched",  # a DynamoDB table switched to on-demand capacity
     "terminated",
     "deleted",
     "released",
+    "deregistered",
     "reassigned",
     "gone",
     "superseded",  # a duplicate open nudge found when the one-open-nudge key was added
@@ -346,7 +349,7 @@ class Nudge:
         owner_source, actions, and when present idle_since, series and cost_note."""
         resource = self.resource()
         details = self.details
-        actions = tuple(details.get("actions") or actions_for(resource.type, resource.state))
+        actions = tuple(details.get("actions") or PATROL.buttons(resource))
         return Finding(
             resource=resource,
             verdict=Verdict(

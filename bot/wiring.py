@@ -95,11 +95,11 @@ def build(settings: Settings, **overrides: Any) -> Services:
     operations, with_app.
     """
     from bot.aws.accounts import AccountClients
-    from bot.aws.creation_hints import creation_hint
     from bot.aws.limiter import RegionRateLimiter
     from bot.aws.operations import Operations
     from bot.aws.trail import TrailFinder
     from bot.lookups import LookupService
+    from bot.registry.patrol import HINTS, PATROL
     from bot.signing_key import tag_signer
 
     clock: Clock = overrides.get("clock", utc_now)
@@ -114,6 +114,7 @@ def build(settings: Settings, **overrides: Any) -> Services:
         default_regions=settings.fallback_regions,
         clock=clock,
         account_id=account_id,
+        hints=HINTS,
     )
     account_clients = AccountClients(
         settings.policy.accounts,
@@ -127,12 +128,13 @@ def build(settings: Settings, **overrides: Any) -> Services:
     lookups = overrides.get("lookups") or LookupService(
         finder,
         store,
-        hints=lambda ref, region: creation_hint(ref, aws, region),
+        hints=lambda ref, region: HINTS.ask(ref, aws, region),
         signer=signer,
     )
     operations = overrides.get("operations") or Operations(
         aws,
         settings.policy.actions,
+        PATROL.by_type,
         clock=clock,
         account_clients=account_clients,
         signer=signer,
@@ -201,6 +203,7 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
     from bot.notifier import Notifier
     from bot.owners import OwnerResolver
     from bot.patrol import Patrol
+    from bot.registry.patrol import PATROL
 
     settings, policy = services.settings, services.settings.policy
     client = web_client or (services.app.client if services.app is not None else None)
@@ -225,7 +228,10 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
         policy=policy,
         clock=services.clock,
         tagger=Tagger(
-            services.aws, account_id=services.account_id, clients_for_account=account_clients
+            services.aws,
+            PATROL.by_type,
+            account_id=services.account_id,
+            clients_for_account=account_clients,
         )
         if writes
         else None,
@@ -236,7 +242,7 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
         store=services.store,
         accounts=account_clients.visit,
         owners=owners,
-        prices=PriceBook(services.aws),
+        prices=PriceBook(services.aws, PATROL),
         clock=services.clock,
         default_regions=settings.fallback_regions or (home,),
         signer=services.signer,

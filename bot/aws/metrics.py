@@ -23,7 +23,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.aws.faults import RoundFaults
-from bot.core.idle import MetricSpec, dimension_value, metrics_for
+from bot.core.idle import MetricSpec
+from bot.core.kinds import Kinds
 from bot.core.resources import Resource
 
 logger = logging.getLogger(__name__)
@@ -97,10 +98,12 @@ class _Query:
 
 
 class MetricsReader:
-    """Observations for the idle rules, with clients from client_for(service, region)."""
+    """Observations for the idle rules, with clients from client_for(service, region): each
+    resource's metrics as its type in `kinds` declares them."""
 
-    def __init__(self, client_for: ClientFactory) -> None:
+    def __init__(self, client_for: ClientFactory, kinds: Kinds) -> None:
         self._client_for = client_for
+        self._kinds = kinds
 
     def observe(
         self,
@@ -154,10 +157,10 @@ class MetricsReader:
         for resource in resources:
             if (resource.account, resource.region) != (account, region):
                 raise ValueError(f"{resource.label} is in {resource.account}/{resource.region}")
-            specs = metrics_for(resource)
+            specs = self._kinds.metrics_for(resource)
             if not specs:
                 continue
-            value = dimension_value(resource)
+            value = self._kinds.dimension_value(resource)
             if value is None:
                 logger.warning("no CloudWatch dimension for %s %s", resource.type, resource.id)
                 continue
@@ -212,6 +215,6 @@ def calls_needed(query_count: int, lookback: timedelta) -> int:
     return math.ceil(query_count / per_call)
 
 
-def queries_for(resources: Iterable[Resource]) -> int:
+def queries_for(resources: Iterable[Resource], kinds: Kinds) -> int:
     """How many queries these resources need."""
-    return sum(len(metrics_for(resource)) for resource in resources)
+    return sum(len(kinds.metrics_for(resource)) for resource in resources)

@@ -1,7 +1,8 @@
 """What a resource costs a month on demand, from list prices; never a made-up number.
 
-Pure: `components(resource)` says which prices a resource needs (as Pricing API queries) and how
-many units of each a month holds; `monthly_cost(resource, quotes)` turns the quotes found into a
+Pure: each type's price parts (a function per type here, chosen by its declaration in
+bot/registry/patrol/) say which prices a resource needs (as Pricing API queries) and how many
+units of each a month holds; `monthly_cost(resource, parts, quotes)` turns the quotes found into a
 Cost. A price that cannot be found is said to be missing (`Cost(None, "no price found for …")`),
 never guessed. A month is 730 hours, as AWS bills it.
 """
@@ -12,18 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.resources import (
-    CLASSIC_LOAD_BALANCER,
-    EBS_VOLUME,
-    EC2_INSTANCE,
-    EKS_CLUSTER,
-    ELASTIC_IP,
-    LOAD_BALANCER,
-    NAT_GATEWAY,
-    RDS_INSTANCE,
-    Cost,
-    Resource,
-)
+from bot.core.resources import Cost, Resource
 
 HOURS_PER_MONTH = 730
 HOURLY = "Hrs"
@@ -65,16 +55,17 @@ class Unpriced:
     why: str
 
 
-def components(resource: Resource) -> Sequence[Component] | Unpriced:
-    pricer = _PRICERS.get(resource.type)
-    if pricer is None:
-        return Unpriced(f"no pricing for {resource.type}")
-    return pricer(resource)
+Pricer = Callable[[Resource], "Sequence[Component] | Unpriced"]
+Caveat = Callable[[Resource], str]  # what a figure leaves out, said plainly ("" for nothing)
 
 
-def monthly_cost(resource: Resource, quotes: Mapping[PriceQuery, Quote]) -> Cost:
-    """Sum of price × monthly quantity over the components; None when a required one is unpriced."""
-    parts = components(resource)
+def monthly_cost(
+    resource: Resource,
+    parts: Sequence[Component] | Unpriced,
+    quotes: Mapping[PriceQuery, Quote],
+    caveat: Caveat | None = None,
+) -> Cost:
+    """Sum of price × monthly quantity over the parts; None when a required one is unpriced."""
     if isinstance(parts, Unpriced):
         return Cost(None, parts.why)
     total = 0.0
@@ -95,7 +86,9 @@ def monthly_cost(resource: Resource, quotes: Mapping[PriceQuery, Quote]) -> Cost
     notes = lines or ["nothing billed"]
     if left_out:
         notes.append(f"without {', '.join(left_out)} (no price found)")
-    notes.extend(_caveats(resource))
+    note = caveat(resource) if caveat else ""
+    if note:
+        notes.append(note)
     return Cost(round(total, 2), "; ".join(notes))
 
 
@@ -148,7 +141,7 @@ EC2_PLATFORMS: Mapping[str, tuple[str, str]] = {
 EC2_TENANCY = {"default": "Shared", "dedicated": "Dedicated"}
 
 
-def _ec2(resource: Resource) -> Sequence[Component] | Unpriced:
+def ec2_instance(resource: Resource) -> Sequence[Component] | Unpriced:
     volumes = resource.details.get("attached_volumes")
     if resource.state == "stopped":
         # A stopped instance costs its volumes only.
@@ -185,7 +178,7 @@ def _ec2(resource: Resource) -> Sequence[Component] | Unpriced:
     return [_hours(str(resource.size), compute), *storage]
 
 
-def _ebs(resource: Resource) -> Sequence[Component]:
+def ebs_volume(resource: Resource) -> Sequence[Component]:
     return [
         _volume(
             resource.region, resource.details.get("volume_type"), resource.details.get("volume_gib")
@@ -193,7 +186,7 @@ def _ebs(resource: Resource) -> Sequence[Component]:
     ]
 
 
-def _elastic_ip(resource: Resource) -> Sequence[Component]:
+def elastic_ip(resource: Resource) -> Sequence[Component]:
     # Every public IPv4 address is billed by the hour (AmazonVPC since February 2024).
     usage, what = (
         ("PublicIPv4:InUseAddress", "public IPv4 address in use")
@@ -206,7 +199,7 @@ def _elastic_ip(resource: Resource) -> Sequence[Component]:
     return [_hours(what, query)]
 
 
-def _nat(resource: Resource) -> Sequence[Component]:
+def nat_gateway(resource: Resource) -> Sequence[Component]:
     query = PriceQuery(
         "AmazonEC2",
         (_region(resource), ("productFamily", "NAT Gateway")),
@@ -224,7 +217,7 @@ LB_FAMILIES = {
 }
 
 
-def _load_balancer(resource: Resource) -> Sequence[Component] | Unpriced:
+def load_balancer(resource: Resource) -> Sequence[Component] | Unpriced:
     kind = resource.details.get("lb_type", "classic")
     family = LB_FAMILIES.get(kind)
     if family is None:
@@ -268,7 +261,7 @@ RDS_STORAGE = {
 }
 
 
-def _rds(resource: Resource) -> Sequence[Component] | Unpriced:
+def rds_instance(resource: Resource) -> Sequence[Component] | Unpriced:
     engine = str(resource.details.get("engine", ""))
     if engine not in RDS_ENGINES:
         return Unpriced(f"no price for engine {engine!r}")
@@ -302,24 +295,12 @@ def _rds(resource: Resource) -> Sequence[Component] | Unpriced:
     return parts or Unpriced("no billed part known")
 
 
-def _eks(resource: Resource) -> Sequence[Component]:
+def eks_cluster(resource: Resource) -> Sequence[Component]:
     query = PriceQuery("AmazonEKS", (_region(resource),), HOURLY, "AmazonEKS-Hours:perCluster")
     return [_hours("EKS control plane", query)]
 
 
-_PRICERS: Mapping[str, Callable[[Resource], Sequence[Component] | Unpriced]] = {
-    EC2_INSTANCE: _ec2,
-    EBS_VOLUME: _ebs,
-    ELASTIC_IP: _elastic_ip,
-    NAT_GATEWAY: _nat,
-    LOAD_BALANCER: _load_balancer,
-    CLASSIC_LOAD_BALANCER: _load_balancer,
-    RDS_INSTANCE: _rds,
-    EKS_CLUSTER: _eks,
-}
-
-
-def _provisioned_extras(resource: Resource) -> str:
+def provisioned_extras(resource: Resource) -> str:
     details = resource.details
     kind = details.get("volume_type")
     gp3_extra = kind == "gp3" and (
@@ -332,23 +313,11 @@ def _provisioned_extras(resource: Resource) -> str:
     )
 
 
-def _aurora(resource: Resource) -> str:
+def aurora_storage(resource: Resource) -> str:
     engine = str(resource.details.get("engine", ""))
     return "Aurora storage and I/O are billed on the cluster" if engine.startswith("aurora") else ""
 
 
-# What a figure leaves out, said plainly.
-_CAVEATS: Mapping[str, Callable[[Resource], str]] = {
-    EBS_VOLUME: _provisioned_extras,
-    LOAD_BALANCER: lambda _: "capacity units (LCU) not included",
-    CLASSIC_LOAD_BALANCER: lambda _: "data processed not included",
-    NAT_GATEWAY: lambda _: "data processed not included",
-    EKS_CLUSTER: lambda _: "standard support rate; versions in extended support cost more",
-    RDS_INSTANCE: _aurora,
-}
-
-
-def _caveats(resource: Resource) -> list[str]:
-    caveat = _CAVEATS.get(resource.type)
-    note = caveat(resource) if caveat else ""
-    return [note] if note else []
+def fixed(words: str) -> Caveat:
+    """A caveat that is the same for every resource of a type."""
+    return lambda _resource: words

@@ -31,6 +31,7 @@ from bot.aws.metrics import (
 )
 from bot.core import resources as rt
 from bot.core.resources import Resource
+from bot.registry.patrol import PATROL
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -157,10 +158,12 @@ def test_calls_are_the_queries_over_queries_per_call(
     stand_in = GetMetricDataStandIn()
     fleet = [_instance(n, state="running") for n in range(instances)]
 
-    observed = MetricsReader(stand_in.client_for).observe(fleet, ACCOUNT, REGION, lookback, NOW)
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(
+        fleet, ACCOUNT, REGION, lookback, NOW
+    )
 
     assert [len(call["MetricDataQueries"]) for call in stand_in.calls] == batches
-    n_queries = queries_for(fleet)
+    n_queries = queries_for(fleet, PATROL)
     assert n_queries == 3 * instances
     assert len(stand_in.calls) == math.ceil(n_queries / window(lookback, NOW).queries_per_call)
     assert len(stand_in.calls) == calls_needed(n_queries, lookback)
@@ -193,7 +196,7 @@ def test_next_token_pages_are_followed_and_one_querys_values_joined() -> None:
     )
     fleet = [_instance(1), _instance(2)]
 
-    observed = MetricsReader(stand_in.client_for).observe(fleet, ACCOUNT, REGION, WEEK, NOW)
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(fleet, ACCOUNT, REGION, WEEK, NOW)
 
     assert len(stand_in.calls) == 6  # one batch: 504 values at 100 a page
     tokens = [call.get("NextToken") for call in stand_in.calls]
@@ -216,7 +219,7 @@ def test_the_queries_name_the_metric_dimension_and_stat() -> None:
         Resource(rt.EBS_VOLUME, "vol-1", REGION, ACCOUNT),  # no metrics: not asked
     ]
 
-    observed = MetricsReader(stand_in.client_for).observe(fleet, ACCOUNT, REGION, WEEK, NOW)
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(fleet, ACCOUNT, REGION, WEEK, NOW)
 
     stats = [q["MetricStat"] for q in stand_in.calls[0]["MetricDataQueries"]]
     assert [(s["Metric"]["Namespace"], s["Metric"]["MetricName"], s["Stat"]) for s in stats] == [
@@ -237,7 +240,7 @@ def test_a_failed_call_leaves_only_its_resources_unknown(caplog: pytest.LogCaptu
     stand_in.fail_calls = {1}
     fleet = [_instance(n) for n in range(400)]  # 1,200 queries: calls of 500, 500, 200
 
-    observed = MetricsReader(stand_in.client_for).observe(fleet, ACCOUNT, REGION, WEEK, NOW)
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(fleet, ACCOUNT, REGION, WEEK, NOW)
 
     assert len(stand_in.calls) == 3
     # Queries 500..999 failed: instances 167..332 lost some or all of their aliases.
@@ -252,7 +255,7 @@ def test_a_forbidden_query_leaves_its_alias_out() -> None:
     stand_in = GetMetricDataStandIn({("CPUUtilization", _instance(1).id): [1.0]})
     stand_in.forbidden = {("NetworkOut", _instance(1).id)}
 
-    observed = MetricsReader(stand_in.client_for).observe(
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(
         [_instance(1)], ACCOUNT, REGION, WEEK, NOW
     )
 
@@ -272,7 +275,7 @@ def test_an_endpoint_repeating_its_next_token_gives_unknown_not_partial_sums() -
     stand_in.client.meta.events.unregister("before-call", stand_in._answer)
     stand_in.client.meta.events.register("before-call", stuck)
 
-    observed = MetricsReader(stand_in.client_for).observe(
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(
         [_instance(1)], ACCOUNT, REGION, WEEK, NOW
     )
 
@@ -284,7 +287,7 @@ def test_resources_of_another_account_or_region_are_refused() -> None:
     stand_in = GetMetricDataStandIn()
     other = Resource(rt.EC2_INSTANCE, "i-1", "us-east-1", ACCOUNT)
     with pytest.raises(ValueError, match="us-east-1"):
-        MetricsReader(stand_in.client_for).observe([other], ACCOUNT, REGION, WEEK, NOW)
+        MetricsReader(stand_in.client_for, PATROL).observe([other], ACCOUNT, REGION, WEEK, NOW)
 
 
 # --- moto, end to end -------------------------------------------------------------------------
@@ -334,7 +337,7 @@ def test_moto_fleet_of_hundreds_in_the_fewest_calls(cloudwatch: Any) -> None:
         ),
     )
 
-    observed = MetricsReader(lambda service, region: cloudwatch).observe(
+    observed = MetricsReader(lambda service, region: cloudwatch, PATROL).observe(
         [*fleet, nat], ACCOUNT, REGION, WEEK, now
     )
 

@@ -26,9 +26,10 @@ from bot.aws.operations import KEEP_REASON_TAG, KEEP_UNTIL_TAG
 from bot.core import decision_views as views
 from bot.core import digests
 from bot.core import resources as rt
-from bot.core.decisions import Action, action_id, actions_for, button_value, is_destructive
+from bot.core.decisions import Action, action_id, button_value, is_destructive
 from bot.core.policy import Actions, Policy, SlackPolicy
 from bot.core.resources import Cost, Finding, Owner, Resource, Verdict
+from bot.registry.patrol import PATROL, actions_for
 from bot.slack.nudges import STALE
 from bot.store import Nudge, Store
 from bot.wiring import Services, build
@@ -154,6 +155,7 @@ class World:
             dry_run=not self.policy.actions.enabled,
             max_items=15,
             actions=self.policy.actions,
+            kinds=PATROL,
         )
         posted = self.services.app.client.chat_postMessage(
             channel=owner or FALLBACK, blocks=[b.to_dict() for b in blocks], text="idle resources"
