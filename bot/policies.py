@@ -34,6 +34,7 @@ from bot.permissions import (
     is_read,
     write_resources,
 )
+from bot.registry.patrol.docs import idle_table
 
 MANAGED_TAG_KEYS = "whocreated:*"  # the only tag keys the bot writes
 
@@ -208,6 +209,7 @@ README_BLOCKS: Mapping[str, Callable[[], str]] = {
     "iam-lookups-policy": lambda: "```json\n" + to_json(policy_document(Feature.LOOKUPS)) + "```",
     "iam-table": iam_table,
     "slack-scopes": scope_table,
+    "idle-rules": idle_table,
 }
 
 

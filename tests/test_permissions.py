@@ -101,8 +101,13 @@ def test_a_refused_button_names_the_call_that_failed_else_every_change() -> None
 
 
 # Permissions IAM checks that are not calls of their own: tags given in CreateSnapshot, and the
-# final snapshot of DeleteDBInstance.
-IMPLIED = {"ec2:CreateTags", "rds:CreateDBSnapshot"}
+# final snapshots of DeleteDBInstance, DeleteCacheCluster and DeleteCluster.
+IMPLIED = {
+    "ec2:CreateTags",
+    "rds:CreateDBSnapshot",
+    "elasticache:CreateSnapshot",
+    "redshift:CreateClusterSnapshot",
+}
 
 
 @pytest.fixture
@@ -140,6 +145,15 @@ def make(fleet: Fleet, resource_type: str) -> str:
         rt.LOAD_BALANCER: fleet.load_balancer,
         rt.CLASSIC_LOAD_BALANCER: fleet.classic_load_balancer,
         rt.RDS_INSTANCE: lambda: fleet.database(),
+        "AWS::EC2::Snapshot": fleet.orphan_snapshot,
+        "AWS::EC2::Image": fleet.image,
+        "AWS::SageMaker::Endpoint": fleet.endpoint,
+        "AWS::SageMaker::NotebookInstance": fleet.notebook,
+        "AWS::OpenSearchService::Domain": fleet.domain,
+        "AWS::ElastiCache::CacheCluster": fleet.cache,
+        "AWS::Redshift::Cluster": fleet.warehouse,
+        "AWS::EMR::Cluster": fleet.emr_cluster,
+        "AWS::DynamoDB::Table": fleet.table,
     }
     return makers[resource_type]()
 

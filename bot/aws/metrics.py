@@ -18,6 +18,7 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -79,7 +80,8 @@ class _Query:
     id: str
     key: ResourceKey
     spec: MetricSpec
-    dimension: str
+    dimensions: tuple[tuple[str, str], ...]  # one series: every dimension CloudWatch files it by
+    parts: int = 1  # how many series (queries) make up this alias of this resource
 
     def request(self, period: int) -> dict[str, Any]:
         return {
@@ -88,7 +90,9 @@ class _Query:
                 "Metric": {
                     "Namespace": self.spec.namespace,
                     "MetricName": self.spec.metric,
-                    "Dimensions": [{"Name": self.spec.dimension, "Value": self.dimension}],
+                    "Dimensions": [
+                        {"Name": name, "Value": value} for name, value in self.dimensions
+                    ],
                 },
                 "Period": period,
                 "Stat": self.spec.stat,
@@ -127,6 +131,7 @@ class MetricsReader:
         queries = list(self._queries(resources, account, region))
         client = self._client_for("cloudwatch", region)
         observed: Observed = {}
+        answered: dict[tuple[ResourceKey, str], list[array[float]]] = {}
         per_call = span.queries_per_call
         place = f"{account}/{region}"
         for start in range(0, len(queries), per_call):
@@ -146,8 +151,13 @@ class MetricsReader:
                     faults.record(SERVICE, place, error)
                 continue
             for query in batch:
-                if query.id in values:
-                    observed.setdefault(query.key, {})[query.spec.alias] = values[query.id]
+                if query.id not in values:
+                    continue
+                found = answered.setdefault((query.key, query.spec.alias), [])
+                found.append(values[query.id])
+                if len(found) == query.parts:  # every series of this alias was answered
+                    joined = found[0] if len(found) == 1 else array("d", chain(*found))
+                    observed.setdefault(query.key, {})[query.spec.alias] = joined
         return observed
 
     def _queries(
@@ -157,17 +167,18 @@ class MetricsReader:
         for resource in resources:
             if (resource.account, resource.region) != (account, region):
                 raise ValueError(f"{resource.label} is in {resource.account}/{resource.region}")
-            specs = self._kinds.metrics_for(resource)
-            if not specs:
-                continue
-            value = self._kinds.dimension_value(resource)
-            if value is None:
-                logger.warning("no CloudWatch dimension for %s %s", resource.type, resource.id)
-                continue
-            for spec in specs:
-                # Ids are unique within a call and match ^[a-z][a-zA-Z0-9_]*$.
-                yield _Query(f"q{count}", resource.key, spec, value)
-                count += 1
+            for spec in self._kinds.metrics_for(resource):
+                series = self._kinds.series_of(resource, spec)
+                if not series:
+                    logger.warning(
+                        "no CloudWatch dimension for %s %s (%s)", resource.type, resource.id, spec
+                    )
+                    continue
+                for dimensions in series:
+                    # Ids are unique within a call and match ^[a-z][a-zA-Z0-9_]*$.
+                    pairs = tuple(dimensions.items())
+                    yield _Query(f"q{count}", resource.key, spec, pairs, len(series))
+                    count += 1
 
     def _fetch(self, client: Any, batch: Sequence[_Query], span: Window) -> dict[str, array[float]]:
         """One batch, following NextToken; one query's values may span pages."""
@@ -216,5 +227,9 @@ def calls_needed(query_count: int, lookback: timedelta) -> int:
 
 
 def queries_for(resources: Iterable[Resource], kinds: Kinds) -> int:
-    """How many queries these resources need."""
-    return sum(len(kinds.metrics_for(resource)) for resource in resources)
+    """How many queries these resources need (one per series of each metric)."""
+    return sum(
+        len(kinds.series_of(resource, spec))
+        for resource in resources
+        for spec in kinds.metrics_for(resource)
+    )

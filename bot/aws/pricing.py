@@ -118,17 +118,25 @@ class PriceBook:
 
 
 def on_demand_prices(products: Iterable[dict[str, Any]], query: PriceQuery) -> list[float]:
-    """USD per unit of every on-demand price dimension that fits the query (first tier only)."""
+    """USD per unit of every on-demand price dimension that fits the query: its first tier, or
+    past the free tier its open-ended last one (PriceQuery.beyond_free_tier)."""
     prices = []
     for product in products:
         usagetype = product.get("product", {}).get("attributes", {}).get("usagetype", "")
         if query.usagetype and not usagetype_matches(usagetype, query.usagetype):
             continue
         for offer in product.get("terms", {}).get("OnDemand", {}).values():
-            for dimension in offer.get("priceDimensions", {}).values():
-                if dimension.get("unit", "").lower() != query.unit.lower():
-                    continue
-                if str(dimension.get("beginRange", "0")) != "0":  # later tiers of a tiered price
+            dimensions = [
+                dimension
+                for dimension in offer.get("priceDimensions", {}).values()
+                if dimension.get("unit", "").lower() == query.unit.lower()
+            ]
+            for dimension in dimensions:
+                tiered = len(dimensions) > 1
+                if query.beyond_free_tier and tiered:
+                    if str(dimension.get("endRange", "Inf")) != "Inf":
+                        continue  # an earlier tier (the free one)
+                elif str(dimension.get("beginRange", "0")) != "0":  # later tiers
                     continue
                 usd = dimension.get("pricePerUnit", {}).get("USD")
                 if usd is not None:

@@ -13,6 +13,7 @@ metric was not read at all, and the verdict is unknown.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,9 +32,10 @@ class MetricSpec:
     alias: str
     namespace: str
     metric: str
-    dimension: str
-    stat: str  # "Maximum" | "Sum" | "Average"
-    lb_type: str | None = None  # v2 load balancers: only for "application" or "network"
+    dimension: str  # the dimension that names the resource (others come from its type's series)
+    stat: str  # "Maximum" | "Minimum" | "Sum" | "Average"
+    # Read only for resources whose details say so: (key, value), e.g. ("lb_type", "network").
+    when: tuple[str, str] | None = None
 
 
 def own_id(resource: Resource) -> str | None:
@@ -111,9 +113,16 @@ NAT_CHECKS = (
 
 LOAD_BALANCER_METRICS = (
     MetricSpec(
-        "requests", "AWS/ApplicationELB", "RequestCount", "LoadBalancer", "Sum", "application"
+        "requests",
+        "AWS/ApplicationELB",
+        "RequestCount",
+        "LoadBalancer",
+        "Sum",
+        ("lb_type", "application"),
     ),
-    MetricSpec("new_flows", "AWS/NetworkELB", "NewFlowCount", "LoadBalancer", "Sum", "network"),
+    MetricSpec(
+        "new_flows", "AWS/NetworkELB", "NewFlowCount", "LoadBalancer", "Sum", ("lb_type", "network")
+    ),
 )
 CLASSIC_LOAD_BALANCER_METRICS = (
     MetricSpec("requests", "AWS/ELB", "RequestCount", "LoadBalancerName", "Sum"),
@@ -349,6 +358,341 @@ def eks_cluster(
             reasons=("no nodes", f"{young}; judged after {_days(thresholds.lookback_days)}"),
         )
     return Verdict(idle=True, reasons=("no nodes (node groups or Fargate profiles)",))
+
+
+# SageMaker endpoints: invocations of every production variant --------------------------------
+
+MAX_INVOCATIONS = Limit("max_invocations", 0, whole=True, unit="invocations")
+SAGEMAKER_ENDPOINT_METRICS = (
+    # Filed by EndpointName and VariantName: the type's series names each variant.
+    MetricSpec("invocations", "AWS/SageMaker", "Invocations", "EndpointName", "Sum"),
+)
+INVOCATION_CHECKS = (
+    Check(
+        ("invocations",),
+        sum,
+        MAX_INVOCATIONS,
+        lambda v, span: f"{_count(v, 'invocation')} in {span}",
+    ),
+)
+
+
+def per_variant(resource: Resource, spec: MetricSpec) -> list[dict[str, str]]:
+    """An endpoint's metrics are filed per production variant: EndpointName and VariantName."""
+    variants = resource.details.get("variants") or ()
+    return [{spec.dimension: resource.id, "VariantName": str(v["name"])} for v in variants]
+
+
+def sagemaker_endpoint(
+    resource: Resource, obs: Observations, thresholds: Thresholds, now: datetime
+) -> Verdict:
+    if resource.state != "InService":
+        return Verdict(
+            idle=False, reasons=(f"endpoint is {resource.state or 'in no known state'}",)
+        )
+    return judge_metrics(resource, obs, thresholds, now, INVOCATION_CHECKS)
+
+
+# SageMaker notebook instances: time in service -------------------------------------------------
+
+# SageMaker sends CloudWatch no CPU or kernel activity of a notebook instance (only its lifecycle
+# scripts' logs), so the rule is how long it has run since it was last started or changed.
+IN_SERVICE_DAYS = Limit("in_service_days", 7, whole=True, low=1, high=3650, unit="days")
+
+
+def sagemaker_notebook(
+    resource: Resource, obs: Observations, thresholds: Thresholds, now: datetime
+) -> Verdict:
+    if resource.state != "InService":
+        return Verdict(
+            idle=False, reasons=(f"notebook instance is {resource.state or 'in no known state'}",)
+        )
+    since = resource.state_since
+    if since is None:
+        return Verdict(idle=False, unknown=True, reasons=("in service, since when is not known",))
+    running = now - since
+    days = int(thresholds.value(IN_SERVICE_DAYS))
+    if running <= timedelta(days=days):
+        return Verdict(
+            idle=False,
+            reasons=(f"in service for {_ago(running, suffix='')}; judged after {_days(days)}",),
+        )
+    return Verdict(
+        idle=True,
+        reasons=(
+            f"in service for {_ago(running, suffix='')} since it was last started or changed",
+        ),
+        idle_since=since,
+    )
+
+
+# OpenSearch domains: search and indexing requests ----------------------------------------------
+
+MAX_SEARCH_RATE = Limit("max_search_rate", 0, unit="searches a minute")
+MAX_INDEXING_RATE = Limit("max_indexing_rate", 0, unit="documents a minute")
+OPENSEARCH_METRICS = (
+    # Filed by DomainName and ClientId (the account): the type's series adds the account.
+    MetricSpec("search_rate", "AWS/ES", "SearchRate", "DomainName", "Maximum"),
+    MetricSpec("indexing_rate", "AWS/ES", "IndexingRate", "DomainName", "Maximum"),
+)
+OPENSEARCH_CHECKS = (
+    Check(
+        ("search_rate",),
+        highest,
+        MAX_SEARCH_RATE,
+        lambda v, span: f"at most {_count(v, 'search request')} a minute over {span}",
+    ),
+    Check(
+        ("indexing_rate",),
+        highest,
+        MAX_INDEXING_RATE,
+        lambda v, span: f"at most {_count(v, 'document')} indexed a minute over {span}",
+    ),
+)
+
+
+def per_domain(resource: Resource, spec: MetricSpec) -> list[dict[str, str]]:
+    """A domain's metrics are filed by DomainName and ClientId, the account that owns it."""
+    return [{spec.dimension: resource.id, "ClientId": resource.account}]
+
+
+def opensearch_domain(
+    resource: Resource, obs: Observations, thresholds: Thresholds, now: datetime
+) -> Verdict:
+    if resource.state != "active":
+        return Verdict(idle=False, reasons=(f"domain is {resource.state or 'in no known state'}",))
+    return judge_metrics(resource, obs, thresholds, now, OPENSEARCH_CHECKS)
+
+
+# ElastiCache clusters: commands served ---------------------------------------------------------
+
+MAX_CACHE_COMMANDS = Limit("max_commands", 0, whole=True, unit="commands")
+ELASTICACHE_METRICS = (
+    # Filed by CacheClusterId and CacheNodeId: the type's series names each node. Redis OSS and
+    # Valkey count get and set commands by type, Memcached by command.
+    MetricSpec(
+        "get_type", "AWS/ElastiCache", "GetTypeCmds", "CacheClusterId", "Sum", ("family", "redis")
+    ),
+    MetricSpec(
+        "set_type", "AWS/ElastiCache", "SetTypeCmds", "CacheClusterId", "Sum", ("family", "redis")
+    ),
+    MetricSpec(
+        "cmd_get", "AWS/ElastiCache", "CmdGet", "CacheClusterId", "Sum", ("family", "memcached")
+    ),
+    MetricSpec(
+        "cmd_set", "AWS/ElastiCache", "CmdSet", "CacheClusterId", "Sum", ("family", "memcached")
+    ),
+)
+
+
+def _commands(aliases: tuple[str, ...]) -> tuple[Check, ...]:
+    return (
+        Check(
+            aliases,
+            sum,
+            MAX_CACHE_COMMANDS,
+            lambda v, span: f"{_count(v, 'get or set command')} in {span}",
+        ),
+    )
+
+
+# The checks of each engine family, by the metrics it reports.
+CACHE_CHECKS: Mapping[str, tuple[Check, ...]] = {
+    "redis": _commands(("get_type", "set_type")),
+    "memcached": _commands(("cmd_get", "cmd_set")),
+}
+
+
+def per_cache_node(resource: Resource, spec: MetricSpec) -> list[dict[str, str]]:
+    """A cache cluster's metrics are filed per node: CacheClusterId and CacheNodeId."""
+    ids = [str(node) for node in resource.details.get("node_ids") or ()]
+    count = int(resource.details.get("nodes") or 1)
+    return [
+        {spec.dimension: resource.id, "CacheNodeId": node}
+        for node in ids or [f"{n:04d}" for n in range(1, count + 1)]
+    ]
+
+
+def elasticache_cluster(
+    resource: Resource, obs: Observations, thresholds: Thresholds, now: datetime
+) -> Verdict:
+    if resource.state != "available":
+        return Verdict(idle=False, reasons=(f"cache is {resource.state or 'in no known state'}",))
+    checks = CACHE_CHECKS.get(str(resource.details.get("family")))
+    if checks is None:
+        engine = resource.details.get("engine") or "its engine"
+        return Verdict(idle=False, unknown=True, reasons=(f"no idle rule for {engine}",))
+    return judge_metrics(resource, obs, thresholds, now, checks)
+
+
+# Redshift clusters: connections -----------------------------------------------------------------
+
+REDSHIFT_METRICS = (
+    MetricSpec(
+        "connections", "AWS/Redshift", "DatabaseConnections", "ClusterIdentifier", "Maximum"
+    ),
+)
+
+
+def redshift_cluster(
+    resource: Resource, obs: Observations, thresholds: Thresholds, now: datetime
+) -> Verdict:
+    if resource.state == "paused":
+        return Verdict(idle=False, reasons=("paused: only its storage costs",))
+    if resource.state != "available":
+        return Verdict(idle=False, reasons=(f"cluster is {resource.state or 'in no known state'}",))
+    return judge_metrics(resource, obs, thresholds, now, RDS_CHECKS)
+
+
+# EMR clusters: IsIdle ---------------------------------------------------------------------------
+
+MAX_BUSY_HOURS = Limit("max_busy_hours", 0, whole=True, unit="hours")
+EMR_METRICS = (
+    # 1 while no job, step or task runs; the lowest of an hour is 0 when anything ran in it.
+    MetricSpec("is_idle", "AWS/ElasticMapReduce", "IsIdle", "JobFlowId", "Minimum"),
+)
+
+
+def _busy_hours(values: list[float]) -> float:
+    return float(sum(1 for value in values if value < 1))
+
+
+EMR_CHECKS = (
+    Check(
+        ("is_idle",),
+        _busy_hours,
+        MAX_BUSY_HOURS,
+        lambda v, span: f"{_count(v, 'hour')} with work running in {span} (IsIdle)",
+    ),
+)
+
+
+def emr_cluster(
+    resource: Resource, obs: Observations, thresholds: Thresholds, now: datetime
+) -> Verdict:
+    if resource.state not in ("WAITING", "RUNNING"):
+        return Verdict(idle=False, reasons=(f"cluster is {resource.state or 'in no known state'}",))
+    return judge_metrics(resource, obs, thresholds, now, EMR_CHECKS)
+
+
+# DynamoDB tables in provisioned mode: capacity consumed -----------------------------------------
+
+MAX_CONSUMED_CAPACITY = Limit("max_consumed_capacity", 0, unit="capacity units")
+DYNAMODB_METRICS = (
+    MetricSpec("reads", "AWS/DynamoDB", "ConsumedReadCapacityUnits", "TableName", "Sum"),
+    MetricSpec("writes", "AWS/DynamoDB", "ConsumedWriteCapacityUnits", "TableName", "Sum"),
+)
+CAPACITY_CHECKS = (
+    Check(
+        ("reads", "writes"),
+        sum,
+        MAX_CONSUMED_CAPACITY,
+        lambda v, span: f"{_count(v, 'read or write capacity unit')} consumed in {span}",
+    ),
+)
+
+
+def dynamodb_table(
+    resource: Resource, obs: Observations, thresholds: Thresholds, now: datetime
+) -> Verdict:
+    if resource.details.get("billing_mode") != "PROVISIONED":
+        return Verdict(idle=False, reasons=("on-demand: billed per request, nothing while idle",))
+    if resource.state != "ACTIVE":
+        return Verdict(idle=False, reasons=(f"table is {resource.state or 'in no known state'}",))
+    verdict = judge_metrics(resource, obs, thresholds, now, CAPACITY_CHECKS)
+    if not verdict.idle:
+        return verdict
+    provisioned = (
+        f"{_count(resource.details.get('read_capacity') or 0, 'read unit')} and "
+        f"{_count(resource.details.get('write_capacity') or 0, 'write unit')} provisioned"
+    )
+    return dataclasses.replace(verdict, reasons=(*verdict.reasons, provisioned))
+
+
+# EBS snapshots whose volume is gone -------------------------------------------------------------
+
+SNAPSHOT_AGE_DAYS = Limit("older_than_days", 30, whole=True, high=3650, unit="days")
+
+
+def ebs_snapshot(
+    resource: Resource, obs: Observations, thresholds: Thresholds, now: datetime
+) -> Verdict:
+    if resource.state != "completed":
+        return Verdict(
+            idle=False, reasons=(f"snapshot is {resource.state or 'in no known state'}",)
+        )
+    details = resource.details
+    if details.get("used_by_images") is None or details.get("volume_gone") is None:
+        return Verdict(
+            idle=False,
+            unknown=True,
+            reasons=("whether its volume or an AMI still uses it is not known",),
+        )
+    images = list(details["used_by_images"])
+    if images:
+        return Verdict(idle=False, reasons=(f"used by {_listed(images, 'AMI')}",))
+    volume = details.get("volume_id")
+    if not details["volume_gone"]:
+        return Verdict(idle=False, reasons=(f"its volume {volume} still exists",))
+    days = int(thresholds.value(SNAPSHOT_AGE_DAYS))
+    gone = f"its volume {volume} is gone" if volume else "made from no volume still here"
+    young = too_young(resource, days, now, "taken")
+    if young:
+        return Verdict(
+            idle=False, unknown=True, reasons=(gone, f"{young}; judged after {_days(days)}")
+        )
+    age = (
+        _ago(now - resource.created_at, suffix=" old") if resource.created_at else "of unknown age"
+    )
+    return Verdict(idle=True, reasons=(gone, f"used by no AMI, {age}"))
+
+
+# AMIs nobody launches ---------------------------------------------------------------------------
+
+UNUSED_DAYS = Limit("unused_days", 30, whole=True, high=3650, unit="days")
+
+
+def ami(resource: Resource, obs: Observations, thresholds: Thresholds, now: datetime) -> Verdict:
+    if resource.state != "available":
+        return Verdict(idle=False, reasons=(f"image is {resource.state or 'in no known state'}",))
+    details = resource.details
+    if details.get("used_by_instances") is None or details.get("used_by_templates") is None:
+        return Verdict(
+            idle=False,
+            unknown=True,
+            reasons=("which instances or launch templates use it is not known",),
+        )
+    instances = list(details["used_by_instances"])
+    if instances:
+        return Verdict(idle=False, reasons=(f"used by {_listed(instances, 'instance')}",))
+    templates = list(details["used_by_templates"])
+    if templates:
+        return Verdict(idle=False, reasons=(f"in {_listed(templates, 'launch template')}",))
+    days = int(thresholds.value(UNUSED_DAYS))
+    launched = details.get("last_launched_at")
+    last = launched or resource.created_at
+    if last is None:
+        return Verdict(
+            idle=False, unknown=True, reasons=("neither its creation nor its last launch is known",)
+        )
+    unused = now - last
+    if unused <= timedelta(days=days):
+        what = "launched" if launched else "made"
+        return Verdict(idle=False, reasons=(f"{what} {_ago(unused)}; judged after {_days(days)}",))
+    when = (
+        f"last launched {_ago(unused)}"
+        if launched
+        else f"never launched since it was made {_ago(unused)}"
+    )
+    return Verdict(
+        idle=True, reasons=("used by no instance or launch template", when), idle_since=last
+    )
+
+
+def _listed(names: Sequence[str], noun: str) -> str:
+    shown = ", ".join(str(name) for name in names[:3])
+    more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+    return f"{noun if len(names) == 1 else noun + 's'} {shown}{more}"
 
 
 # --- numbers in words -------------------------------------------------------------------------

@@ -8,6 +8,7 @@ CloudFormation type) or as the one `kind` a function needs. Pure: values and fun
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,6 +43,10 @@ class PatrolKind:
     limits: tuple[Limit, ...] = ()  # what its rule reads, besides `enabled`
     metrics: tuple[MetricSpec, ...] = ()  # CloudWatch metrics its rule reads
     dimension: Callable[[Resource], str | None] = own_id  # the metrics' dimension value
+    # Every series of a metric where CloudWatch splits it by more dimensions (an endpoint's
+    # variants, a cache's nodes): one {name: value} each, summed into the metric's alias.
+    # None: the one series {metric.dimension: dimension(resource)}.
+    series: Callable[[Resource, MetricSpec], Sequence[Mapping[str, str]]] | None = None
     price: Pricer  # its price parts (bot/core/costs.py)
     caveat: Caveat | None = None  # what its price leaves out
     # The buttons a digest offers, in order, by the resource's state; the row for None serves
@@ -62,8 +67,18 @@ class PatrolKind:
 
     def metrics_for(self, resource: Resource) -> tuple[MetricSpec, ...]:
         """The metrics this resource is judged by (a v2 load balancer's depend on its kind)."""
-        kind = resource.details.get("lb_type")
-        return tuple(spec for spec in self.metrics if spec.lb_type in (None, kind))
+        return tuple(
+            spec
+            for spec in self.metrics
+            if spec.when is None or resource.details.get(spec.when[0]) == spec.when[1]
+        )
+
+    def series_of(self, resource: Resource, spec: MetricSpec) -> Sequence[Mapping[str, str]]:
+        """The CloudWatch series (dimension sets) of one metric of this resource."""
+        if self.series is not None:
+            return self.series(resource, spec)
+        value = self.dimension(resource)
+        return [{spec.dimension: value}] if value is not None else []
 
     def judge(
         self, resource: Resource, observations: Observations, thresholds: Thresholds, now: datetime
@@ -79,9 +94,10 @@ class PatrolKind:
         return ("enabled", *(limit.key for limit in self.limits))
 
     def idle_words(self) -> str:
-        """Its rule in words with the default of each limit: "max CPU ≤ 2 % … over 7 days"."""
+        """Its rule in words with the default of each limit: "max CPU ≤ 2 % … over 7 days";
+        a limit of zero reads "no": "no requests over 7 days"."""
         values = {limit.key: _default_words(limit) for limit in (*self.limits, LOOKBACK_DAYS)}
-        return self.idle_when.format(**values)
+        return re.sub(r"≤ 0 (?=\D)", "no ", self.idle_when.format(**values))
 
 
 def _default_words(limit: Limit) -> str:
@@ -152,6 +168,10 @@ class Kinds:
         """The value of the resource's CloudWatch dimension; None when the type has no metrics."""
         kind = self.of(resource.type)
         return kind.dimension(resource) if kind and kind.metrics else None
+
+    def series_of(self, resource: Resource, spec: MetricSpec) -> Sequence[Mapping[str, str]]:
+        kind = self.of(resource.type)
+        return kind.series_of(resource, spec) if kind else []
 
     def parts(self, resource: Resource) -> Sequence[Component] | Unpriced:
         kind = self.of(resource.type)

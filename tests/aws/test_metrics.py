@@ -51,13 +51,13 @@ class GetMetricDataStandIn:
     values a page, splitting one query's values across pages as CloudWatch may."""
 
     def __init__(
-        self, series: dict[tuple[str, str], list[float]] | None = None, page_size: int = 0
+        self, series: dict[tuple[str, ...], list[float]] | None = None, page_size: int = 0
     ):
         self.series = series or {}
         self.page_size = page_size
         self.calls: list[dict[str, Any]] = []
         self.fail_calls: set[int] = set()  # call numbers (from 0) that raise
-        self.forbidden: set[tuple[str, str]] = set()
+        self.forbidden: set[tuple[str, ...]] = set()
         self.client = boto3.client(
             "cloudwatch", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
         )
@@ -81,8 +81,12 @@ class GetMetricDataStandIn:
         for query in params["MetricDataQueries"]:
             metric = query["MetricStat"]["Metric"]
             key = (metric["MetricName"], metric["Dimensions"][0]["Value"])
-            statuses[query["Id"]] = "Forbidden" if key in self.forbidden else "Complete"
-            flat.extend((query["Id"], value) for value in self.series.get(key, []))
+            # A series filed by more dimensions is keyed by all their values.
+            full = (metric["MetricName"], *(d["Value"] for d in metric["Dimensions"]))
+            forbidden = key in self.forbidden or full in self.forbidden
+            statuses[query["Id"]] = "Forbidden" if forbidden else "Complete"
+            values = self.series.get(full, self.series.get(key, []))
+            flat.extend((query["Id"], value) for value in values)
         offset = int(params.get("NextToken", "0"))
         end = offset + self.page_size if self.page_size else len(flat)
         page = flat[offset:end]
@@ -353,3 +357,67 @@ def test_moto_fleet_of_hundreds_in_the_fewest_calls(cloudwatch: Any) -> None:
 def _lists(observed: dict) -> dict:
     """An observation with its arrays as lists, to compare with literal values."""
     return {alias: list(values) for alias, values in observed.items()}
+
+
+# --- metrics filed by more than one dimension -------------------------------------------------
+
+
+def _cache(name: str, nodes: list[str]) -> Resource:
+    details = {"family": "redis", "node_ids": nodes}
+    return Resource("AWS::ElastiCache::CacheCluster", name, REGION, ACCOUNT, details=details)
+
+
+def test_a_metric_filed_per_node_is_read_per_node_and_summed_under_its_alias() -> None:
+    stand_in = GetMetricDataStandIn(
+        {
+            ("GetTypeCmds", "sessions", "0001"): [1.0, 2.0],
+            ("GetTypeCmds", "sessions", "0002"): [3.0],
+        }
+    )
+    cache = _cache("sessions", ["0001", "0002"])
+
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(
+        [cache], ACCOUNT, REGION, WEEK, NOW
+    )
+
+    dimensions = [
+        q["MetricStat"]["Metric"]["Dimensions"] for q in stand_in.calls[0]["MetricDataQueries"]
+    ]
+    assert dimensions[:2] == [
+        [{"Name": "CacheClusterId", "Value": "sessions"}, {"Name": "CacheNodeId", "Value": "0001"}],
+        [{"Name": "CacheClusterId", "Value": "sessions"}, {"Name": "CacheNodeId", "Value": "0002"}],
+    ]
+    assert len(dimensions) == 4 == queries_for([cache], PATROL)  # 2 metrics × 2 nodes
+    assert sorted(observed[cache.key]["get_type"]) == [1.0, 2.0, 3.0]
+    assert list(observed[cache.key]["set_type"]) == []
+
+
+def test_one_unanswered_series_leaves_the_whole_alias_unread() -> None:
+    stand_in = GetMetricDataStandIn({("GetTypeCmds", "sessions", "0001"): [0.0]})
+    stand_in.forbidden = {("GetTypeCmds", "sessions", "0002")}
+    cache = _cache("sessions", ["0001", "0002"])
+
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(
+        [cache], ACCOUNT, REGION, WEEK, NOW
+    )
+
+    # A sum over one node of two would pass for a quiet cluster: the alias stays out.
+    assert set(observed[cache.key]) == {"set_type"}
+
+
+def test_an_endpoint_is_read_for_each_variant() -> None:
+    endpoint = Resource(
+        "AWS::SageMaker::Endpoint",
+        "scoring",
+        REGION,
+        ACCOUNT,
+        details={"variants": [{"name": "AllTraffic"}, {"name": "Canary"}]},
+    )
+    stand_in = GetMetricDataStandIn({("Invocations", "scoring", "Canary"): [4.0]})
+
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(
+        [endpoint], ACCOUNT, REGION, WEEK, NOW
+    )
+
+    assert list(observed[endpoint.key]["invocations"]) == [4.0]
+    assert len(stand_in.calls[0]["MetricDataQueries"]) == 2

@@ -485,3 +485,76 @@ def test_tiered_prices_use_the_first_tier(pricing: Pricing) -> None:
 )
 def test_usagetype_region_prefixes(usagetype: str, wanted: str, matches: bool) -> None:
     assert usagetype_matches(usagetype, wanted) is matches
+
+
+# --- the types beyond EC2, ELB, RDS and EKS -------------------------------------------------
+
+
+def test_dynamodb_capacity_is_priced_past_the_accounts_free_tier(pricing: Pricing) -> None:
+    """The capacity price has a free first tier (the account's 25 units), then a rate: a table
+    costs the rate, and the Standard-IA class's own products are not taken for it."""
+    filters = [
+        {"Type": "TERM_MATCH", "Field": "regionCode", "Value": REGION},
+        {"Type": "TERM_MATCH", "Field": "productFamily", "Value": "Provisioned IOPS"},
+    ]
+
+    def capacity(sku: str, usagetype: str, unit: str, rate: str) -> str:
+        return price_item(
+            sku,
+            "Provisioned IOPS",
+            {"usagetype": usagetype, "group": "DDB-ReadUnits"},
+            unit,
+            "",
+            service="AmazonDynamoDB",
+            tiers=[("0", "18600", "0.0000000000"), ("18600", "Inf", rate)],
+        )
+
+    items = [
+        capacity("RCU", "EU-ReadCapacityUnit-Hrs", "ReadCapacityUnit-Hrs", "0.0001470000"),
+        capacity("IARCU", "EU-IA-ReadCapacityUnit-Hrs", "ReadCapacityUnit-Hrs", "0.0001830000"),
+        capacity("WCU", "EU-WriteCapacityUnit-Hrs", "WriteCapacityUnit-Hrs", "0.0007350000"),
+    ]
+    _respond(pricing, "AmazonDynamoDB", filters, items)  # one fetch serves both units
+    table = Resource(
+        "AWS::DynamoDB::Table",
+        "orders",
+        REGION,
+        ACCOUNT,
+        details={"billing_mode": "PROVISIONED", "read_capacity": 50, "write_capacity": 20},
+    )
+
+    cost = PriceBook(pricing.client_for, PATROL).monthly_cost(table)
+
+    assert cost.monthly_usd == round(0.000147 * 50 * 730 + 0.000735 * 20 * 730, 2) == 16.1
+    assert cost.note == (
+        "50 read capacity units: $0.000147/read unit-hour × 36,500 = $5.37; "
+        "20 write capacity units: $0.000735/write unit-hour × 14,600 = $10.73; "
+        "its storage and backups not included"
+    )
+
+
+def test_a_redshift_clusters_nodes(pricing: Pricing) -> None:
+    filters = [
+        {"Type": "TERM_MATCH", "Field": "regionCode", "Value": REGION},
+        {"Type": "TERM_MATCH", "Field": "productFamily", "Value": "Compute Instance"},
+        {"Type": "TERM_MATCH", "Field": "instanceType", "Value": "ra3.xlplus"},
+    ]
+    node = price_item(
+        "RA3",
+        "Compute Instance",
+        {"instanceType": "ra3.xlplus", "usagetype": "EU-Node:ra3.xlplus"},
+        "Hrs",
+        "1.1860000000",
+        service="AmazonRedshift",
+    )
+    _respond(pricing, "AmazonRedshift", filters, [node])
+    cluster = Resource(
+        "AWS::Redshift::Cluster",
+        "warehouse",
+        REGION,
+        ACCOUNT,
+        state="available",
+        size="ra3.xlplus",
+        details={"nodes": 2},
+    )
+    assert PriceBook(pricing.client_for, PATROL).monthly_cost(cluster).monthly_usd == 1731.56

@@ -1,4 +1,5 @@
-"""EC2's patrolled types in AWS: instances, EBS volumes, Elastic IPs and NAT gateways.
+"""EC2's patrolled types in AWS: instances, EBS volumes and snapshots, AMIs, Elastic IPs and NAT
+gateways.
 
 What their declarations (bot/registry/patrol/ec2.py) point at: how each is listed, what its
 buttons do, how its tags are written, and how a lookup reads its creation time.
@@ -21,6 +22,7 @@ from bot.aws.creation_hints import (
     owner_tags,
     parent_tags,
 )
+from bot.aws.creation_hints import utc as hint_time
 from bot.aws.errors import error_code, is_denied
 from bot.aws.inventory import Scan, items, pages, parents, stopped_at, utc
 from bot.aws.operations import (
@@ -42,6 +44,9 @@ from bot.aws.tagging import aws_tags, tags_of
 from bot.core.refs import ResourceRef
 from bot.core.resources import EBS_VOLUME, EC2_INSTANCE, ELASTIC_IP, NAT_GATEWAY, Resource
 
+EBS_SNAPSHOT = "AWS::EC2::Snapshot"
+AMI = "AWS::EC2::Image"
+
 logger = logging.getLogger(__name__)
 
 # Instances worth judging: terminated and shutting-down ones are already going away.
@@ -52,6 +57,7 @@ LIVE_NAT_STATES = ("pending", "available")
 # metadata options, every interface's addresses…) is dropped page by page, which at 10,000
 # instances is most of the round's memory.
 _INSTANCE_KEYS = (
+    "ImageId",
     "InstanceId",
     "InstanceLifecycle",
     "InstanceType",
@@ -98,6 +104,53 @@ def described_volumes(scan: Scan) -> list[dict[str, Any]]:
         "volumes",
         lambda: list(items(scan.client("ec2"), "describe_volumes", "Volumes", page_size=500)),
     )
+
+
+def described_images(scan: Scan) -> list[dict[str, Any]]:
+    """The account's own AMIs, read once per collect call (snapshots and AMIs both read them)."""
+    return scan.once(
+        "images",
+        lambda: list(
+            items(scan.client("ec2"), "describe_images", "Images", page_size=1000, Owners=["self"])
+        ),
+    )
+
+
+def described_template_images(scan: Scan) -> dict[str, list[str]]:
+    """AMI id → the launch templates whose default or latest version launches it."""
+    ec2 = scan.client("ec2")
+    used: dict[str, list[str]] = {}
+    for template in items(ec2, "describe_launch_templates", "LaunchTemplates", page_size=200):
+        versions = ec2.describe_launch_template_versions(
+            LaunchTemplateId=template["LaunchTemplateId"], Versions=["$Default", "$Latest"]
+        ).get("LaunchTemplateVersions", [])
+        for version in versions:
+            image = version.get("LaunchTemplateData", {}).get("ImageId")
+            name = template.get("LaunchTemplateName") or template["LaunchTemplateId"]
+            if image and name not in used.get(image, []):
+                used.setdefault(image, []).append(name)
+    return used
+
+
+def _snapshots_of(image: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {"id": m["Ebs"]["SnapshotId"], "gib": m["Ebs"].get("VolumeSize")}
+        for m in image.get("BlockDeviceMappings", [])
+        if m.get("Ebs", {}).get("SnapshotId")
+    ]
+
+
+def _known(scan: Scan, what: str, read: Any) -> Any:
+    """A shared pass another type's rule depends on, or None (with a note) when it failed."""
+    try:
+        return read(scan)
+    except ClientError as error:
+        outcome = "denied" if is_denied(error) else f"failed ({error_code(error)})"
+        note = f"{what} not known in {scan.account}/{scan.region}: {outcome}"
+        if note not in scan.notes:
+            scan.notes.append(note)
+            logger.warning("%s", note)
+        return None
 
 
 # Inventory --------------------------------------------------------------------------------------
@@ -274,6 +327,88 @@ def nat_gateways(scan: Scan) -> list[Resource]:
                     "allocation_ids": [
                         a["AllocationId"] for a in addresses if a.get("AllocationId")
                     ],
+                },
+            )
+        )
+    return resources
+
+
+def snapshots(scan: Scan) -> list[Resource]:
+    """The account's own EBS snapshots, with whether their volume is gone and which AMIs use
+    them (None where that could not be read: the rule then judges nothing)."""
+    volumes = _known(scan, "volumes of snapshots", described_volumes)
+    own_images = _known(scan, "AMIs using snapshots", described_images)
+    existing = None if volumes is None else {v["VolumeId"] for v in volumes}
+    used: dict[str, list[str]] = {}
+    for image in own_images or ():
+        for snapshot in _snapshots_of(image):
+            used.setdefault(snapshot["id"], []).append(image["ImageId"])
+    found = items(
+        scan.client("ec2"), "describe_snapshots", "Snapshots", page_size=1000, OwnerIds=["self"]
+    )
+    resources = []
+    for snapshot in found:
+        if snapshot.get("OwnerId") not in (None, scan.account):
+            continue  # only the account's own: another owner's is not ours to judge
+        tags = tags_of(snapshot.get("Tags"))
+        volume = snapshot.get("VolumeId")
+        resources.append(
+            Resource(
+                type=EBS_SNAPSHOT,
+                id=snapshot["SnapshotId"],
+                region=scan.region,
+                account=scan.account,
+                name=tags.get("Name"),
+                arn=f"arn:{scan.partition}:ec2:{scan.region}::snapshot/{snapshot['SnapshotId']}",
+                state=snapshot.get("State"),
+                created_at=utc(snapshot.get("StartTime")),
+                size=f"{snapshot.get('VolumeSize')} GiB",
+                tags=tags,
+                details={
+                    **parents(tags),
+                    "volume_id": volume,
+                    "volume_gib": snapshot.get("VolumeSize"),
+                    "volume_gone": None if existing is None else volume not in existing,
+                    "used_by_images": None
+                    if own_images is None
+                    else used.get(snapshot["SnapshotId"], []),
+                    "storage_tier": snapshot.get("StorageTier"),
+                    "description": snapshot.get("Description"),
+                },
+            )
+        )
+    return resources
+
+
+def images(scan: Scan) -> list[Resource]:
+    """The account's own AMIs, with the instances and launch templates that use them."""
+    live = _known(scan, "instances using AMIs", described_instances)
+    templates = _known(scan, "launch templates using AMIs", described_template_images)
+    by_image: dict[str, list[str]] = {}
+    for instance in live or ():
+        by_image.setdefault(instance.get("ImageId", ""), []).append(instance["InstanceId"])
+    resources = []
+    for image in described_images(scan):
+        tags = tags_of(image.get("Tags"))
+        image_id = image["ImageId"]
+        resources.append(
+            Resource(
+                type=AMI,
+                id=image_id,
+                region=scan.region,
+                account=scan.account,
+                name=image.get("Name") or tags.get("Name"),
+                arn=f"arn:{scan.partition}:ec2:{scan.region}::image/{image_id}",
+                state=image.get("State"),
+                created_at=hint_time(image.get("CreationDate")),
+                size=image.get("Architecture"),
+                tags=tags,
+                details={
+                    **parents(tags),
+                    "snapshots": _snapshots_of(image),
+                    "used_by_instances": None if live is None else by_image.get(image_id, []),
+                    "used_by_templates": None if templates is None else templates.get(image_id, []),
+                    "last_launched_at": hint_time(image.get("LastLaunchedTime")),
                 },
             )
         )
@@ -487,6 +622,89 @@ def delete_nat_gateway(ops: Operations, target: Target, dry_run: bool) -> Outcom
         return dry(f"deleted {where}")
     ec2.delete_nat_gateway(NatGatewayId=target.id)
     return Outcome(done=True, summary=f"Deleting {where} (AWS takes a few minutes).{note}")
+
+
+def delete_snapshot(ops: Operations, target: Target, dry_run: bool) -> Outcome:
+    ec2 = target.client("ec2")
+    try:
+        found = ec2.describe_snapshots(SnapshotIds=[target.id])["Snapshots"]
+    except ClientError as error:
+        raise_if_gone(error, target.id, codes=("InvalidSnapshot.NotFound",))
+        raise
+    if not found:
+        return gone(target.id)
+    snapshot = found[0]
+    label = label_of(target.id, tags_of(snapshot.get("Tags")))
+    ops.check_tags(label, tags_of(snapshot.get("Tags")))
+    users = [
+        image["ImageId"]
+        for image in items(ec2, "describe_images", "Images", page_size=1000, Owners=["self"])
+        if any(s["id"] == target.id for s in _snapshots_of(image))
+    ]
+    if users:
+        return refused(
+            f"{label} is used by the AMI {listed(users)}: deregister that first, or keep it."
+        )
+    where = f"the EBS snapshot {label} ({snapshot.get('VolumeSize')} GiB) in {target.region}"
+    if dry_run:
+        return dry(f"deleted {where}")
+    ec2.delete_snapshot(SnapshotId=target.id)
+    return Outcome(done=True, summary=f"Deleted {where}.")
+
+
+def deregister_image(ops: Operations, target: Target, dry_run: bool) -> Outcome:
+    ec2 = target.client("ec2")
+    try:
+        found = ec2.describe_images(ImageIds=[target.id])["Images"]
+    except ClientError as error:
+        raise_if_gone(error, target.id, codes=("InvalidAMIID.NotFound", "InvalidAMIID.Unavailable"))
+        raise
+    if not found or found[0].get("State") == "deregistered":
+        return gone(target.id)
+    image = found[0]
+    name = image.get("Name")
+    label = f"{name} ({target.id})" if name else target.id
+    ops.check_tags(label, tags_of(image.get("Tags")))
+    filters = [
+        {"Name": "image-id", "Values": [target.id]},
+        {"Name": "instance-state-name", "Values": list(LIVE_INSTANCE_STATES)},
+    ]
+    running = [
+        instance["InstanceId"]
+        for page in pages(ec2, "describe_instances", Filters=filters)
+        for reservation in page.get("Reservations", [])
+        for instance in reservation.get("Instances", [])
+    ]
+    if running:
+        return refused(f"{label} is what {listed(running)} run from now: I leave it.")
+    templates = _templates_using(ec2, target.id)
+    if templates:
+        return refused(f"{label} is in the launch template {listed(templates)}: I leave it.")
+    kept = [s["id"] for s in _snapshots_of(image)]
+    where = f"the AMI {label} in {target.region}"
+    one = len(kept) == 1
+    stays = (
+        f" Its snapshot{'' if one else 's'} {listed(kept)} "
+        f"{'stays (and still costs)' if one else 'stay (and still cost)'}: delete "
+        f"{'it' if one else 'them'} when no longer needed."
+        if kept
+        else ""
+    )
+    if dry_run:
+        return dry(f"deregistered {where}.{stays}".rstrip("."))
+    ec2.deregister_image(ImageId=target.id)
+    return Outcome(done=True, summary=f"Deregistered {where}.{stays}")
+
+
+def _templates_using(ec2: Any, image_id: str) -> list[str]:
+    found = []
+    for template in items(ec2, "describe_launch_templates", "LaunchTemplates", page_size=200):
+        versions = ec2.describe_launch_template_versions(
+            LaunchTemplateId=template["LaunchTemplateId"], Versions=["$Default", "$Latest"]
+        ).get("LaunchTemplateVersions", [])
+        if any(v.get("LaunchTemplateData", {}).get("ImageId") == image_id for v in versions):
+            found.append(template.get("LaunchTemplateName") or template["LaunchTemplateId"])
+    return found
 
 
 # Tags -------------------------------------------------------------------------------------------

@@ -22,10 +22,33 @@ from bot.core.created_by import ResourceKey, Subject, subject
 from bot.core.idle import MetricSpec, Observations
 from bot.core.policy import Thresholds
 from bot.core.resources import Cost, Resource, Verdict
-from bot.registry.patrol import ec2, eks, elb, lookup_readers, rds
+from bot.registry.patrol import (
+    dynamodb,
+    ec2,
+    eks,
+    elasticache,
+    elb,
+    emr,
+    lookup_readers,
+    opensearch,
+    rds,
+    redshift,
+    sagemaker,
+)
 from bot.registry.patrol.spec import PatrolType, PatrolTypes
 
-_DECLARED: tuple[PatrolType, ...] = (*ec2.TYPES, *elb.TYPES, *rds.TYPES, *eks.TYPES)
+_DECLARED: tuple[PatrolType, ...] = (
+    *ec2.TYPES,
+    *elb.TYPES,
+    *rds.TYPES,
+    *eks.TYPES,
+    *sagemaker.TYPES,
+    *opensearch.TYPES,
+    *elasticache.TYPES,
+    *redshift.TYPES,
+    *emr.TYPES,
+    *dynamodb.TYPES,
+)
 
 PATROL = PatrolTypes(_DECLARED)
 PATROLLED_TYPES: tuple[str, ...] = PATROL.types

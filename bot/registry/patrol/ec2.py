@@ -1,6 +1,13 @@
-"""EC2's patrol types: instances, EBS volumes, Elastic IPs and NAT gateways."""
+"""EC2's patrol types: instances, EBS volumes and snapshots, AMIs, Elastic IPs, NAT gateways.
+
+Snapshots and AMIs: deleting a snapshot loses its data, so only one whose volume is gone and that
+no AMI uses is offered for deletion; deregistering an AMI keeps its snapshots (the button says so),
+and neither is touched while an instance or launch template uses it.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from bot.aws.creation_hints import Reader
 from bot.aws.inventory import Lister
@@ -17,16 +24,17 @@ from bot.core.parents import (
     EKS_CLUSTER,
     EKS_NODEGROUP,
 )
-from bot.core.policy import LOOKBACK_DAYS
+from bot.core.policy import LOOKBACK_DAYS, Actions
 from bot.core.resources import EBS_VOLUME, EC2_INSTANCE, ELASTIC_IP, NAT_GATEWAY, Resource
 from bot.registry.patrol.spec import PatrolType
 
-K, S, T, D, R, N = (
+K, S, T, D, R, DR, N = (
     Action.KEEP,
     Action.STOP,
     Action.TERMINATE,
     Action.DELETE,
     Action.RELEASE,
+    Action.DEREGISTER,
     Action.NOT_MINE,
 )
 
@@ -155,4 +163,69 @@ NAT = PatrolType(
     iam_resources=("arn:{partition}:ec2:*:*:natgateway/*",),
 )
 
-TYPES = (INSTANCE, VOLUME, ADDRESS, NAT)
+
+def _snapshots_stay(resource: Resource, actions: Actions, _until: datetime | None) -> str:
+    count = len(resource.details.get("snapshots") or ())
+    if not count:
+        return ""
+    if count == 1:
+        return "; its snapshot stays (and still costs): delete it when no longer needed"
+    return f"; its {count} snapshots stay (and still cost): delete them when no longer needed"
+
+
+SNAPSHOT = PatrolType(
+    cfn_type=ec2.EBS_SNAPSHOT,
+    short="ebs_snapshot",
+    noun="EBS snapshot",
+    plural="EBS snapshots",
+    rule=idle.ebs_snapshot,
+    idle_when="its volume is gone and no AMI uses it, older than {older_than_days} days",
+    limits=(idle.SNAPSHOT_AGE_DAYS,),
+    price=costs.ebs_snapshot,
+    caveat=costs.fixed(costs.SNAPSHOT_BOUND),
+    buttons={None: (K, D, N)},
+    words={D: said("; its data is gone for good, as its volume is gone too")},
+    unique_ids=True,
+    inventory=Lister(
+        "ec2", ec2.snapshots, ("ec2:DescribeSnapshots", "ec2:DescribeVolumes", "ec2:DescribeImages")
+    ),
+    actions={
+        D: Act(
+            ec2.delete_snapshot,
+            ("ec2:DescribeSnapshots", "ec2:DescribeImages", "ec2:DeleteSnapshot"),
+        )
+    },
+    tagging=TAGS,
+    hint=Reader(("ec2:DescribeSnapshots",), ec2.read_snapshot),
+    iam_resources=(SNAPSHOT_ARN,),
+)
+
+IMAGE_READS = (
+    "ec2:DescribeImages",
+    "ec2:DescribeInstances",
+    "ec2:DescribeLaunchTemplates",
+    "ec2:DescribeLaunchTemplateVersions",
+)
+
+IMAGE = PatrolType(
+    cfn_type=ec2.AMI,
+    short="ami",
+    noun="AMI",
+    plural="AMIs",
+    rule=idle.ami,
+    idle_when="no instance or launch template uses it, and none launched from it for "
+    "{unused_days} days",
+    limits=(idle.UNUSED_DAYS,),
+    price=costs.ami,
+    caveat=costs.fixed(costs.SNAPSHOT_BOUND),
+    buttons={None: (K, DR, N)},
+    words={DR: _snapshots_stay},
+    unique_ids=True,
+    inventory=Lister("ec2", ec2.images, IMAGE_READS),
+    actions={DR: Act(ec2.deregister_image, (*IMAGE_READS, "ec2:DeregisterImage"))},
+    tagging=TAGS,
+    hint=Reader(("ec2:DescribeImages",), ec2.read_image),
+    iam_resources=("arn:{partition}:ec2:*::image/*",),
+)
+
+TYPES = (INSTANCE, VOLUME, ADDRESS, NAT, SNAPSHOT, IMAGE)

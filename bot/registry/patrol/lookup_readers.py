@@ -9,11 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.aws.creation_hints import Reader
-from bot.aws.kinds import ec2, lookup_only
+from bot.aws.kinds import lookup_only
 
 READERS: Mapping[str, Reader] = {
-    "AWS::EC2::Snapshot": Reader(("ec2:DescribeSnapshots",), ec2.read_snapshot),
-    "AWS::EC2::Image": Reader(("ec2:DescribeImages",), ec2.read_image),
     "AWS::AutoScaling::AutoScalingGroup": Reader(
         ("autoscaling:DescribeAutoScalingGroups",), lookup_only.read_auto_scaling_group
     ),
