@@ -15,12 +15,12 @@ import pytest
 from bench.registry import load
 
 ROOT = Path(__file__).resolve().parent.parent
-# Services a patrol round lists besides EC2 (by endpoint prefix): every patrolled type's.
+# Services a patrol round lists besides EC2 (as SigV4 names them): every patrolled type's.
 PATROL_ONLY = {
     "elasticloadbalancing",
     "eks",
     "rds",
-    "api.sagemaker",
+    "sagemaker",
     "es",
     "elasticache",
     "redshift",
