@@ -1000,3 +1000,76 @@ def test_a_stale_delete_on_a_reused_database_name_deletes_nothing(
     [row] = audit_rows(world)
     assert row.outcome == "different"
     assert world.nudge(posted).status == "gone"
+
+
+def _named(world: World, kind: str, name: str, state: str) -> Resource:
+    """A resource named by a reusable name, with its creation time, as the inventory saw it."""
+    return Resource(
+        type=kind,
+        id=name,
+        region=REGION,
+        account=ACCOUNT,
+        name=name,
+        state=state,
+        created_at=world.fleet.created_at(kind, name),
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "action", "check", "status"),
+    [
+        (
+            lambda w: _named(w, "AWS::Redshift::Cluster", w.fleet.warehouse(), "available"),
+            Action.PAUSE,
+            lambda w, r: (
+                w.fleet.client_for("redshift", REGION).describe_clusters(ClusterIdentifier=r.id)[
+                    "Clusters"
+                ][0]["ClusterStatus"]
+                == "paused"
+            ),
+            "paused",
+        ),
+        (
+            lambda w: _named(w, "AWS::DynamoDB::Table", w.fleet.table(), "ACTIVE"),
+            Action.ON_DEMAND,
+            lambda w, r: (
+                w.fleet.client_for("dynamodb", REGION).describe_table(TableName=r.id)["Table"][
+                    "BillingModeSummary"
+                ]["BillingMode"]
+                == "PAY_PER_REQUEST"
+            ),
+            "switched",
+        ),
+        (
+            lambda w: Resource(
+                type="AWS::EC2::Image",
+                id=w.fleet.image("golden"),
+                region=REGION,
+                account=ACCOUNT,
+                state="available",
+                details={"snapshots": [{"id": "snap-1", "gib": 8}]},
+            ),
+            Action.DEREGISTER,
+            lambda w, r: w.fleet.image_state(r.id) is None,
+            "deregistered",
+        ),
+    ],
+    ids=["pause-redshift", "on-demand-dynamodb", "deregister-ami"],
+)
+def test_the_new_buttons_change_aws_through_slack(
+    make_world: Callable[..., World],
+    make: Callable[[World], Resource],
+    action: Action,
+    check: Callable[[World, Resource], bool],
+    status: str,
+) -> None:
+    world = make_world("enabled")
+    resource = make(world)
+    [posted] = world.digest(resource)
+    world.click(action, posted)
+    [row] = audit_rows(world)
+    assert row.outcome == "done", row.detail
+    assert check(world, resource)
+    assert world.nudge(posted).status == status
+    _, buttons = eventually(lambda: (r := world.row(posted))[0] and "by <@" in r[0] and r)
+    assert not buttons
