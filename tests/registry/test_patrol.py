@@ -110,3 +110,23 @@ def test_the_readme_table_lists_every_type_with_its_defaults() -> None:
     redshift = "| Redshift cluster | `[idle.redshift_cluster]` | no connections over 7 days |"
     assert f"{redshift} Pause, Delete |" in table
     assert "Switch to on-demand" in table and "Deregister" in table
+
+
+def test_core_and_aws_never_import_the_declarations() -> None:
+    """Imports run one way: core ← aws ← the declarations ← everything that wires them."""
+    import ast
+
+    for folder in ("core", "aws"):
+        for path in (ROOT / "bot" / folder).rglob("*.py"):
+            tree = ast.parse(path.read_text())
+            imported = [
+                node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+            ] + [
+                alias.name
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Import)
+                for alias in node.names
+            ]
+            assert not [m for m in imported if m.startswith("bot.registry.patrol")], path
+    core = [p for p in (ROOT / "bot" / "core").rglob("*.py")]
+    assert not [p for p in core if "import boto" in p.read_text() or "bot.aws" in p.read_text()]
