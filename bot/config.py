@@ -9,7 +9,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cache
@@ -22,9 +22,11 @@ from dotenv import dotenv_values
 
 from bot.core import trust
 from bot.core.policy import (
+    LOOKBACK_DAYS,
     Accounts,
     Actions,
     Archive,
+    Limit,
     Nudges,
     Ownership,
     Policy,
@@ -32,19 +34,9 @@ from bot.core.policy import (
     SlackPolicy,
     Thresholds,
 )
-from bot.core.resources import (
-    CLASSIC_LOAD_BALANCER,
-    EBS_VOLUME,
-    EC2_INSTANCE,
-    EKS_CLUSTER,
-    ELASTIC_IP,
-    LOAD_BALANCER,
-    NAT_GATEWAY,
-    PATROLLED_TYPES,
-    RDS_INSTANCE,
-)
 from bot.cron import EXPECTED as CRON_EXPECTED
 from bot.cron import CronError, check_cron
+from bot.registry.patrol import PATROL
 
 DEFAULT_POLICY_FILE = "whocreated.toml"
 DEFAULT_GRACE_S = 25.0  # inside Kubernetes' default 30 s termination grace period
@@ -277,14 +269,34 @@ def _idle_values(table: Mapping[str, Any]) -> dict[str, Thresholds]:
     for short, own in table.items():
         if not isinstance(own, dict):
             continue
-        if short not in IDLE_TYPES:
-            known = ", ".join(IDLE_TYPES)
+        declared = PATROL.by_short.get(short)
+        if declared is None:
+            known = ", ".join(PATROL.by_short)
             raise ConfigError(f"unknown resource type [idle.{short}] (known: {known})")
-        keys = {name: _THRESHOLD_KEYS[name] for name in _TYPE_THRESHOLDS[short]}
-        per_type[IDLE_TYPES[short]] = _table_values(f"idle.{short}", own, keys)
+        keys = {key: _THRESHOLD_KEYS[key] for key in declared.keys}
+        per_type[declared.cfn_type] = _table_values(f"idle.{short}", own, keys)
     if not shared and not any(per_type.values()):
         return {}
-    return {kind: Thresholds(**{**shared, **per_type.get(kind, {})}) for kind in PATROLLED_TYPES}
+    return {
+        kind.cfn_type: _thresholds(kind.limits, {**shared, **per_type.get(kind.cfn_type, {})})
+        for kind in PATROL
+    }
+
+
+def _thresholds(limits: Sequence[Limit], values: Mapping[str, Any]) -> Thresholds:
+    """One type's thresholds: the look-back and `enabled` as given, and of its own limits those
+    the policy moved from their defaults (a type's rule reads no other)."""
+    moved = {
+        limit.key: values[limit.key]
+        for limit in limits
+        if limit.key in values and limit.key != LOOKBACK_DAYS.key
+        if values[limit.key] != limit.default
+    }
+    return Thresholds(
+        lookback_days=values.get(LOOKBACK_DAYS.key, int(LOOKBACK_DAYS.default)),
+        enabled=values.get("enabled", True),
+        **moved,
+    )
 
 
 def _check_together(values: Mapping[str, Any]) -> None:
@@ -590,47 +602,19 @@ _POLICY_SCHEMA: dict[str, dict[str, Parser]] = {
     },
 }
 
-# [idle.<short name>] → the resource type it configures.
-IDLE_TYPES: dict[str, str] = {
-    "ec2_instance": EC2_INSTANCE,
-    "ebs_volume": EBS_VOLUME,
-    "elastic_ip": ELASTIC_IP,
-    "nat_gateway": NAT_GATEWAY,
-    "load_balancer": LOAD_BALANCER,
-    "classic_load_balancer": CLASSIC_LOAD_BALANCER,
-    "rds_instance": RDS_INSTANCE,
-    "eks_cluster": EKS_CLUSTER,
-}
 
+def _limit(limit: Limit) -> Parser:
+    if limit.whole:
+        high = int(limit.high) if limit.high is not None else None
+        return _whole(int(limit.low), high)
+    return _number(limit.low, limit.high)
+
+
+# Every key an [idle] or [idle.<type>] table may hold: `enabled`, and the limits the declared
+# patrol types' rules read (bot/registry/patrol/; a key two types read is one Limit).
 _THRESHOLD_KEYS: dict[str, Parser] = {
     "enabled": _flag,
-    "lookback_days": _whole(1, 455),  # CloudWatch keeps hourly data for 455 days
-    "max_cpu_percent": _number(0, 100),
-    "max_network_bytes": _whole(0),
-    "stopped_days": _whole(0, 3650),
-    "unattached_days": _whole(0, 3650),
-    "max_nat_bytes": _whole(0),
-    "max_lb_requests": _whole(0),
-    "max_nlb_flows": _whole(0),
-    "max_db_connections": _number(0),
-}
-
-# The thresholds each type's rule reads; anything else under [idle.<type>] is a mistake.
-_TYPE_THRESHOLDS: dict[str, tuple[str, ...]] = {
-    "ec2_instance": (
-        "enabled",
-        "lookback_days",
-        "max_cpu_percent",
-        "max_network_bytes",
-        "stopped_days",
-    ),
-    "ebs_volume": ("enabled", "unattached_days"),
-    "elastic_ip": ("enabled",),
-    "nat_gateway": ("enabled", "lookback_days", "max_nat_bytes"),
-    "load_balancer": ("enabled", "lookback_days", "max_lb_requests", "max_nlb_flows"),
-    "classic_load_balancer": ("enabled", "lookback_days", "max_lb_requests"),
-    "rds_instance": ("enabled", "lookback_days", "max_db_connections"),
-    "eks_cluster": ("enabled", "lookback_days"),
+    **{limit.key: _limit(limit) for kind in PATROL for limit in kind.limits},
 }
 
 

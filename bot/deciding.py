@@ -30,6 +30,7 @@ from bot.core.resources import Resource
 from bot.failures import plain_words
 from bot.leases import INSTANCE_PREFIX
 from bot.outbox import Outbox
+from bot.registry.patrol import PATROL
 from bot.slack.admins import Admins
 from bot.slack.message_rows import MessageRows
 from bot.store import Decision, Nudge, Store, nudge_row
@@ -50,9 +51,12 @@ _STATUS_WORDS = {
     "acting": "being handled",
     "kept": "kept",
     "stopped": "stopped",
+    "paused": "paused",
+    "switched": "switched to on-demand",
     "terminated": "terminated",
     "deleted": "deleted",
     "released": "released",
+    "deregistered": "deregistered",
     "reassigned": "passed on to someone else",
     "gone": "found already gone",
     "superseded": "replaced by a newer message",
@@ -392,7 +396,12 @@ class Decisions:
         blocks = [
             views.passed_on_intro(click.user, note, to_channel=new_owner is None),
             *digests.resource_blocks(
-                fresh["id"], finding, now=now, dry_run=self.dry_run, actions=self.policy.actions
+                fresh["id"],
+                finding,
+                now=now,
+                dry_run=self.dry_run,
+                actions=self.policy.actions,
+                kinds=PATROL,
             ),
         ]
         outbox = Outbox(self.store, self.client, self.clock)
@@ -523,7 +532,11 @@ class Decisions:
                 for nudge in self.store.open_nudges_for(user)
             ]
             view = digests.home_view(
-                items, now=self.clock(), dry_run=self.dry_run, actions=self.policy.actions
+                items,
+                now=self.clock(),
+                dry_run=self.dry_run,
+                actions=self.policy.actions,
+                kinds=PATROL,
             )
             client.views_publish(user_id=user, view=view)
         except Exception:
@@ -638,6 +651,7 @@ class Decisions:
             outcome_kind=outcome.kind,
             summary=words,
             now=now,
+            kinds=PATROL,
         )
         try:
             self.client.chat_postMessage(

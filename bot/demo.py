@@ -25,6 +25,7 @@ from slack_sdk import WebClient
 from bot.core import decision_views as views
 from bot.core.decisions import Action, button_value
 from bot.core.terminal import render_scan
+from bot.registry.patrol import PATROL
 from bot.sandbox import seed
 from bot.sandbox.render import mrkdwn, render_blocks, render_view
 from bot.sandbox.seed import Sandbox, Seeded
@@ -328,17 +329,17 @@ class Demo:
 # ---------------------------------------------------------------------------------------------
 
 
+# The sandbox's types the patrol does not inventory; the others are named by their declarations.
+_OTHER_NOUNS = {
+    "AWS::S3::Bucket": "S3 bucket",
+    seed.AUTOSCALING_GROUP: "Auto Scaling group",
+    seed.CLOUDFORMATION_STACK: "CloudFormation stack",
+}
+
+
 def _kind(resource_type: str) -> str:
-    short = {
-        "AWS::EC2::Instance": "EC2 instance",
-        "AWS::EC2::Volume": "EBS volume",
-        "AWS::EC2::EIP": "Elastic IP",
-        "AWS::EC2::NatGateway": "NAT gateway",
-        "AWS::S3::Bucket": "S3 bucket",
-        seed.AUTOSCALING_GROUP: "Auto Scaling group",
-        seed.CLOUDFORMATION_STACK: "CloudFormation stack",
-    }
-    return short.get(resource_type, resource_type.rsplit("::", 1)[-1])
+    noun = PATROL.noun(resource_type) or _OTHER_NOUNS.get(resource_type)
+    return noun or resource_type.rsplit("::", 1)[-1]
 
 
 def _json(value: Any) -> dict[str, Any]:

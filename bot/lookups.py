@@ -23,11 +23,12 @@ from typing import Protocol
 from bot.aws.creation_hints import Hint
 from bot.core import events
 from bot.core.answers import LookupAnswer, ParentAnswer, Source
-from bot.core.created_by import CREATED_BY_TAG, Subject, TagSigner, created_by_value, subject
+from bot.core.created_by import CREATED_BY_TAG, Subject, TagSigner, created_by_value
 from bot.core.events import Actor, CreationFact
 from bot.core.parents import NamedParent, acts_for_a_parent, is_its_parent, named_parents
 from bot.core.refs import ResourceRef
 from bot.core.resources import LOAD_BALANCER
+from bot.registry.patrol import tag_subject
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -282,7 +283,7 @@ def _tag_subject(answer: LookupAnswer) -> Subject:
     resource_id = ref.arn if ref.type == LOAD_BALANCER and ref.arn else ref.id
     key = (ref.account or answer.account or "", region or "", ref.type or "", resource_id)
     created_at = answer.created_at_hint if isinstance(answer.created_at_hint, datetime) else None
-    return subject(key, created_at)
+    return tag_subject(key, created_at)
 
 
 def _event_source(resource_type: str | None, event_name: str) -> str:

@@ -26,12 +26,13 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.aws.operations import Outcome
 from bot.core import digests
-from bot.core.decisions import Action
+from bot.core.decisions import Action, is_destructive
 from bot.core.messages import escape_mrkdwn
 from bot.core.nudging import History, Step, auto_stop_date, in_working_hours, next_step
 from bot.core.policy import Policy
 from bot.core.resources import Finding
 from bot.outbox import Flushed, Outbox
+from bot.registry.patrol import PATROL
 from bot.store import OPEN_STATUSES, Nudge, Store, new_nudge_id, nudge_row
 
 logger = logging.getLogger(__name__)
@@ -170,6 +171,7 @@ class Notifier:
             max_items=self.policy.nudges.max_in_digest,
             actions=self.policy.actions,
             skipped=skipped,
+            kinds=PATROL,
         )
         digest_id = self._queue(
             kind="digest",
@@ -335,7 +337,7 @@ class Notifier:
             return
         times = max(item.nudge.times_sent if item.nudge else 1 for item in items)
         pairs = [(item.nudge.id if item.nudge else "", item.finding) for item in items]
-        blocks = digests.escalation_blocks(owner, pairs, times, now)
+        blocks = digests.escalation_blocks(owner, pairs, times, now, kinds=PATROL)
         digest_id = self.outbox.queue(
             kind="escalation",
             target=channel,
@@ -366,7 +368,7 @@ class Notifier:
             )
             return
         pairs = [(item.finding, item.finding.owner.reason) for item in fresh]
-        blocks = digests.unknown_owner_blocks(pairs, now)
+        blocks = digests.unknown_owner_blocks(pairs, now, kinds=PATROL)
         ids = [item.nudge.id if item.nudge else new_nudge_id() for item in fresh]
         digest_id = self._queue(
             kind="unowned",
@@ -420,7 +422,8 @@ class Notifier:
         return self._zones[user]
 
 
-_REMOVED = {"stop", "terminate", "delete", "release", "auto_stop"}
+# Decisions that take the nudge's monthly cost away (all of it, or its compute: pause, on-demand).
+_REMOVED = {action.value for action in Action if is_destructive(action)} | {"auto_stop"}
 
 
 def weekly_stats(store: Store, since: datetime) -> digests.WeeklyStats:

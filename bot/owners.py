@@ -46,19 +46,11 @@ from bot.core.created_by import (
     created_by_value,
     parse_unsigned,
 )
-from bot.core.created_by import (
-    subject as tag_subject,
-)
 from bot.core.events import Actor, CreationFact
 from bot.core.parents import EKS_NODEGROUP, acts_for_a_parent, cluster_of, named_parents
 from bot.core.policy import Policy
-from bot.core.resources import (
-    CLASSIC_LOAD_BALANCER,
-    LOAD_BALANCER,
-    UNIQUE_ID_TYPES,
-    Owner,
-    Resource,
-)
+from bot.core.resources import Owner, Resource
+from bot.registry.patrol import PATROL, tag_subject
 from bot.store import FactPlace, Store
 
 logger = logging.getLogger(__name__)
@@ -652,16 +644,15 @@ def _partition(arn: str | None) -> str:
     return "aws"
 
 
-# What a resource's creation event may call it, per type; others by ARN and id.
-_NAMES: dict[str, Callable[[Resource], tuple[str, ...]]] = {
-    # The id of a v2 load balancer is its ARN; its name alone could be a classic one's.
-    LOAD_BALANCER: lambda r: (r.arn or r.id,),
-}
-
-
 def _subject_of(resource: Resource) -> _Subject:
-    namer = _NAMES.get(resource.type)
-    names = namer(resource) if namer else tuple(n for n in (resource.arn, resource.id) if n)
+    # What its creation event may call it, as its type's declaration says (ARN and id unless
+    # it says otherwise).
+    declared = PATROL.declaration(resource.type)
+    names = (
+        declared.names_in_creation(resource)
+        if declared is not None
+        else tuple(n for n in (resource.arn, resource.id) if n)
+    )
     created_at = resource.created_at
     return _Subject(
         account=resource.account,
@@ -686,6 +677,9 @@ def _parents(subject: _Subject, fact: CreationFact | None) -> tuple[_Subject, ..
         tags=subject.resource.tags if subject.resource else None,
         record=fact.record if fact is not None else None,
     )
+    declared = PATROL.declaration(subject.type)
+    if declared is not None:  # a patrolled resource follows only the parents its type may have
+        named = tuple(parent for parent in named if parent.type in declared.parents)
     # The parent was made before the child's creation (or its launch, at the latest).
     before = fact.event_time if fact is not None else subject.before
     return tuple(
@@ -731,21 +725,17 @@ def _same_cluster(subject: _Subject, fact: CreationFact) -> bool:
     return cluster is None or cluster == subject.cluster
 
 
-def _classic_creation(subject: _Subject, fact: CreationFact) -> bool:
-    """v1 and v2 share CreateLoadBalancer; a v2 creation answers with its ARN."""
-    return not any(_V2_LOAD_BALANCER.search(created) for created in fact.created)
-
-
-_V2_LOAD_BALANCER = re.compile(r":loadbalancer/(?:app|net|gwy)/")
-
-# Checks a creation event must pass to be this subject's, beyond its names and type.
+# Checks a creation event must pass to be a parent's, beyond its names and type (a patrolled
+# type's own check is in its declaration).
 ACCEPTS: dict[str, Callable[[_Subject, CreationFact], bool]] = {
     EKS_NODEGROUP: _same_cluster,
-    CLASSIC_LOAD_BALANCER: _classic_creation,
 }
 
 
 def _accepts(subject: _Subject, fact: CreationFact) -> bool:
+    declared = PATROL.declaration(subject.type)
+    if declared is not None and declared.accepts_creation is not None:
+        return declared.accepts_creation(fact)
     check = ACCEPTS.get(subject.type)
     return check is None or check(subject, fact)
 
@@ -753,6 +743,6 @@ def _accepts(subject: _Subject, fact: CreationFact) -> bool:
 def _plausible(subject: _Subject, fact: CreationFact) -> bool:
     """A cached creation much older than the service's creation time named an earlier resource
     with the same name (deleted since): CloudTrail must be asked again."""
-    if subject.type in UNIQUE_ID_TYPES or subject.created_at is None:
+    if PATROL.unique_ids(subject.type) or subject.created_at is None:
         return True
     return fact.event_time >= subject.created_at - REUSE_TOLERANCE

@@ -25,11 +25,11 @@ from bot.aws.faults import RoundFaults
 from bot.aws.inventory import Inventory
 from bot.aws.metrics import MetricsReader
 from bot.aws.regions import enabled_regions
-from bot.core import idle, tag_rules
+from bot.core import tag_rules
 from bot.core.created_by import TagSigner, keep_until_value, subject
-from bot.core.decisions import actions_for
 from bot.core.policy import Policy
-from bot.core.resources import PATROLLED_TYPES, Cost, Finding, Owner, Resource, Verdict
+from bot.core.resources import Cost, Finding, Owner, Resource, Verdict
+from bot.registry.patrol import PATROL, PatrolTypes
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -93,10 +93,9 @@ class Patrol:
         prices: Any,  # bot.aws.pricing.PriceBook
         clock: Callable[[], datetime],
         default_regions: Sequence[str],
-        inventory: Callable[[ClientFactory], Inventory] = Inventory,
-        metrics: Callable[[ClientFactory], MetricsReader] = MetricsReader,
         max_workers: int = 4,
         signer: TagSigner | None = None,
+        types: PatrolTypes = PATROL,
     ) -> None:
         self.policy = policy
         self.signer = signer  # reads keep-until tags; without one, only the store's keeps count
@@ -106,8 +105,7 @@ class Patrol:
         self.prices = prices
         self.clock = clock
         self.default_regions = tuple(default_regions)
-        self.make_inventory = inventory
-        self.make_metrics = metrics
+        self.types = types
         self.max_workers = max_workers
 
     def run(self, *, progress: Callable[[str], None] | None = None) -> RoundResult:
@@ -149,7 +147,7 @@ class Patrol:
                     owner=owners.get(resource.key)
                     or Owner(aws_name=None, source="none", reason="owner not resolved"),
                     cost=self._cost(resource, faults),
-                    actions=tuple(a.value for a in actions_for(resource.type, resource.state)),
+                    actions=tuple(a.value for a in self.types.buttons(resource)),
                 )
             )
         result.findings.sort(key=lambda f: -(f.cost.monthly_usd or 0))
@@ -169,15 +167,15 @@ class Patrol:
         self, access: AccountAccess, region: str, now: datetime, faults: RoundFaults
     ) -> tuple[list[_Judged], list[str]]:
         assert access.clients is not None
-        types = [t for t in PATROLLED_TYPES if self.policy.thresholds_for(t).enabled]
+        types = [t for t in self.types.types if self.policy.thresholds_for(t).enabled]
         try:
-            collected = self.make_inventory(access.clients).collect(
+            collected = Inventory(access.clients, self.types.by_type).collect(
                 access.account, region, types, faults=faults
             )
         except Exception:
             logger.exception("inventory of %s/%s failed", access.account, region)
             return [], [f"{access.account}/{region}: inventory failed; see the logs"]
-        reader = self.make_metrics(access.clients)
+        reader = MetricsReader(access.clients, self.types)
         observations: dict[tuple[str, str, str, str], dict[str, Sequence[float]]] = {}
         # GetMetricData has one time window a call: one pass per look-back in the policy.
         for lookback, group in self._by_lookback(collected.resources).items():
@@ -187,7 +185,7 @@ class Patrol:
         judged = [
             _Judged(
                 resource,
-                idle.evaluate(
+                self.types.evaluate(
                     resource,
                     observations.get(resource.key, {}),
                     self.policy.thresholds_for(resource.type),
@@ -201,7 +199,7 @@ class Patrol:
     def _by_lookback(self, resources: Iterable[Resource]) -> dict[timedelta, list[Resource]]:
         groups: dict[timedelta, list[Resource]] = defaultdict(list)
         for resource in resources:
-            if idle.metrics_for(resource):
+            if self.types.metrics_for(resource):
                 days = self.policy.thresholds_for(resource.type).lookback_days
                 groups[timedelta(days=days)].append(resource)
         return groups
@@ -234,7 +232,10 @@ class Patrol:
         value = keep_until_value(resource.tags)
         if not value or self.signer is None:
             return False
-        until = self.signer.read_keep_until(subject(resource.key, resource.created_at), value)
+        signed = subject(
+            resource.key, resource.created_at, unique_id=self.types.unique_ids(resource.type)
+        )
+        until = self.signer.read_keep_until(signed, value)
         if until is None:
             logger.info("%s: its keep-until tag was not written by whocreated", resource.id)
             return False

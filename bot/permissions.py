@@ -8,7 +8,8 @@ Shapes, kept plain on purpose:
 - IAM[feature]: the IAM actions a feature uses (reads and writes);
 - per resource type: LOOKUP_HINTS (asking a service about one resource), INVENTORY (a patrol
   round's describes), TAGGING (writing whocreated:* tags), and per (type, button) ACTIONS and
-  SNAPSHOTS (taken first when the policy keeps snapshots on);
+  SNAPSHOTS (taken first when the policy keeps snapshots on), each made from the type
+  registry's declarations (bot/registry/patrol/), so a new type brings its own;
 - SLACK_SCOPES[feature]: the bot scopes a feature uses; SLACK_APP_SCOPES for Socket Mode.
 """
 
@@ -18,16 +19,8 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 from bot.core.decisions import Action
-from bot.core.resources import (
-    CLASSIC_LOAD_BALANCER,
-    EBS_VOLUME,
-    EC2_INSTANCE,
-    EKS_CLUSTER,
-    ELASTIC_IP,
-    LOAD_BALANCER,
-    NAT_GATEWAY,
-    RDS_INSTANCE,
-)
+from bot.core.iam_names import is_read, needed_words
+from bot.registry.patrol import PATROL, READERS
 
 
 class Feature(StrEnum):
@@ -54,104 +47,39 @@ PURPOSE: Mapping[Feature, str] = {
     Feature.CHECK: "`whocreated check` itself",
 }
 
+# The per-type parts come from the type registry's declarations (bot/registry/patrol/).
+
 # Asking a service when one resource was created and how it is tagged (a lookup's hint).
 LOOKUP_HINTS: Mapping[str, tuple[str, ...]] = {
-    EC2_INSTANCE: ("ec2:DescribeInstances",),
-    EBS_VOLUME: ("ec2:DescribeVolumes",),
-    "AWS::EC2::Snapshot": ("ec2:DescribeSnapshots",),
-    "AWS::EC2::Image": ("ec2:DescribeImages",),
-    NAT_GATEWAY: ("ec2:DescribeNatGateways",),
-    RDS_INSTANCE: ("rds:DescribeDBInstances",),
-    LOAD_BALANCER: (
-        "elasticloadbalancing:DescribeLoadBalancers",
-        "elasticloadbalancing:DescribeTags",
-    ),
-    CLASSIC_LOAD_BALANCER: (
-        "elasticloadbalancing:DescribeLoadBalancers",
-        "elasticloadbalancing:DescribeTags",
-    ),
-    EKS_CLUSTER: ("eks:DescribeCluster",),
-    "AWS::AutoScaling::AutoScalingGroup": ("autoscaling:DescribeAutoScalingGroups",),
-    "AWS::CloudFormation::Stack": ("cloudformation:DescribeStacks",),
-    "AWS::Lambda::Function": ("lambda:GetFunction",),
-    "AWS::S3::Bucket": ("s3:GetBucketLocation", "s3:ListAllMyBuckets", "s3:GetBucketTagging"),
-    "AWS::IAM::Role": ("iam:GetRole",),
-    "AWS::IAM::User": ("iam:GetUser",),
+    resource_type: reader.permissions for resource_type, reader in READERS.items()
 }
 
 # A patrol round's describe calls per resource type.
 INVENTORY: Mapping[str, tuple[str, ...]] = {
-    EC2_INSTANCE: ("ec2:DescribeInstances",),
-    EBS_VOLUME: ("ec2:DescribeVolumes",),
-    ELASTIC_IP: ("ec2:DescribeAddresses",),
-    NAT_GATEWAY: ("ec2:DescribeNatGateways",),
-    LOAD_BALANCER: (
-        "elasticloadbalancing:DescribeLoadBalancers",
-        "elasticloadbalancing:DescribeTags",
-    ),
-    CLASSIC_LOAD_BALANCER: (
-        "elasticloadbalancing:DescribeLoadBalancers",
-        "elasticloadbalancing:DescribeTags",
-    ),
-    RDS_INSTANCE: ("rds:DescribeDBInstances",),
-    EKS_CLUSTER: (
-        "eks:ListClusters",
-        "eks:DescribeCluster",
-        "eks:ListNodegroups",
-        "eks:DescribeNodegroup",
-        "eks:ListFargateProfiles",
-        "ec2:DescribeInstances",  # self-managed nodes
-    ),
+    kind.cfn_type: kind.inventory.permissions for kind in PATROL.declared
 }
 
 # Writing whocreated:* tags on a resource (created-by after a round, keep-until after Keep).
 TAGGING: Mapping[str, tuple[str, ...]] = {
-    EC2_INSTANCE: ("ec2:CreateTags",),
-    EBS_VOLUME: ("ec2:CreateTags",),
-    ELASTIC_IP: ("ec2:CreateTags",),
-    NAT_GATEWAY: ("ec2:CreateTags",),
-    LOAD_BALANCER: ("elasticloadbalancing:AddTags",),
-    CLASSIC_LOAD_BALANCER: ("elasticloadbalancing:AddTags",),
-    RDS_INSTANCE: ("rds:AddTagsToResource",),
-    EKS_CLUSTER: ("eks:TagResource",),
+    kind.cfn_type: (kind.tagging.permission,)
+    for kind in PATROL.declared
+    if kind.tagging is not None
 }
 
 # What each button does in AWS: the live state is read first, then the change is made.
 ACTIONS: Mapping[tuple[str, Action], tuple[str, ...]] = {
-    (EC2_INSTANCE, Action.STOP): ("ec2:DescribeInstances", "ec2:StopInstances"),
-    (EC2_INSTANCE, Action.TERMINATE): (
-        "ec2:DescribeInstances",
-        "ec2:DescribeInstanceAttribute",
-        "ec2:TerminateInstances",
-    ),
-    (EBS_VOLUME, Action.DELETE): ("ec2:DescribeVolumes", "ec2:DeleteVolume"),
-    (ELASTIC_IP, Action.RELEASE): ("ec2:DescribeAddresses", "ec2:ReleaseAddress"),
-    (NAT_GATEWAY, Action.DELETE): ("ec2:DescribeNatGateways", "ec2:DeleteNatGateway"),
-    (LOAD_BALANCER, Action.DELETE): (
-        "elasticloadbalancing:DescribeLoadBalancers",
-        "elasticloadbalancing:DescribeLoadBalancerAttributes",
-        "elasticloadbalancing:DescribeTags",
-        "elasticloadbalancing:DeleteLoadBalancer",
-    ),
-    (CLASSIC_LOAD_BALANCER, Action.DELETE): (
-        "elasticloadbalancing:DescribeLoadBalancers",
-        "elasticloadbalancing:DescribeTags",
-        "elasticloadbalancing:DeleteLoadBalancer",
-    ),
-    (RDS_INSTANCE, Action.STOP): ("rds:DescribeDBInstances", "rds:StopDBInstance"),
-    (RDS_INSTANCE, Action.DELETE): ("rds:DescribeDBInstances", "rds:DeleteDBInstance"),
+    (kind.cfn_type, action): act.permissions
+    for kind in PATROL.declared
+    for action, act in kind.actions.items()
 }
 
 # Taken before the action when [actions] snapshot_before_delete is on (the default). EC2
 # snapshots are tagged as they are made, which IAM counts as ec2:CreateTags on the snapshot.
 SNAPSHOTS: Mapping[tuple[str, Action], tuple[str, ...]] = {
-    (EC2_INSTANCE, Action.TERMINATE): (
-        "ec2:CreateSnapshot",
-        "ec2:DescribeSnapshots",
-        "ec2:CreateTags",
-    ),
-    (EBS_VOLUME, Action.DELETE): ("ec2:CreateSnapshot", "ec2:DescribeSnapshots", "ec2:CreateTags"),
-    (RDS_INSTANCE, Action.DELETE): ("rds:CreateDBSnapshot",),
+    (kind.cfn_type, action): act.snapshots
+    for kind in PATROL.declared
+    for action, act in kind.actions.items()
+    if act.snapshots
 }
 
 
@@ -247,13 +175,6 @@ SLACK_APP_SCOPES: tuple[str, ...] = ("connections:write",)
 
 SLACK_BOT_SCOPES: tuple[str, ...] = _union(*SLACK_SCOPES.values())
 
-_READ_VERBS = ("Describe", "List", "Get", "Lookup", "Simulate")
-
-
-def is_read(action: str) -> bool:
-    """Reads change nothing: Describe*, List*, Get*, LookupEvents, SimulatePrincipalPolicy."""
-    return action.split(":", 1)[1].startswith(_READ_VERBS)
-
 
 def iam_for(features: Iterable[Feature]) -> dict[str, tuple[Feature, ...]]:
     """IAM action → the features that need it, in table order."""
@@ -268,11 +189,22 @@ def action_words(resource_type: str, action: Action, failed_operation: str | Non
     """The permission a button needs, for "my role needs …": the one whose call failed when
     the table has it, else every change the button makes."""
     both = (*ACTIONS.get((resource_type, action), ()), *SNAPSHOTS.get((resource_type, action), ()))
-    if failed_operation:
-        named = [name for name in both if name.split(":", 1)[1] == failed_operation]
-        if named:
-            return named[0]
-    changes = list(dict.fromkeys(name for name in both if not is_read(name)))
-    if not changes:
-        return "the permission for it"
-    return ", ".join(changes[:-1]) + " and " + changes[-1] if len(changes) > 1 else changes[0]
+    return needed_words(both, failed_operation)
+
+
+def write_resources() -> dict[str, tuple[str, ...]]:
+    """IAM write action → the resource ARNs it may touch ({partition} left to fill in), from
+    each type's declaration: its own ARNs for its buttons and tags, and for snapshots what
+    they are taken of and make."""
+    found: dict[str, dict[str, None]] = {}
+    for kind in PATROL.declared:
+        writes = [p for act in kind.actions.values() for p in act.permissions if not is_read(p)]
+        if kind.tagging is not None:
+            writes.append(kind.tagging.permission)
+        for action in writes:
+            found.setdefault(action, {}).update(dict.fromkeys(kind.iam_resources))
+        for act in kind.actions.values():
+            for action in act.snapshots:
+                if not is_read(action) and action != "ec2:CreateTags":  # tagged on creation
+                    found.setdefault(action, {}).update(dict.fromkeys(act.snapshot_resources))
+    return {action: tuple(arns) for action, arns in found.items()}

@@ -33,37 +33,17 @@ from bot.permissions import (
     SLACK_SCOPES,
     Feature,
     is_read,
+    write_resources,
 )
+from bot.registry.patrol.docs import idle_table
 
 MANAGED_TAG_KEYS = "whocreated:*"  # the only tag keys the bot writes
 
 # The resources each change may touch (IAM resource ARNs, {partition} filled in): writes never
-# get Resource "*". A write action missing here fails the policies' tests.
+# get Resource "*". Each patrol type's declaration says its own; a write action missing here
+# fails the policies' tests.
 WRITE_RESOURCES: Mapping[str, tuple[str, ...]] = {
-    "ec2:StopInstances": ("arn:{partition}:ec2:*:*:instance/*",),
-    "ec2:TerminateInstances": ("arn:{partition}:ec2:*:*:instance/*",),
-    "ec2:DeleteVolume": ("arn:{partition}:ec2:*:*:volume/*",),
-    "ec2:ReleaseAddress": ("arn:{partition}:ec2:*:*:elastic-ip/*",),
-    "ec2:DeleteNatGateway": ("arn:{partition}:ec2:*:*:natgateway/*",),
-    "elasticloadbalancing:DeleteLoadBalancer": (
-        "arn:{partition}:elasticloadbalancing:*:*:loadbalancer/*",
-    ),
-    "rds:StopDBInstance": ("arn:{partition}:rds:*:*:db:*",),
-    "rds:DeleteDBInstance": ("arn:{partition}:rds:*:*:db:*",),
-    "ec2:CreateSnapshot": (
-        "arn:{partition}:ec2:*:*:volume/*",
-        "arn:{partition}:ec2:*::snapshot/*",
-    ),
-    "rds:CreateDBSnapshot": ("arn:{partition}:rds:*:*:db:*", "arn:{partition}:rds:*:*:snapshot:*"),
-    "ec2:CreateTags": (
-        "arn:{partition}:ec2:*:*:instance/*",
-        "arn:{partition}:ec2:*:*:volume/*",
-        "arn:{partition}:ec2:*:*:elastic-ip/*",
-        "arn:{partition}:ec2:*:*:natgateway/*",
-    ),
-    "elasticloadbalancing:AddTags": ("arn:{partition}:elasticloadbalancing:*:*:loadbalancer/*",),
-    "rds:AddTagsToResource": ("arn:{partition}:rds:*:*:db:*",),
-    "eks:TagResource": ("arn:{partition}:eks:*:*:cluster/*",),
+    **write_resources(),
     "sts:AssumeRole": ("arn:{partition}:iam::*:role/{member_role}",),
     "athena:StartQueryExecution": ("arn:{partition}:athena:*:*:workgroup/*",),
     "athena:StopQueryExecution": ("arn:{partition}:athena:*:*:workgroup/*",),
@@ -260,6 +240,7 @@ README_BLOCKS: Mapping[str, Callable[[], str]] = {
     "iam-lookups-policy": lambda: "```json\n" + to_json(policy_document(Feature.LOOKUPS)) + "```",
     "iam-table": iam_table,
     "slack-scopes": scope_table,
+    "idle-rules": idle_table,
 }
 
 

@@ -50,9 +50,12 @@ NUDGE_STATUSES = (
     "acting",  # a decision's AWS call is under way (see the decisions table)
     "kept",
     "stopped",
+    "paused",
+    "switched",  # a DynamoDB table switched to on-demand capacity
     "terminated",
     "deleted",
     "released",
+    "deregistered",
     "reassigned",
     "gone",
     "superseded",  # a duplicate open nudge found when the one-open-nudge key was added

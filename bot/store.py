@@ -27,9 +27,9 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from bot.core import events
-from bot.core.decisions import actions_for
 from bot.core.events import Actor, CreationFact
 from bot.core.resources import Cost, Finding, Owner, Resource, Verdict
+from bot.registry.patrol import PATROL
 from bot.schema import (
     NUDGE_STATUSES,
     OPEN_STATUSES,
@@ -169,7 +169,7 @@ class Nudge:
         owner_source, actions, and when present idle_since, series and cost_note."""
         resource = self.resource()
         details = self.details
-        actions = tuple(details.get("actions") or actions_for(resource.type, resource.state))
+        actions = tuple(details.get("actions") or PATROL.buttons(resource))
         return Finding(
             resource=resource,
             verdict=Verdict(

@@ -104,6 +104,7 @@ def build(settings: Settings, **overrides: Any) -> Services:
     from bot.aws.operations import Operations
     from bot.aws.trail import TrailFinder
     from bot.lookups import LookupService
+    from bot.registry.patrol import HINTS, PATROL
     from bot.signing_key import tag_signer
 
     clock: Clock = overrides.get("clock", utc_now)
@@ -118,6 +119,7 @@ def build(settings: Settings, **overrides: Any) -> Services:
         default_regions=settings.fallback_regions,
         clock=clock,
         account_id=account_id,
+        hints=HINTS,
     )
     account_clients = AccountClients(
         settings.policy.accounts,
@@ -138,7 +140,9 @@ def build(settings: Settings, **overrides: Any) -> Services:
             default_regions=settings.fallback_regions,
             clock=clock,
             account_id=lambda: account,
+            hints=HINTS,
         ),
+        hints=HINTS,
     )
     archive = _archive(settings, aws, clock, account_id)
     lookups = overrides.get("lookups") or LookupService(
@@ -147,6 +151,7 @@ def build(settings: Settings, **overrides: Any) -> Services:
     operations = overrides.get("operations") or Operations(
         aws,
         settings.policy.actions,
+        PATROL.by_type,
         clock=clock,
         account_clients=account_clients,
         signer=signer,
@@ -233,6 +238,7 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
     from bot.notifier import Notifier
     from bot.owners import OwnerResolver
     from bot.patrol import Patrol
+    from bot.registry.patrol import PATROL
 
     settings, policy = services.settings, services.settings.policy
     client = web_client or (services.app.client if services.app is not None else None)
@@ -257,7 +263,10 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
         policy=policy,
         clock=services.clock,
         tagger=Tagger(
-            services.aws, account_id=services.account_id, clients_for_account=account_clients
+            services.aws,
+            PATROL.by_type,
+            account_id=services.account_id,
+            clients_for_account=account_clients,
         )
         if writes
         else None,
@@ -271,7 +280,7 @@ def build_patrol(services: Services, web_client: Any = None) -> tuple[Any, Any]:
         store=services.store,
         accounts=account_clients.visit,
         owners=owners,
-        prices=PriceBook(services.aws),
+        prices=PriceBook(services.aws, PATROL),
         clock=services.clock,
         default_regions=settings.fallback_regions or (home,),
         signer=services.signer,

@@ -190,15 +190,178 @@ class Fleet:
             t["Key"]: t["Value"] for t in rds.list_tags_for_resource(ResourceName=arn)["TagList"]
         }
 
+    # SageMaker, OpenSearch, ElastiCache, Redshift, EMR, DynamoDB, EBS snapshots and AMIs --------
+
+    def endpoint(self, name: str = "scoring", *, tags: dict[str, str] | None = None) -> str:
+        """A real-time endpoint on one ml.m5.large, its model and endpoint configuration."""
+        sagemaker = self.client_for("sagemaker", self.region)
+        sagemaker.create_model(
+            ModelName=f"{name}-model",
+            ExecutionRoleArn="arn:aws:iam::123456789012:role/sagemaker",
+            PrimaryContainer={"Image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/model:1"},
+        )
+        sagemaker.create_endpoint_config(
+            EndpointConfigName=f"{name}-config",
+            ProductionVariants=[
+                {
+                    "VariantName": "AllTraffic",
+                    "ModelName": f"{name}-model",
+                    "InitialInstanceCount": 1,
+                    "InstanceType": "ml.m5.large",
+                }
+            ],
+        )
+        sagemaker.create_endpoint(
+            EndpointName=name, EndpointConfigName=f"{name}-config", Tags=tag_list(tags or {})
+        )
+        return name
+
+    def notebook(self, name: str = "research", *, tags: dict[str, str] | None = None) -> str:
+        self.client_for("sagemaker", self.region).create_notebook_instance(
+            NotebookInstanceName=name,
+            InstanceType="ml.t3.medium",
+            RoleArn="arn:aws:iam::123456789012:role/sagemaker",
+            VolumeSizeInGB=20,
+            Tags=tag_list(tags or {}),
+        )
+        return name
+
+    def domain(self, name: str = "logs", *, tags: dict[str, str] | None = None) -> str:
+        self.client_for("opensearch", self.region).create_domain(
+            DomainName=name,
+            EngineVersion="OpenSearch_2.11",
+            ClusterConfig={"InstanceType": "t3.small.search", "InstanceCount": 2},
+            EBSOptions={"EBSEnabled": True, "VolumeType": "gp3", "VolumeSize": 20},
+            TagList=tag_list(tags or {}),
+        )
+        return name
+
+    def cache(
+        self, name: str = "sessions", *, engine: str = "redis", tags: dict[str, str] | None = None
+    ) -> str:
+        self.client_for("elasticache", self.region).create_cache_cluster(
+            CacheClusterId=name,
+            Engine=engine,
+            CacheNodeType="cache.t3.micro",
+            NumCacheNodes=1,
+            Tags=tag_list(tags or {}),
+        )
+        return name
+
+    def warehouse(self, name: str = "warehouse", *, tags: dict[str, str] | None = None) -> str:
+        self.client_for("redshift", self.region).create_cluster(
+            ClusterIdentifier=name,
+            ClusterType="multi-node",
+            NodeType="ra3.xlplus",
+            NumberOfNodes=2,
+            MasterUsername="admin",
+            MasterUserPassword="Password-1",
+            Tags=tag_list(tags or {}),
+        )
+        return name
+
+    def emr_cluster(
+        self, name: str = "etl", *, protected: bool = False, tags: dict[str, str] | None = None
+    ) -> str:
+        emr = self.client_for("emr", self.region)
+        cluster = emr.run_job_flow(
+            Name=name,
+            ReleaseLabel="emr-6.15.0",
+            Instances={
+                "MasterInstanceType": "m5.xlarge",
+                "SlaveInstanceType": "m5.xlarge",
+                "InstanceCount": 3,
+                "KeepJobFlowAliveWhenNoSteps": True,
+            },
+            JobFlowRole="EMR_EC2_DefaultRole",
+            ServiceRole="EMR_DefaultRole",
+            Tags=tag_list(tags or {}),
+        )
+        if protected:
+            emr.set_termination_protection(
+                JobFlowIds=[cluster["JobFlowId"]], TerminationProtected=True
+            )
+        return str(cluster["JobFlowId"])
+
+    def emr_state(self, cluster_id: str) -> str:
+        emr = self.client_for("emr", self.region)
+        return str(emr.describe_cluster(ClusterId=cluster_id)["Cluster"]["Status"]["State"])
+
+    def table(self, name: str = "orders", *, tags: dict[str, str] | None = None) -> str:
+        self.client_for("dynamodb", self.region).create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+            BillingMode="PROVISIONED",
+            ProvisionedThroughput={"ReadCapacityUnits": 50, "WriteCapacityUnits": 20},
+            Tags=tag_list(tags or {}),
+        )
+        return name
+
+    def orphan_snapshot(self, *, tags: dict[str, str] | None = None) -> str:
+        """A snapshot whose volume has since been deleted."""
+        volume = self.volume(size=40)
+        spec = [{"ResourceType": "snapshot", "Tags": tag_list(tags)}] if tags else []
+        snapshot = self.ec2.create_snapshot(VolumeId=volume, TagSpecifications=spec)
+        self.ec2.delete_volume(VolumeId=volume)
+        return str(snapshot["SnapshotId"])
+
+    def snapshot_exists(self, snapshot_id: str) -> bool:
+        found = self.ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]
+        return any(s["SnapshotId"] == snapshot_id for s in found)
+
+    def image(self, name: str = "golden", *, tags: dict[str, str] | None = None) -> str:
+        """An AMI made from an instance that is then terminated, so nothing runs from it; a
+        launch template of another image is there too, as in most accounts."""
+        instance = self.instance(f"{name}-builder")
+        spec = [{"ResourceType": "image", "Tags": tag_list(tags)}] if tags else []
+        image = self.ec2.create_image(InstanceId=instance, Name=name, TagSpecifications=spec)
+        self.ec2.terminate_instances(InstanceIds=[instance])
+        self.ec2.create_launch_template(
+            LaunchTemplateName=f"{name}-other-lt", LaunchTemplateData={"ImageId": AMI}
+        )
+        return str(image["ImageId"])
+
+    def image_state(self, image_id: str) -> str | None:
+        found = self.ec2.describe_images(Owners=["self"])["Images"]
+        return next((str(i.get("State")) for i in found if i["ImageId"] == image_id), None)
+
     def created_at(self, resource_type: str, resource_id: str) -> Any:
         """The creation time AWS reports for a resource named by a reusable name, as the
         inventory records it on a nudge (what press-time identity checks compare)."""
-        if resource_type == "AWS::RDS::DBInstance":
-            rds = self.client_for("rds", self.region)
-            found = rds.describe_db_instances(DBInstanceIdentifier=resource_id)["DBInstances"]
-            return found[0]["InstanceCreateTime"]
-        if resource_type == "AWS::ElasticLoadBalancing::LoadBalancer":
-            elb = self.client_for("elb", self.region)
-            found = elb.describe_load_balancers(LoadBalancerNames=[resource_id])
-            return found["LoadBalancerDescriptions"][0]["CreatedTime"]
-        raise ValueError(f"no creation time reader for {resource_type}")
+        region = self.region
+        readers = {
+            "AWS::RDS::DBInstance": lambda: self.client_for("rds", region).describe_db_instances(
+                DBInstanceIdentifier=resource_id
+            )["DBInstances"][0]["InstanceCreateTime"],
+            "AWS::ElasticLoadBalancing::LoadBalancer": lambda: self.client_for(
+                "elb", region
+            ).describe_load_balancers(LoadBalancerNames=[resource_id])["LoadBalancerDescriptions"][
+                0
+            ]["CreatedTime"],
+            "AWS::SageMaker::Endpoint": lambda: self.client_for(
+                "sagemaker", region
+            ).describe_endpoint(EndpointName=resource_id)["CreationTime"],
+            "AWS::SageMaker::NotebookInstance": lambda: self.client_for(
+                "sagemaker", region
+            ).describe_notebook_instance(NotebookInstanceName=resource_id)["CreationTime"],
+            "AWS::OpenSearchService::Domain": lambda: self.client_for(
+                "opensearch", region
+            ).describe_domain_config(DomainName=resource_id)["DomainConfig"]["EngineVersion"][
+                "Status"
+            ]["CreationDate"],
+            "AWS::ElastiCache::CacheCluster": lambda: self.client_for(
+                "elasticache", region
+            ).describe_cache_clusters(CacheClusterId=resource_id)["CacheClusters"][0][
+                "CacheClusterCreateTime"
+            ],
+            "AWS::Redshift::Cluster": lambda: self.client_for("redshift", region).describe_clusters(
+                ClusterIdentifier=resource_id
+            )["Clusters"][0]["ClusterCreateTime"],
+            "AWS::DynamoDB::Table": lambda: self.client_for("dynamodb", region).describe_table(
+                TableName=resource_id
+            )["Table"]["CreationDateTime"],
+        }
+        if resource_type not in readers:
+            raise ValueError(f"no creation time reader for {resource_type}")
+        return readers[resource_type]()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 # How an AWS call (botocore's endpoint prefix and operation) is named in IAM, where it differs.
-_IAM_PREFIX = {"monitoring": "cloudwatch", "api.pricing": "pricing"}
+_IAM_PREFIX = {"monitoring": "cloudwatch", "api.pricing": "pricing", "api.sagemaker": "sagemaker"}
 _IAM_NAME = {"s3:ListBuckets": "s3:ListAllMyBuckets"}
 
 

@@ -18,6 +18,7 @@ from bot.core.policy import Actions, Policy
 from bot.core.resources import Resource
 from bot.deciding import Decisions
 from bot.leases import INSTANCE_PREFIX
+from bot.registry.patrol import PATROL
 from bot.store import Store
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 
@@ -51,7 +52,7 @@ def decisions(store: Store, slack: FakeSlack) -> Decisions:
     client = WebClient(token=BOT_TOKEN, base_url=slack.url)
     return Decisions(
         store=store,
-        operations=lambda: Operations(client_for, policy.actions),
+        operations=lambda: Operations(client_for, policy.actions, PATROL.by_type),
         client=lambda: client,
         policy=lambda: policy,
         clock=lambda: datetime.now(UTC),

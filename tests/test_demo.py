@@ -95,11 +95,22 @@ def check_demo_output(output: str) -> None:
         ("shop-web", "carol@example.com"),
         ("alice-eip", "alice"),
         ("bob-scratch", "bob"),
+        ("churn-model", "alice"),
+        ("carol-research", "carol@example.com"),
+        ("app-logs", "bob"),
+        ("sessions", "alice"),
+        ("analytics", "carol@example.com"),
+        ("nightly-etl", "dave"),
+        ("orders-archive", "bob"),
+        ("bob-old-backup", "bob"),
+        ("api-golden", "alice"),
     ]:
         row = next(line for line in table.splitlines() if line.strip().startswith(label))
         assert f" {owner} " in row, row
     assert "api-1" not in table and "carol-ci" not in table  # busy
-    assert re.search(r"9 idle of \d+ resources scanned in 2 regions", table)
+    busy = ("recs", "site-search", "lookups", "spark-jobs", "events", "web-base", "bob-scratchpad")
+    assert not [line for line in table.splitlines() if line.strip().startswith(busy)]
+    assert re.search(r"18 idle of \d+ resources scanned in 2 regions", table)
 
     # One digest per owner, each with only their own resources, and the unknown owner's channel.
     digests = {
@@ -118,7 +129,7 @@ def check_demo_output(output: str) -> None:
         others = {"alice": "web-old (", "bob": "bob-scratch (", "carol": "etl-nat ("}
         assert all(mark not in digest for name, mark in others.items() if name != who)
     fallback = section(output, "→ #aws-sandbox (owners whocreated could not reach)")
-    assert "gpu-test (" in fallback
+    assert "gpu-test (" in fallback and "nightly-etl (" in fallback
 
     # Keep, through the modal, with a reason; then a dry-run Terminate.
     keep = section(output, "4. @alice presses Keep… on web-old", ("\n5. ",))
@@ -248,8 +259,10 @@ def test_serve_maps_everyone_to_the_owner_and_sends_the_first_digest(
     assert [call.params["channel"] for call in posts] == ["U0OWNER001"]  # one digest, theirs
     blocks = posts[0].params["blocks"]
     text = json.dumps(json.loads(blocks) if isinstance(blocks, str) else blocks)
-    for label in ("web-old", "bob-scratch", "gpu-test", "etl-nat", "shop-web", "alice-eip"):
-        assert f"{label} (" in text, label
+    # Every idle resource is theirs: the 15 most expensive shown, a line for the cheapest rest.
+    for label in ("analytics", "web-old", "gpu-test", "etl-nat", "shop-web", "alice-eip"):
+        assert f"{label} (" in text or f"`{label}`" in text, label
+    assert "and 3 more idle resources costing" in text
     assert "Dry run" in text
     assert workspace.calls_to("auth.test")  # the app checked its token at start-up
     shown = out.getvalue()

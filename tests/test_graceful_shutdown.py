@@ -22,9 +22,10 @@ from slack_sdk import WebClient
 
 from bot.core import digests
 from bot.core import resources as rt
-from bot.core.decisions import Action, action_id, actions_for, button_value
+from bot.core.decisions import Action, action_id, button_value
 from bot.core.policy import Actions
 from bot.core.resources import Cost, Finding, Owner, Resource, Verdict
+from bot.registry.patrol import PATROL, actions_for
 from bot.store import Nudge, Store
 from tests.fake_slack import BOT_TOKEN
 from tests.processes import REGION, SLACK_IDS, World, eventually, free_port, world
@@ -77,6 +78,7 @@ def idle_instance(store: Store, sandbox: World) -> tuple[str, Nudge]:
         dry_run=False,
         max_items=15,
         actions=Actions(mode="enabled"),
+        kinds=PATROL,
     )
     posted = WebClient(token=BOT_TOKEN, base_url=sandbox.slack.url).chat_postMessage(
         channel=ALICE, blocks=[block.to_dict() for block in blocks], text="idle"

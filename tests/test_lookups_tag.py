@@ -17,6 +17,7 @@ from bot.core.created_by import TagSigner
 from bot.core.refs import ResourceRef, parse
 from bot.core.resources import EC2_INSTANCE
 from bot.lookups import LookupService
+from bot.registry.patrol import HINTS
 from bot.sandbox.cloudtrail_api import CloudTrailServer
 from bot.store import Store
 from tests.trail_support import ACCOUNT, FakeClock, run_instances, trail_client
@@ -149,6 +150,7 @@ def service_for(server: CloudTrailServer, clock: FakeClock, store: Store) -> Loo
         default_regions=("us-east-1",),
         clock=clock.utcnow,
         account_id=lambda: ACCOUNT,
+        hints=HINTS,
     )
     return LookupService(finder, store, signer=SIGNER)
 

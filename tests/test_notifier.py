@@ -11,11 +11,12 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.aws.operations import Outcome
-from bot.core.decisions import Action, actions_for
+from bot.core.decisions import Action
 from bot.core.policy import Actions, Nudges, Policy, SlackPolicy
 from bot.core.resources import EBS_VOLUME, EC2_INSTANCE, Cost, Finding, Owner, Resource, Verdict
 from bot.deciding import Decisions
 from bot.notifier import Notifier, weekly_stats
+from bot.registry.patrol import actions_for
 from bot.store import Store
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.slack.conftest import assert_valid_blocks

@@ -34,6 +34,7 @@ from bot.core.resources import (
     Resource,
 )
 from bot.owners import OwnerResolver
+from bot.registry.patrol import PATROL
 from bot.sandbox.cloudtrail_api import CloudTrailServer
 from bot.store import Store
 from tests.creator_records import (
@@ -552,7 +553,7 @@ def test_a_resolved_creator_is_written_back_as_a_signed_tag(world: World) -> Non
     created = datetime(2024, 3, 1, 12, 0, 5, tzinfo=UTC)
     world.clock.now = created + timedelta(days=10)
     world.server.add(run_instances(instance_id, created, user="alice"))
-    tagger = Tagger(world.client_for)
+    tagger = Tagger(world.client_for, PATROL.by_type)
     resource = res(EC2_INSTANCE, instance_id)
 
     world.resolver(tagger=tagger).resolve([resource])
@@ -568,7 +569,7 @@ def test_no_write_back_when_the_policy_forbids_it(world: World) -> None:
     world.server.add(run_instances(instance_id, world.now - timedelta(days=1)))
     policy = Policy(actions=Actions(write_tags=False))
 
-    owner = world.resolver(policy, Tagger(world.client_for)).resolve(
+    owner = world.resolver(policy, Tagger(world.client_for, PATROL.by_type)).resolve(
         [res(EC2_INSTANCE, instance_id)]
     )
     assert next(iter(owner.values())).aws_name == "alice"

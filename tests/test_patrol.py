@@ -32,6 +32,7 @@ from bot.core.resources import EC2_INSTANCE, Cost, Resource
 from bot.notifier import Notifier
 from bot.owners import OwnerResolver
 from bot.patrol import Patrol
+from bot.registry.patrol import PATROL
 from bot.sandbox.cloudtrail_api import CloudTrailServer
 from bot.sandbox.failing_api import FailingServer
 from bot.sandbox.metrics_api import MetricsServer
@@ -181,7 +182,7 @@ def patrol_for(
         directory=directory,
         policy=policy,
         clock=fleet.clock,
-        tagger=Tagger(clients),
+        tagger=Tagger(clients, PATROL.by_type),
         signer=SIGNER,
     )
     patrol = Patrol(
@@ -275,7 +276,7 @@ def test_a_round_with_the_pricing_api_failing_asks_it_once_and_says_no_price(
                 "pricing": pricing_down.endpoint_url,
             },
         )
-        patrol, notifier = patrol_for(fleet, prices=PriceBook(clients), clients=clients)
+        patrol, notifier = patrol_for(fleet, prices=PriceBook(clients, PATROL), clients=clients)
 
         result = patrol.run()
         asked = pricing_down.requests("GetProducts")

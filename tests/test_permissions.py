@@ -14,7 +14,6 @@ import pytest
 import yaml
 from moto import mock_aws
 
-from bot.aws import creation_hints, inventory, operations, tagging
 from bot.aws.operations import Operations
 from bot.core import resources as rt
 from bot.core.created_by import TagSigner
@@ -35,34 +34,47 @@ from bot.permissions import (
     iam_for,
     is_read,
 )
+from bot.policies import WRITE_RESOURCES
+from bot.registry.patrol import PATROL, PATROLLED_TYPES, READERS
 from tests.moto_fleet import REGION, Fleet
 from tests.permission_calls import iam_name
 
 ROOT = Path(__file__).parents[1]
 
 
-# The code's own tables name what the permissions table says --------------------------------------
+# The permissions table is made from the type registry's declarations ---------------------------
 
 
-def test_every_button_the_code_has_is_in_the_table() -> None:
-    assert set(ACTIONS) == set(operations._HANDLERS)
+def test_every_button_a_type_offers_has_its_permissions_in_the_table() -> None:
+    for kind in PATROL.declared:
+        offered = {a for row in kind.buttons.values() for a in row} - {Action.KEEP, Action.NOT_MINE}
+        assert {(kind.cfn_type, action) for action in offered} <= set(ACTIONS), kind.cfn_type
+    assert set(ACTIONS) == {(t.cfn_type, a) for t in PATROL.declared for a in t.actions}
     assert set(SNAPSHOTS) <= set(ACTIONS)
 
 
 def test_tag_writers_name_the_tables_permission() -> None:
-    assert set(TAGGING) == set(tagging.WRITERS) == set(operations._TAG_WRITERS)
-    for resource_type, writer in tagging.WRITERS.items():
+    writers = {t.cfn_type: t.tagging for t in PATROL.declared if t.tagging is not None}
+    assert set(TAGGING) == set(writers)
+    for resource_type, writer in writers.items():
         assert TAGGING[resource_type] == (writer.permission,)
 
 
 def test_lookup_hints_name_the_tables_permission() -> None:
-    assert set(LOOKUP_HINTS) == set(creation_hints.ASKERS)
-    for resource_type, asker in creation_hints.ASKERS.items():
-        assert asker.permission == LOOKUP_HINTS[resource_type][0]
+    assert set(LOOKUP_HINTS) == set(READERS)
+    for resource_type, reader in READERS.items():
+        assert reader.permission == LOOKUP_HINTS[resource_type][0]
 
 
 def test_every_patrolled_type_has_its_describes() -> None:
-    assert set(INVENTORY) == set(inventory._COLLECTORS) == set(rt.PATROLLED_TYPES)
+    assert set(INVENTORY) == set(PATROLLED_TYPES)
+    assert all(INVENTORY[kind] for kind in PATROLLED_TYPES)
+
+
+def test_every_write_names_the_resources_it_may_touch() -> None:
+    writes = {action for feature in Feature for action in IAM[feature] if not is_read(action)}
+    assert writes - {"ec2:CreateTags"} <= set(WRITE_RESOURCES)
+    assert all(WRITE_RESOURCES[action] for action in writes if action in WRITE_RESOURCES)
 
 
 def test_read_only_features_only_read() -> None:
@@ -89,8 +101,13 @@ def test_a_refused_button_names_the_call_that_failed_else_every_change() -> None
 
 
 # Permissions IAM checks that are not calls of their own: tags given in CreateSnapshot, and the
-# final snapshot of DeleteDBInstance.
-IMPLIED = {"ec2:CreateTags", "rds:CreateDBSnapshot"}
+# final snapshots of DeleteDBInstance, DeleteCacheCluster and DeleteCluster.
+IMPLIED = {
+    "ec2:CreateTags",
+    "rds:CreateDBSnapshot",
+    "elasticache:CreateSnapshot",
+    "redshift:CreateClusterSnapshot",
+}
 
 
 @pytest.fixture
@@ -128,13 +145,22 @@ def make(fleet: Fleet, resource_type: str) -> str:
         rt.LOAD_BALANCER: fleet.load_balancer,
         rt.CLASSIC_LOAD_BALANCER: fleet.classic_load_balancer,
         rt.RDS_INSTANCE: lambda: fleet.database(),
+        "AWS::EC2::Snapshot": fleet.orphan_snapshot,
+        "AWS::EC2::Image": fleet.image,
+        "AWS::SageMaker::Endpoint": fleet.endpoint,
+        "AWS::SageMaker::NotebookInstance": fleet.notebook,
+        "AWS::OpenSearchService::Domain": fleet.domain,
+        "AWS::ElastiCache::CacheCluster": fleet.cache,
+        "AWS::Redshift::Cluster": fleet.warehouse,
+        "AWS::EMR::Cluster": fleet.emr_cluster,
+        "AWS::DynamoDB::Table": fleet.table,
     }
     return makers[resource_type]()
 
 
 def born(fleet: Fleet, resource_type: str, resource_id: str) -> Any:
     """The creation time a nudge records for a resource named by a reusable name."""
-    if resource_type in rt.UNIQUE_ID_TYPES:
+    if PATROL.unique_ids(resource_type):
         return None
     return fleet.created_at(resource_type, resource_id)
 
@@ -147,7 +173,7 @@ def test_each_button_makes_exactly_the_calls_the_table_lists(
     resource_id = make(fleet, resource_type)
     client_for, calls = recording(fleet)
     policy = Actions(mode="enabled", snapshot_before_delete=snapshots)
-    outcome = Operations(client_for, policy, sleep=lambda _: None).perform(
+    outcome = Operations(client_for, policy, PATROL.by_type, sleep=lambda _: None).perform(
         action,
         ("123456789012", REGION, resource_type, resource_id),
         dry_run=False,
@@ -165,7 +191,9 @@ def test_keep_writes_its_tag_with_the_tables_permission(fleet: Fleet, resource_t
     resource_id = make(fleet, resource_type)
     client_for, calls = recording(fleet)
     signer = TagSigner(b"permissions-test-key-0123456789ab")
-    outcome = Operations(client_for, Actions(mode="enabled"), signer=signer).perform(
+    outcome = Operations(
+        client_for, Actions(mode="enabled"), PATROL.by_type, signer=signer
+    ).perform(
         Action.KEEP,
         ("123456789012", REGION, resource_type, resource_id),
         dry_run=False,

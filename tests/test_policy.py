@@ -15,9 +15,9 @@ from bot.core.resources import (
     EBS_VOLUME,
     EC2_INSTANCE,
     LOAD_BALANCER,
-    PATROLLED_TYPES,
     RDS_INSTANCE,
 )
+from bot.registry.patrol import PATROLLED_TYPES
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "whocreated.example.toml"
 

@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from bot.aws.accounts import AccountClients
-from bot.aws.creation_hints import Hint, creation_hint
+from bot.aws.creation_hints import Hint, Hints
 from bot.aws.trail import TrailFinder
 from bot.core.answers import LookupAnswer, Reason
 from bot.core.refs import ResourceRef
@@ -55,9 +55,11 @@ class AccountSearch:
         own: TrailFinder,
         finder_for: Callable[[str, ClientFactory], TrailFinder],
         *,
+        hints: Hints,
         max_parallel: int = MAX_PARALLEL,
     ) -> None:
         self._accounts = accounts
+        self._hints = hints  # each type's creation-time reader (the registry's)
         self._own = own
         self._finder_for = finder_for  # (account, its client factory) → its TrailFinder
         self._max_parallel = max(1, max_parallel)
@@ -81,7 +83,7 @@ class AccountSearch:
         """What the service of the reference's account says about it (the own account when the
         reference names none)."""
         clients = self._clients(ref.account) if ref.account else None
-        return creation_hint(ref, clients or self._accounts.own_clients, region)
+        return self._hints.ask(ref, clients or self._accounts.own_clients, region)
 
     # One account ---------------------------------------------------------------------------
 

@@ -18,12 +18,14 @@ from array import array
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import chain
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.aws.faults import RoundFaults
-from bot.core.idle import MetricSpec, dimension_value, metrics_for
+from bot.core.idle import MetricSpec
+from bot.core.kinds import Kinds
 from bot.core.resources import Resource
 
 logger = logging.getLogger(__name__)
@@ -78,7 +80,8 @@ class _Query:
     id: str
     key: ResourceKey
     spec: MetricSpec
-    dimension: str
+    dimensions: tuple[tuple[str, str], ...]  # one series: every dimension CloudWatch files it by
+    parts: int = 1  # how many series (queries) make up this alias of this resource
 
     def request(self, period: int) -> dict[str, Any]:
         return {
@@ -87,7 +90,9 @@ class _Query:
                 "Metric": {
                     "Namespace": self.spec.namespace,
                     "MetricName": self.spec.metric,
-                    "Dimensions": [{"Name": self.spec.dimension, "Value": self.dimension}],
+                    "Dimensions": [
+                        {"Name": name, "Value": value} for name, value in self.dimensions
+                    ],
                 },
                 "Period": period,
                 "Stat": self.spec.stat,
@@ -97,10 +102,12 @@ class _Query:
 
 
 class MetricsReader:
-    """Observations for the idle rules, with clients from client_for(service, region)."""
+    """Observations for the idle rules, with clients from client_for(service, region): each
+    resource's metrics as its type in `kinds` declares them."""
 
-    def __init__(self, client_for: ClientFactory) -> None:
+    def __init__(self, client_for: ClientFactory, kinds: Kinds) -> None:
         self._client_for = client_for
+        self._kinds = kinds
 
     def observe(
         self,
@@ -124,6 +131,7 @@ class MetricsReader:
         queries = list(self._queries(resources, account, region))
         client = self._client_for("cloudwatch", region)
         observed: Observed = {}
+        answered: dict[tuple[ResourceKey, str], list[array[float]]] = {}
         per_call = span.queries_per_call
         place = f"{account}/{region}"
         for start in range(0, len(queries), per_call):
@@ -143,8 +151,13 @@ class MetricsReader:
                     faults.record(SERVICE, place, error)
                 continue
             for query in batch:
-                if query.id in values:
-                    observed.setdefault(query.key, {})[query.spec.alias] = values[query.id]
+                if query.id not in values:
+                    continue
+                found = answered.setdefault((query.key, query.spec.alias), [])
+                found.append(values[query.id])
+                if len(found) == query.parts:  # every series of this alias was answered
+                    joined = found[0] if len(found) == 1 else array("d", chain(*found))
+                    observed.setdefault(query.key, {})[query.spec.alias] = joined
         return observed
 
     def _queries(
@@ -154,17 +167,18 @@ class MetricsReader:
         for resource in resources:
             if (resource.account, resource.region) != (account, region):
                 raise ValueError(f"{resource.label} is in {resource.account}/{resource.region}")
-            specs = metrics_for(resource)
-            if not specs:
-                continue
-            value = dimension_value(resource)
-            if value is None:
-                logger.warning("no CloudWatch dimension for %s %s", resource.type, resource.id)
-                continue
-            for spec in specs:
-                # Ids are unique within a call and match ^[a-z][a-zA-Z0-9_]*$.
-                yield _Query(f"q{count}", resource.key, spec, value)
-                count += 1
+            for spec in self._kinds.metrics_for(resource):
+                series = self._kinds.series_of(resource, spec)
+                if not series:
+                    logger.warning(
+                        "no CloudWatch dimension for %s %s (%s)", resource.type, resource.id, spec
+                    )
+                    continue
+                for dimensions in series:
+                    # Ids are unique within a call and match ^[a-z][a-zA-Z0-9_]*$.
+                    pairs = tuple(dimensions.items())
+                    yield _Query(f"q{count}", resource.key, spec, pairs, len(series))
+                    count += 1
 
     def _fetch(self, client: Any, batch: Sequence[_Query], span: Window) -> dict[str, array[float]]:
         """One batch, following NextToken; one query's values may span pages."""
@@ -212,6 +226,10 @@ def calls_needed(query_count: int, lookback: timedelta) -> int:
     return math.ceil(query_count / per_call)
 
 
-def queries_for(resources: Iterable[Resource]) -> int:
-    """How many queries these resources need."""
-    return sum(len(metrics_for(resource)) for resource in resources)
+def queries_for(resources: Iterable[Resource], kinds: Kinds) -> int:
+    """How many queries these resources need (one per series of each metric)."""
+    return sum(
+        len(kinds.series_of(resource, spec))
+        for resource in resources
+        for spec in kinds.metrics_for(resource)
+    )

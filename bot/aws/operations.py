@@ -1,7 +1,8 @@
-"""What the nudge buttons do in AWS: stop, terminate, delete, release, and keep (tags).
+"""What the nudge buttons do in AWS: each type's handlers, and keep (tags).
 
-`Operations.perform(action, key, dry_run=...)` reads the resource's live state first, then acts,
-and always returns an `Outcome` in plain words, never raises:
+`Operations.perform(action, key, dry_run=...)` finds the button's handler in the type's
+declaration (bot/registry/patrol/; the handlers are in bot/aws/kinds/), which reads the resource's
+live state first, then acts; it always returns an `Outcome` in plain words, never raises:
 - idempotent: a resource already stopped, terminated or gone is `already=True`, said calmly;
 - protected tags, termination protection and deletion protection are refused, with the reason;
 - EBS volumes (and the volumes an instance's termination deletes) are snapshotted first, and RDS
@@ -17,20 +18,23 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bot.aws.creation_hints import Reader
 from bot.aws.errors import error_code, is_denied
-from bot.core import resources as rt
+from bot.aws.tagging import Writer, clean_tags
 from bot.core import tag_rules
 from bot.core.created_by import KEEP_UNTIL_TAG, TagSigner, subject
-from bot.core.decisions import Action
+from bot.core.decisions import Action, verb
+from bot.core.iam_names import needed_words
 from bot.core.policy import Actions
-from bot.permissions import action_words
+from bot.core.refs import ResourceRef
+from bot.core.resources import Resource
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +45,8 @@ KEEP_REASON_TAG = "whocreated:keep-reason"
 SNAPSHOT_OF_TAG = "whocreated:snapshot-of"
 TAG_VALUE_LIMIT = 256
 
-# Codes that mean "no such resource": the thing is already gone.
+# Codes that mean "no such resource": the thing is already gone. A kind's handlers add their
+# service's own (raise_if_gone(..., codes=)).
 NOT_FOUND_CODES = frozenset(
     {
         "InvalidInstanceID.NotFound",
@@ -92,12 +97,48 @@ class Target:
     id: str
     clients: ClientFactory
     created_at: datetime | None = None  # the nudged resource's creation time, as recorded
+    unique_id: bool = False  # its id is never reused (its type's declaration says)
 
     def client(self, service: str) -> Any:
         return self.clients(service, self.region)
 
+    @property
+    def key(self) -> ResourceKey:
+        return (self.account, self.region, self.type, self.id)
 
-class _Stop(Exception):
+
+Handler = Callable[["Operations", Target, bool], Outcome]  # (operations, target, dry_run)
+
+
+@dataclass(frozen=True)
+class Act:
+    """What one button does to one type: its handler and the IAM actions it needs."""
+
+    handler: Handler
+    permissions: tuple[str, ...]  # its calls, the live read first
+    snapshots: tuple[str, ...] = ()  # taken first when the policy keeps snapshots on
+    # The IAM resources its changes touch, for the generated policies ({partition} filled in):
+    # snapshot permissions act on what they create too (a volume and its snapshot).
+    snapshot_resources: tuple[str, ...] = ()
+
+
+class Acted(Protocol):
+    """What operations read of a type's declaration."""
+
+    @property
+    def actions(self) -> Mapping[Action, Act]: ...
+
+    @property
+    def unique_ids(self) -> bool: ...
+
+    @property
+    def tagging(self) -> Writer | None: ...
+
+    @property
+    def hint(self) -> Reader | None: ...
+
+
+class Stop(Exception):
     """Ends an operation early with this outcome (gone, already, refused)."""
 
     def __init__(self, outcome: Outcome) -> None:
@@ -106,12 +147,14 @@ class _Stop(Exception):
 
 
 class Operations:
-    """Carries out decisions; `client_for(service, region)` gives boto3 clients."""
+    """Carries out decisions; `client_for(service, region)` gives boto3 clients, `types` are the
+    declared patrol types by CloudFormation type (bot.registry.patrol.PATROL.by_type)."""
 
     def __init__(
         self,
         client_for: ClientFactory,
         actions_policy: Actions,
+        types: Mapping[str, Acted],
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         snapshot_timeout: float = 120.0,
@@ -124,6 +167,7 @@ class Operations:
         or None when it cannot be entered; without it every action uses `client_for`, the
         credentials' own account."""
         self.client_for = client_for
+        self.types = types
         self.account_clients = account_clients
         self.policy = actions_policy
         self.clock = clock
@@ -153,24 +197,26 @@ class Operations:
                 summary=f"I cannot get into account {account} to {action.value} {resource_id} "
                 "right now. Nothing was changed; try again later.",
             )
-        target = Target(account, region, resource_type, resource_id, clients, created_at)
+        declared = self.types.get(resource_type)
+        unique = declared.unique_ids if declared is not None else False
+        target = Target(account, region, resource_type, resource_id, clients, created_at, unique)
         if action is Action.NOT_MINE:
             return Outcome(done=True, summary="Nothing to do in AWS.")
         if action is Action.KEEP:
             try:
-                return self._keep(target, keep_until, keep_reason, dry_run)
-            except _Stop as stop:
+                return self._keep(target, declared, keep_until, keep_reason, dry_run)
+            except Stop as stop:
                 return stop.outcome
-        handler = _HANDLERS.get((target.type, action))
-        if handler is None:
+        act = declared.actions.get(action) if declared is not None else None
+        if act is None:
             return Outcome(
                 done=False,
                 refused=True,
-                summary=f"I cannot {action.value} a {target.type} from Slack: do it in AWS.",
+                summary=f"I cannot {verb(action)} a {target.type} from Slack: do it in AWS.",
             )
         try:
-            return handler(self, target, dry_run)
-        except _Stop as stop:
+            return act.handler(self, target, dry_run)
+        except Stop as stop:
             return stop.outcome
         except ClientError as error:
             logger.exception(
@@ -181,14 +227,14 @@ class Operations:
                 target.region,
                 target.account,
             )
-            return Outcome(done=False, summary=_error_words(action, target, error))
+            return Outcome(done=False, summary=_error_words(action, act, target, error))
         except BotoCoreError as error:
             logger.exception(
                 "%s of %s in %s: AWS unreachable", action.value, target.id, target.region
             )
             return Outcome(
                 done=False,
-                summary=f"I could not reach AWS to {action.value} {target.id}: {error}. "
+                summary=f"I could not reach AWS to {verb(action)} {target.id}: {error}. "
                 "Nothing was changed; try again later.",
             )
 
@@ -200,324 +246,15 @@ class Operations:
             logger.exception("could not get clients for account %s", account)
             return None
 
-    # EC2 instances ------------------------------------------------------------------------------
-
-    def _instance(self, target: Target) -> tuple[Any, dict[str, Any], str]:
-        ec2 = target.client("ec2")
-        try:
-            reservations = ec2.describe_instances(InstanceIds=[target.id])["Reservations"]
-        except ClientError as error:
-            _raise_if_gone(error, target.id)
-            raise
-        instances = [i for r in reservations for i in r.get("Instances", [])]
-        if not instances:
-            raise _Stop(_gone(target.id))
-        instance = instances[0]
-        label = _label(target.id, _tags(instance.get("Tags")))
-        state = instance.get("State", {}).get("Name")
-        if state in ("terminated", "shutting-down"):
-            raise _Stop(_already(f"{label} is already terminated: nothing to do.", gone=True))
-        return ec2, instance, label
-
-    def _stop_instance(self, target: Target, dry_run: bool) -> Outcome:
-        ec2, instance, label = self._instance(target)
-        if instance.get("State", {}).get("Name") in ("stopped", "stopping"):
-            return _already(f"{label} is already stopped: nothing to do.")
-        self._check_tags(label, _tags(instance.get("Tags")))
-        where = f"{label} in {target.region}"
-        if dry_run:
-            return _dry(f"stopped {where}")
-        ec2.stop_instances(InstanceIds=[target.id])
-        return Outcome(
-            done=True,
-            summary=f"Stopped {where}. Its volumes stay (and still cost); it can be started again.",
-        )
-
-    def _terminate_instance(self, target: Target, dry_run: bool) -> Outcome:
-        ec2, instance, label = self._instance(target)
-        self._check_tags(label, _tags(instance.get("Tags")))
-        protected = ec2.describe_instance_attribute(
-            InstanceId=target.id, Attribute="disableApiTermination"
-        )
-        if protected.get("DisableApiTermination", {}).get("Value"):
-            return _refused(f"{label} has termination protection on, so I leave it alone.")
-        # Volumes that termination deletes are snapshotted; the others outlive the instance.
-        volumes = [m["Ebs"] for m in instance.get("BlockDeviceMappings", []) if m.get("Ebs")]
-        doomed = [v["VolumeId"] for v in volumes if v.get("DeleteOnTermination")]
-        kept = [v["VolumeId"] for v in volumes if not v.get("DeleteOnTermination")]
-        snapshot = self.policy.snapshot_before_delete and bool(doomed)
-        where = f"{label} in {target.region}"
-        after = f" after snapshotting {_list(doomed)}" if snapshot else ""
-        if doomed and not snapshot:
-            after = f", deleting {_list(doomed)} without snapshots (snapshots are off)"
-        stays = f" {_list(kept)} {'is' if len(kept) == 1 else 'are'} kept." if kept else ""
-        if dry_run:
-            return _dry(f"terminated {where}{after}.{stays}".rstrip("."))
-        snapshots = (
-            self._snapshots(ec2, target, doomed, f"before terminating {target.id}")
-            if snapshot
-            else []
-        )
-        ec2.terminate_instances(InstanceIds=[target.id])
-        taken = f" after snapshotting {_pairs(doomed, snapshots)}" if snapshots else after
-        return Outcome(done=True, summary=f"Terminated {where}{taken}.{stays}", snapshots=snapshots)
-
-    # EBS volumes --------------------------------------------------------------------------------
-
-    def _delete_volume(self, target: Target, dry_run: bool) -> Outcome:
-        ec2 = target.client("ec2")
-        try:
-            volumes = ec2.describe_volumes(VolumeIds=[target.id])["Volumes"]
-        except ClientError as error:
-            _raise_if_gone(error, target.id)
-            raise
-        if not volumes or volumes[0].get("State") in ("deleting", "deleted"):
-            return _gone(target.id)
-        volume = volumes[0]
-        label = _label(target.id, _tags(volume.get("Tags")))
-        attached = [a.get("InstanceId") for a in volume.get("Attachments", [])]
-        if volume.get("State") == "in-use" or attached:
-            return _refused(
-                f"{label} is attached to {_list([a for a in attached if a]) or 'an instance'} "
-                "now, so it is in use: I leave it alone."
-            )
-        self._check_tags(label, _tags(volume.get("Tags")))
-        size = f" ({volume.get('Size')} GiB {volume.get('VolumeType', '')})".replace(" )", ")")
-        where = f"{label}{size} in {target.region}"
-        snapshot = self.policy.snapshot_before_delete
-        how = " after taking a snapshot of it" if snapshot else " without a snapshot (off)"
-        if dry_run:
-            return _dry(f"deleted {where}{how}")
-        snapshots = (
-            self._snapshots(ec2, target, [target.id], "before deleting it") if snapshot else []
-        )
-        ec2.delete_volume(VolumeId=target.id)
-        if snapshots:
-            how = f" after taking snapshot {snapshots[0]} (kept: delete it when no longer needed)"
-        return Outcome(done=True, summary=f"Deleted {where}{how}.", snapshots=snapshots)
-
-    def _snapshots(
-        self, ec2: Any, target: Target, volume_ids: Sequence[str], why: str
-    ) -> list[str]:
-        """Snapshot each volume and wait until each has started (pending or completed)."""
-        taken: list[str] = []
-        for volume_id in volume_ids:
-            answer = ec2.create_snapshot(
-                VolumeId=volume_id,
-                Description=f"whocreated: {volume_id} {why}"[:255],
-                TagSpecifications=[
-                    {
-                        "ResourceType": "snapshot",
-                        "Tags": [
-                            {"Key": SNAPSHOT_OF_TAG, "Value": volume_id},
-                            {"Key": "Name", "Value": f"whocreated {why}"[:255]},
-                        ],
-                    }
-                ],
-            )
-            taken.append(answer["SnapshotId"])
-        self._wait_started(ec2, target, taken)
-        return taken
-
-    def _wait_started(self, ec2: Any, target: Target, snapshot_ids: list[str]) -> None:
-        deadline = time.monotonic() + self.snapshot_timeout
-        while True:
-            found = ec2.describe_snapshots(SnapshotIds=snapshot_ids)["Snapshots"]
-            states = {s["SnapshotId"]: s.get("State") for s in found}
-            failed = [sid for sid, state in states.items() if state == "error"]
-            if failed:
-                raise _Stop(
-                    Outcome(
-                        done=False,
-                        snapshots=snapshot_ids,
-                        summary=f"The snapshot {_list(failed)} of {target.id} failed, so I did "
-                        "not delete anything.",
-                    )
-                )
-            if len(states) == len(snapshot_ids) and all(
-                state in ("pending", "completed") for state in states.values()
-            ):
-                return
-            if time.monotonic() >= deadline:
-                raise _Stop(
-                    Outcome(
-                        done=False,
-                        snapshots=snapshot_ids,
-                        summary=f"The snapshot {_list(snapshot_ids)} of {target.id} did not "
-                        "start in time, so I did not delete anything.",
-                    )
-                )
-            self.sleep(self.poll_interval)
-
-    # Elastic IPs and NAT gateways ---------------------------------------------------------------
-
-    def _release_address(self, target: Target, dry_run: bool) -> Outcome:
-        ec2 = target.client("ec2")
-        by_id = target.id.startswith("eipalloc-")
-        ask = {"AllocationIds": [target.id]} if by_id else {"PublicIps": [target.id]}
-        try:
-            addresses = ec2.describe_addresses(**ask)["Addresses"]
-        except ClientError as error:
-            _raise_if_gone(error, target.id, "already released")
-            raise
-        if not addresses:
-            return _gone(target.id, "already released")
-        address = addresses[0]
-        ip = address.get("PublicIp")
-        label = _label(
-            f"{ip} ({target.id})" if ip and by_id else target.id, _tags(address.get("Tags"))
-        )
-        user = address.get("InstanceId") or address.get("NetworkInterfaceId")
-        if address.get("AssociationId") or user:
-            return _refused(f"{label} is now associated with {user or 'something'}: I leave it.")
-        self._check_tags(label, _tags(address.get("Tags")))
-        where = f"the Elastic IP {label} in {target.region}"
-        if dry_run:
-            return _dry(f"released {where}")
-        if by_id:
-            ec2.release_address(AllocationId=target.id)
-        else:
-            ec2.release_address(PublicIp=target.id)
-        return Outcome(done=True, summary=f"Released {where}.")
-
-    def _delete_nat(self, target: Target, dry_run: bool) -> Outcome:
-        ec2 = target.client("ec2")
-        try:
-            found = ec2.describe_nat_gateways(NatGatewayIds=[target.id])["NatGateways"]
-        except ClientError as error:
-            _raise_if_gone(error, target.id)
-            raise
-        if not found or found[0].get("State") in ("deleting", "deleted"):
-            return _gone(target.id)
-        nat = found[0]
-        label = _label(target.id, _tags(nat.get("Tags")))
-        self._check_tags(label, _tags(nat.get("Tags")))
-        where = f"the NAT gateway {label} in {target.region}"
-        eips = [
-            a["AllocationId"] for a in nat.get("NatGatewayAddresses", []) if a.get("AllocationId")
-        ]
-        note = (
-            f" Its Elastic IP {_list(eips)} stays allocated (and costs): release it too if unused."
-            if eips
-            else ""
-        )
-        if dry_run:
-            return _dry(f"deleted {where}")
-        ec2.delete_nat_gateway(NatGatewayId=target.id)
-        return Outcome(done=True, summary=f"Deleting {where} (AWS takes a few minutes).{note}")
-
-    # Load balancers -----------------------------------------------------------------------------
-
-    def _delete_lb(self, target: Target, dry_run: bool) -> Outcome:
-        elb = target.client("elbv2")
-        is_arn = target.id.startswith("arn:")
-        ask = {"LoadBalancerArns": [target.id]} if is_arn else {"Names": [target.id]}
-        try:
-            found = elb.describe_load_balancers(**ask)["LoadBalancers"]
-        except ClientError as error:
-            _raise_if_gone(error, target.id)
-            raise
-        if not found:
-            return _gone(target.id)
-        arn, name = found[0]["LoadBalancerArn"], found[0].get("LoadBalancerName") or target.id
-        if not is_arn:  # found by name, which a newer load balancer may have taken
-            self._check_identity(target, found[0].get("CreatedTime"))
-        attributes = elb.describe_load_balancer_attributes(LoadBalancerArn=arn)["Attributes"]
-        if any(
-            a["Key"] == "deletion_protection.enabled" and str(a.get("Value")).lower() == "true"
-            for a in attributes
-        ):
-            return _refused(f"The load balancer {name} has deletion protection on: I leave it.")
-        descriptions = elb.describe_tags(ResourceArns=[arn]).get("TagDescriptions", [])
-        self._check_tags(f"The load balancer {name}", _tags(_first_tags(descriptions)))
-        where = f"the load balancer {name} in {target.region}"
-        if dry_run:
-            return _dry(f"deleted {where}")
-        elb.delete_load_balancer(LoadBalancerArn=arn)
-        return Outcome(
-            done=True, summary=f"Deleted {where}. Its target groups and instances are left."
-        )
-
-    def _delete_classic_lb(self, target: Target, dry_run: bool) -> Outcome:
-        elb = target.client("elb")
-        try:
-            found = elb.describe_load_balancers(LoadBalancerNames=[target.id])
-        except ClientError as error:
-            _raise_if_gone(error, target.id)
-            raise
-        if not found.get("LoadBalancerDescriptions"):
-            return _gone(target.id)
-        self._check_identity(target, found["LoadBalancerDescriptions"][0].get("CreatedTime"))
-        descriptions = elb.describe_tags(LoadBalancerNames=[target.id]).get("TagDescriptions", [])
-        self._check_tags(f"The load balancer {target.id}", _tags(_first_tags(descriptions)))
-        where = f"the classic load balancer {target.id} in {target.region}"
-        if dry_run:
-            return _dry(f"deleted {where}")
-        elb.delete_load_balancer(LoadBalancerName=target.id)
-        return Outcome(done=True, summary=f"Deleted {where}. Its instances are left.")
-
-    # RDS ----------------------------------------------------------------------------------------
-
-    def _db(self, target: Target) -> tuple[Any, dict[str, Any], str]:
-        rds = target.client("rds")
-        try:
-            found = rds.describe_db_instances(DBInstanceIdentifier=target.id)["DBInstances"]
-        except ClientError as error:
-            _raise_if_gone(error, target.id)
-            raise
-        if not found or found[0].get("DBInstanceStatus") == "deleting":
-            raise _Stop(_gone(target.id))
-        db = found[0]
-        self._check_identity(target, db.get("InstanceCreateTime"))
-        label = f"the database {target.id}"
-        if db.get("DBClusterIdentifier"):
-            raise _Stop(
-                _refused(
-                    f"{label.capitalize()} belongs to the Aurora cluster "
-                    f"{db['DBClusterIdentifier']}: that is done on the cluster, not from here."
-                )
-            )
-        self._check_tags(label.capitalize(), _tags(db.get("TagList")))
-        return rds, db, label
-
-    def _stop_db(self, target: Target, dry_run: bool) -> Outcome:
-        rds, db, label = self._db(target)
-        status = db.get("DBInstanceStatus")
-        if status in ("stopped", "stopping"):
-            return _already(f"{label.capitalize()} is already stopped: nothing to do.")
-        if status != "available":
-            return _refused(f"{label.capitalize()} is {status} right now; try again later.")
-        where = f"{label} in {target.region}"
-        if dry_run:
-            return _dry(f"stopped {where}")
-        rds.stop_db_instance(DBInstanceIdentifier=target.id)
-        return Outcome(
-            done=True,
-            summary=f"Stopped {where}. AWS starts it again by itself after 7 days.",
-        )
-
-    def _delete_db(self, target: Target, dry_run: bool) -> Outcome:
-        rds, db, label = self._db(target)
-        if db.get("DeletionProtection"):
-            return _refused(f"{label.capitalize()} has deletion protection on: I leave it alone.")
-        where = f"{label} in {target.region}"
-        snapshot_id = f"whocreated-final-{target.id}-{self.clock():%Y%m%d%H%M}"
-        if self.policy.snapshot_before_delete:
-            how = f" after a final snapshot {snapshot_id}"
-            ask: dict[str, Any] = {"FinalDBSnapshotIdentifier": snapshot_id}
-        else:
-            how = " without a final snapshot (snapshots are off)"
-            ask = {"SkipFinalSnapshot": True}
-        if dry_run:
-            return _dry(f"deleted {where}{how}")
-        rds.delete_db_instance(DBInstanceIdentifier=target.id, **ask)
-        taken = [snapshot_id] if self.policy.snapshot_before_delete else []
-        return Outcome(done=True, summary=f"Deleting {where}{how}.", snapshots=taken)
-
     # Keep ---------------------------------------------------------------------------------------
 
     def _keep(
-        self, target: Target, until: datetime | None, reason: str | None, dry_run: bool
+        self,
+        target: Target,
+        declared: Acted | None,
+        until: datetime | None,
+        reason: str | None,
+        dry_run: bool,
     ) -> Outcome:
         """Tag the resource with the keep; a tag that cannot be written costs nothing: the store
         holds the keep, the tag only tells people looking at the console."""
@@ -531,17 +268,20 @@ class Operations:
                 dry_run=True,
                 summary=f"{kept} (Dry run: the {KEEP_UNTIL_TAG} tag was not written.)",
             )
-        if self.signer is None:
+        writer = declared.tagging if declared is not None else None
+        if self.signer is None or writer is None:
             return Outcome(done=True, summary=kept)
-        key = (target.account, target.region, target.type, target.id)
-        tags = {KEEP_UNTIL_TAG: self.signer.keep_until(subject(key, target.created_at), until)}
+        signed = self.signer.keep_until(
+            subject(target.key, target.created_at, unique_id=target.unique_id), until
+        )
+        tags = {KEEP_UNTIL_TAG: signed}
         if reason and reason.strip():
             tags[KEEP_REASON_TAG] = _tag_value(reason)
-        writer = _TAG_WRITERS.get(target.type)
-        if writer is None:
-            return Outcome(done=True, summary=kept)
         try:
-            writer(self, target, tags)
+            if not target.unique_id:  # a reused name may belong to a newer resource by now
+                self.check_identity(target, self._live_creation(target, declared))
+            resource = Resource(target.type, target.id, target.region, target.account)
+            writer.write(target.client(writer.service), [resource], clean_tags(tags))
         except (ClientError, BotoCoreError) as error:
             code = error_code(error) if isinstance(error, ClientError) else type(error).__name__
             # Not logger.exception: a denied tag is expected in locked-down accounts.
@@ -558,57 +298,37 @@ class Operations:
             )
         return Outcome(done=True, summary=f"{kept} Tagged {KEEP_UNTIL_TAG} on it.")
 
-    def _tag_ec2(self, target: Target, tags: Mapping[str, str]) -> None:
-        target.client("ec2").create_tags(
-            Resources=[target.id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
+    def _live_creation(self, target: Target, declared: Acted | None) -> datetime | None:
+        """The live resource's creation time, as its type's creation-time reader says."""
+        reader = declared.hint if declared is not None else None
+        if reader is None:
+            return None
+        ref = ResourceRef(
+            given=target.id,
+            id=target.id,
+            type=target.type,
+            region=target.region,
+            account=target.account,
         )
-
-    def _tag_lb(self, target: Target, tags: Mapping[str, str]) -> None:
-        target.client("elbv2").add_tags(
-            ResourceArns=[target.id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
-        )
-
-    def _tag_classic_lb(self, target: Target, tags: Mapping[str, str]) -> None:
-        elb = target.client("elb")
-        found = elb.describe_load_balancers(LoadBalancerNames=[target.id])
-        described = found.get("LoadBalancerDescriptions") or [{}]
-        self._check_identity(target, described[0].get("CreatedTime"))
-        elb.add_tags(
-            LoadBalancerNames=[target.id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
-        )
-
-    def _tag_db(self, target: Target, tags: Mapping[str, str]) -> None:
-        rds = target.client("rds")
-        found = rds.describe_db_instances(DBInstanceIdentifier=target.id)["DBInstances"]
-        self._check_identity(target, found[0].get("InstanceCreateTime"))
-        rds.add_tags_to_resource(
-            ResourceName=found[0]["DBInstanceArn"],
-            Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
-        )
-
-    def _tag_eks(self, target: Target, tags: Mapping[str, str]) -> None:
-        eks = target.client("eks")
-        cluster = eks.describe_cluster(name=target.id)["cluster"]
-        self._check_identity(target, cluster.get("createdAt"))
-        eks.tag_resource(resourceArn=cluster["arn"], tags=dict(tags))
+        return reader.ask(target.clients, target.region, ref).created_at
 
     # Shared -------------------------------------------------------------------------------------
 
-    def _check_identity(self, target: Target, live_created_at: Any) -> None:
+    def check_identity(self, target: Target, live_created_at: Any) -> None:
         """Stop unless the live resource is the nudged one (DESIGN.md §4, Trust): a name that AWS
         lets be reused may belong to a resource made after the nudge, by someone else."""
-        if target.type in rt.UNIQUE_ID_TYPES:
+        if target.unique_id:
             return  # the id itself is the identity
         live = _utc(live_created_at)
         if target.created_at is None or live is None:
-            raise _Stop(
-                _refused(
+            raise Stop(
+                refused(
                     f"I cannot tell that {target.id} is still the resource I told you about "
                     "(no creation time to compare), so I leave it alone."
                 )
             )
         if abs(live - _utc_required(target.created_at)) > IDENTITY_TOLERANCE:
-            raise _Stop(
+            raise Stop(
                 Outcome(
                     done=False,
                     gone=True,
@@ -619,11 +339,11 @@ class Operations:
                 )
             )
 
-    def _check_tags(self, label: str, tags: Mapping[str, str]) -> None:
+    def check_tags(self, label: str, tags: Mapping[str, str]) -> None:
         rule = tag_rules.first_match(self.policy.protected_tags, tags)
         if rule is not None:
-            raise _Stop(
-                _refused(
+            raise Stop(
+                refused(
                     f"{label[0].upper()}{label[1:]} has the protected tag {rule}, "
                     "so I leave it alone."
                 )
@@ -651,51 +371,25 @@ def _utc_required(value: datetime) -> datetime:
     return moment
 
 
-_Handler = Callable[[Operations, Target, bool], Outcome]
-
-_HANDLERS: Mapping[tuple[str, Action], _Handler] = {
-    (rt.EC2_INSTANCE, Action.STOP): Operations._stop_instance,
-    (rt.EC2_INSTANCE, Action.TERMINATE): Operations._terminate_instance,
-    (rt.EBS_VOLUME, Action.DELETE): Operations._delete_volume,
-    (rt.ELASTIC_IP, Action.RELEASE): Operations._release_address,
-    (rt.NAT_GATEWAY, Action.DELETE): Operations._delete_nat,
-    (rt.LOAD_BALANCER, Action.DELETE): Operations._delete_lb,
-    (rt.CLASSIC_LOAD_BALANCER, Action.DELETE): Operations._delete_classic_lb,
-    (rt.RDS_INSTANCE, Action.STOP): Operations._stop_db,
-    (rt.RDS_INSTANCE, Action.DELETE): Operations._delete_db,
-}
-
-_TAG_WRITERS: Mapping[str, Callable[[Operations, Target, Mapping[str, str]], None]] = {
-    rt.EC2_INSTANCE: Operations._tag_ec2,
-    rt.EBS_VOLUME: Operations._tag_ec2,
-    rt.ELASTIC_IP: Operations._tag_ec2,
-    rt.NAT_GATEWAY: Operations._tag_ec2,
-    rt.LOAD_BALANCER: Operations._tag_lb,
-    rt.CLASSIC_LOAD_BALANCER: Operations._tag_classic_lb,
-    rt.RDS_INSTANCE: Operations._tag_db,
-    rt.EKS_CLUSTER: Operations._tag_eks,
-}
-
-
 # ---------------------------------------------------------------------------------------------
 # Words
 
 
-def _gone(resource_id: str, how: str = "already gone") -> Outcome:
+def gone(resource_id: str, how: str = "already gone") -> Outcome:
     return Outcome(
         done=False, already=True, gone=True, summary=f"{resource_id} is {how}: nothing to do."
     )
 
 
-def _already(summary: str, *, gone: bool = False) -> Outcome:
+def already(summary: str, *, gone: bool = False) -> Outcome:
     return Outcome(done=False, already=True, gone=gone, summary=summary)
 
 
-def _refused(summary: str) -> Outcome:
+def refused(summary: str) -> Outcome:
     return Outcome(done=False, refused=True, summary=summary)
 
 
-def _dry(what: str) -> Outcome:
+def dry(what: str) -> Outcome:
     return Outcome(
         done=False,
         dry_run=True,
@@ -703,45 +397,49 @@ def _dry(what: str) -> Outcome:
     )
 
 
-def _raise_if_gone(error: ClientError, resource_id: str, how: str = "already gone") -> None:
-    if error_code(error) in NOT_FOUND_CODES:
-        raise _Stop(_gone(resource_id, how)) from error
+def raise_if_gone(
+    error: ClientError,
+    resource_id: str,
+    how: str = "already gone",
+    *,
+    codes: Collection[str] = (),
+) -> None:
+    """Stop with "already gone" when the error says there is no such resource."""
+    if error_code(error) in NOT_FOUND_CODES or error_code(error) in codes:
+        raise Stop(gone(resource_id, how)) from error
 
 
-def _error_words(action: Action, target: Target, error: ClientError) -> str:
+def _error_words(action: Action, act: Act, target: Target, error: ClientError) -> str:
     code = error_code(error)
     if is_denied(error):
-        # What the role lacks comes from the permissions table (bot/permissions.py).
-        needed = action_words(target.type, action, getattr(error, "operation_name", None))
+        # What the role lacks comes from the button's declared permissions.
+        failed = getattr(error, "operation_name", None)
+        needed = needed_words((*act.permissions, *act.snapshots), failed)
         return (
-            f"AWS did not let me {action.value} {target.id} ({code}): my role needs {needed}. "
+            f"AWS did not let me {verb(action)} {target.id} ({code}): my role needs {needed}. "
             "Nothing was changed."
         )
     message = str(error.response.get("Error", {}).get("Message") or "")[:200]
-    return f"AWS refused to {action.value} {target.id}: {code}: {message}".rstrip(": ") + "."
+    return f"AWS refused to {verb(action)} {target.id}: {code}: {message}".rstrip(": ") + "."
 
 
-def _tags(tags: Sequence[Mapping[str, str]] | None) -> dict[str, str]:
-    return {t["Key"]: t.get("Value", "") for t in tags or () if "Key" in t}
-
-
-def _first_tags(descriptions: Sequence[Mapping[str, Any]]) -> list[Mapping[str, str]]:
+def first_tags(descriptions: Sequence[Mapping[str, Any]]) -> list[Mapping[str, str]]:
     return list(descriptions[0].get("Tags", [])) if descriptions else []
 
 
-def _label(resource_id: str, tags: Mapping[str, str]) -> str:
+def label_of(resource_id: str, tags: Mapping[str, str]) -> str:
     name = tags.get("Name")
     return f"{name} ({resource_id})" if name and name != resource_id else resource_id
 
 
-def _list(ids: Sequence[str]) -> str:
+def listed(ids: Sequence[str]) -> str:
     if len(ids) <= 1:
         return "".join(ids)
     return ", ".join(ids[:-1]) + f" and {ids[-1]}"
 
 
-def _pairs(volume_ids: Sequence[str], snapshot_ids: Sequence[str]) -> str:
-    return _list([f"{v} ({s})" for v, s in zip(volume_ids, snapshot_ids, strict=True)])
+def pairs(volume_ids: Sequence[str], snapshot_ids: Sequence[str]) -> str:
+    return listed([f"{v} ({s})" for v, s in zip(volume_ids, snapshot_ids, strict=True)])
 
 
 # Most services allow only letters, digits, spaces and _ . : / = + - @ in tag values.

@@ -1,7 +1,8 @@
 """On-demand list prices from the AWS Pricing API, cached for the life of the process.
 
-`PriceBook.monthly_cost(resource)` asks core/costs.py which prices the resource needs, looks each
-up with GetProducts (TERM_MATCH filters), and lets core/costs.py do the sums. The product list
+`PriceBook.monthly_cost(resource)` asks the resource's type (its declared price parts, from
+core/costs.py) which prices it needs, looks each up with GetProducts (TERM_MATCH filters), and
+lets core/costs.py do the sums. The product list
 for one (service, filters) is fetched once per process: list prices change a few times a year and
 a patrol round asks for the same few dozen again and again. Where the filters leave several
 different prices, none is chosen: the cost is reported as not found, never guessed.
@@ -23,7 +24,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.aws.faults import GLOBAL, Fault, RoundFaults, why
-from bot.core.costs import PriceQuery, Quote, Unpriced, components, monthly_cost
+from bot.core.costs import PriceQuery, Quote, Unpriced, monthly_cost
+from bot.core.kinds import Kinds
 from bot.core.resources import Cost, Resource
 
 logger = logging.getLogger(__name__)
@@ -47,16 +49,19 @@ class _NotAsked(Exception):
 
 
 class PriceBook:
-    """List prices with clients from client_for(service, region)."""
+    """List prices with clients from client_for(service, region), for the types in `kinds`."""
 
-    def __init__(self, client_for: ClientFactory, region: str = PRICING_REGION) -> None:
+    def __init__(
+        self, client_for: ClientFactory, kinds: Kinds, region: str = PRICING_REGION
+    ) -> None:
         self._client_for = client_for
+        self._kinds = kinds
         self._region = region
         self._products: dict[tuple[str, tuple[tuple[str, str], ...]], list[dict[str, Any]]] = {}
         self._lock = threading.Lock()
 
     def monthly_cost(self, resource: Resource, faults: RoundFaults | None = None) -> Cost:
-        parts = components(resource)
+        parts = self._kinds.parts(resource)
         if isinstance(parts, Unpriced):
             return Cost(None, parts.why)
         quotes = {}
@@ -74,7 +79,7 @@ class PriceBook:
                 "Pricing API failed for %s %s: %s", resource.type, resource.id, why(error)
             )
             return Cost(None, f"no price: the Pricing API could not be read ({why(error)})")
-        return monthly_cost(resource, quotes)
+        return monthly_cost(resource, parts, quotes, self._kinds.caveat(resource))
 
     def quote(self, query: PriceQuery, faults: RoundFaults | None = None) -> Quote:
         """The single on-demand price per unit that matches, or why there is none."""
@@ -113,17 +118,25 @@ class PriceBook:
 
 
 def on_demand_prices(products: Iterable[dict[str, Any]], query: PriceQuery) -> list[float]:
-    """USD per unit of every on-demand price dimension that fits the query (first tier only)."""
+    """USD per unit of every on-demand price dimension that fits the query: its first tier, or
+    past the free tier its open-ended last one (PriceQuery.beyond_free_tier)."""
     prices = []
     for product in products:
         usagetype = product.get("product", {}).get("attributes", {}).get("usagetype", "")
         if query.usagetype and not usagetype_matches(usagetype, query.usagetype):
             continue
         for offer in product.get("terms", {}).get("OnDemand", {}).values():
-            for dimension in offer.get("priceDimensions", {}).values():
-                if dimension.get("unit", "").lower() != query.unit.lower():
-                    continue
-                if str(dimension.get("beginRange", "0")) != "0":  # later tiers of a tiered price
+            dimensions = [
+                dimension
+                for dimension in offer.get("priceDimensions", {}).values()
+                if dimension.get("unit", "").lower() == query.unit.lower()
+            ]
+            for dimension in dimensions:
+                tiered = len(dimensions) > 1
+                if query.beyond_free_tier and tiered:
+                    if str(dimension.get("endRange", "Inf")) != "Inf":
+                        continue  # an earlier tier (the free one)
+                elif str(dimension.get("beginRange", "0")) != "0":  # later tiers
                     continue
                 usd = dimension.get("pricePerUnit", {}).get("USD")
                 if usd is not None:

@@ -1,12 +1,14 @@
 """Write tags on patrolled resources, in as few calls as each service allows.
 
-`Tagger.tag_all([(resource, tags), ...])` groups resources by account, region, service and tag
-set, and writes each group in batches: EC2's CreateTags takes up to 1,000 resource ids a call
-(instances, volumes, addresses and NAT gateways together), Elastic Load Balancing's AddTags 20
-load balancers, RDS and EKS one resource a call. `tag(resource, tags)` is one of them. Tagging is a
-courtesy (it keeps answers past CloudTrail's 90 days), so it never raises: denied is "not
-written" and one warning per kind of permission, any other failure is "not written" and a
-logged error. Callers decide whether a round may write at all (read-only rounds never do).
+Each type's declaration (bot/registry/patrol/) names its Writer (the functions are in
+bot/aws/kinds/). `Tagger.tag_all([(resource, tags), ...])` groups resources by account, region,
+writer and tag set, and writes each group in batches: EC2's CreateTags takes up to 1,000 resource
+ids a call (instances, volumes, addresses and NAT gateways together), Elastic Load Balancing's
+AddTags 20 load balancers, RDS and EKS one resource a call. `tag(resource, tags)` is one of
+them. Tagging is a courtesy (it keeps answers past CloudTrail's 90 days), so it never raises:
+denied is "not written" and one warning per kind of permission, any other failure is "not
+written" and a logged error. Callers decide whether a round may write at all (read-only rounds
+never do).
 """
 
 from __future__ import annotations
@@ -16,22 +18,12 @@ import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.aws.errors import error_code, is_denied
-from bot.core.resources import (
-    CLASSIC_LOAD_BALANCER,
-    EBS_VOLUME,
-    EC2_INSTANCE,
-    EKS_CLUSTER,
-    ELASTIC_IP,
-    LOAD_BALANCER,
-    NAT_GATEWAY,
-    RDS_INSTANCE,
-    Resource,
-)
+from bot.core.resources import Resource
 
 logger = logging.getLogger(__name__)
 
@@ -45,30 +37,14 @@ VALUE_LIMIT = 256
 _NOT_ALLOWED = re.compile(r"[^\w\s+\-=.:/@]")
 
 
-def _aws_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
+def tags_of(pairs: Sequence[Mapping[str, str]] | None) -> dict[str, str]:
+    """[{Key, Value}] (as most services answer) → {key: value}."""
+    return {pair["Key"]: pair.get("Value", "") for pair in pairs or () if "Key" in pair}
+
+
+def aws_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    """{key: value} → [{Key, Value}], as most services take them."""
     return [{"Key": key, "Value": value} for key, value in tags.items()]
-
-
-def _ec2(client: Any, resources: Sequence[Resource], tags: dict[str, str]) -> None:
-    client.create_tags(Resources=[r.id for r in resources], Tags=_aws_tags(tags))
-
-
-def _rds(client: Any, resources: Sequence[Resource], tags: dict[str, str]) -> None:
-    for resource in resources:  # AddTagsToResource takes one ARN
-        client.add_tags_to_resource(ResourceName=_arn(resource, "rds", "db:"), Tags=_aws_tags(tags))
-
-
-def _elbv2(client: Any, resources: Sequence[Resource], tags: dict[str, str]) -> None:
-    client.add_tags(ResourceArns=[r.arn or r.id for r in resources], Tags=_aws_tags(tags))
-
-
-def _elb(client: Any, resources: Sequence[Resource], tags: dict[str, str]) -> None:
-    client.add_tags(LoadBalancerNames=[r.id for r in resources], Tags=_aws_tags(tags))
-
-
-def _eks(client: Any, resources: Sequence[Resource], tags: dict[str, str]) -> None:
-    for resource in resources:  # TagResource takes one ARN
-        client.tag_resource(resourceArn=_arn(resource, "eks", "cluster/"), tags=dict(tags))
 
 
 @dataclass(frozen=True)
@@ -77,29 +53,27 @@ class Writer:
     permission: str  # what a denial names
     write: TagWriter
     batch: int  # resources a call takes
+    resources: tuple[str, ...] = ()  # its IAM resources, for the generated policies
 
 
-_EC2 = Writer("ec2", "ec2:CreateTags", _ec2, 1000)
-_ELBV2 = Writer("elbv2", "elasticloadbalancing:AddTags", _elbv2, 20)
-_ELB = Writer("elb", "elasticloadbalancing:AddTags", _elb, 20)
+class Tagged(Protocol):
+    """What the tagger reads of a type's declaration."""
 
-# Resource type → how its tags are written.
-WRITERS: dict[str, Writer] = {
-    EC2_INSTANCE: _EC2,
-    EBS_VOLUME: _EC2,
-    ELASTIC_IP: _EC2,
-    NAT_GATEWAY: _EC2,
-    RDS_INSTANCE: Writer("rds", "rds:AddTagsToResource", _rds, 1),
-    LOAD_BALANCER: _ELBV2,
-    CLASSIC_LOAD_BALANCER: _ELB,
-    EKS_CLUSTER: Writer("eks", "eks:TagResource", _eks, 1),
-}
+    @property
+    def tagging(self) -> Writer | None: ...
+
+
+def clean_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """Keys and values as every service here accepts them, within their lengths."""
+    return {_clip(key, KEY_LIMIT): _clip(value, VALUE_LIMIT) for key, value in tags.items()}
+
 
 _Group = tuple[str, str, Writer, tuple[tuple[str, str], ...]]  # account, region, writer, tags
 
 
 class Tagger:
-    """Tags through `client_for` (the credentials' own account).
+    """Tags through `client_for` (the credentials' own account); `types` are the declared patrol
+    types by CloudFormation type (bot.registry.patrol.PATROL.by_type).
 
     For resources in other accounts, give `account_id` (our own) and `clients_for_account`
     (e.g. from bot.aws.accounts.visit); without them such a resource is not tagged.
@@ -108,11 +82,13 @@ class Tagger:
     def __init__(
         self,
         client_for: ClientFor,
+        types: Mapping[str, Tagged],
         *,
         account_id: Callable[[], str | None] | None = None,
         clients_for_account: Callable[[str], ClientFor | None] | None = None,
     ) -> None:
         self._client_for = client_for
+        self._types = types
         self._account_id = account_id or (lambda: None)
         self._clients_for_account = clients_for_account
         self._warned: set[str] = set()
@@ -127,14 +103,13 @@ class Tagger:
         groups: dict[_Group, list[Resource]] = {}
         not_written = 0
         for resource, tags in items:
-            writer = WRITERS.get(resource.type)
+            declared = self._types.get(resource.type)
+            writer = declared.tagging if declared is not None else None
             if writer is None:
                 logger.debug("no way to tag %s (%s)", resource.id, resource.type)
                 not_written += 1
                 continue
-            clean = {
-                _clip(key, KEY_LIMIT): _clip(value, VALUE_LIMIT) for key, value in tags.items()
-            }
+            clean = clean_tags(tags)
             key = (resource.account, resource.region, writer, tuple(sorted(clean.items())))
             groups.setdefault(key, []).append(resource)
         written = 0
@@ -205,7 +180,7 @@ def _clip(text: str, limit: int) -> str:
     return _NOT_ALLOWED.sub("_", text)[:limit]
 
 
-def _arn(resource: Resource, service: str, kind: str) -> str:
+def arn_of(resource: Resource, service: str, kind: str) -> str:
     """The resource's ARN, or one built from where it lives (RDS and EKS tag by ARN)."""
     if resource.arn:
         return resource.arn

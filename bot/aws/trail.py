@@ -28,7 +28,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from bot.aws.creation_hints import ASKERS, Hint, creation_hint
+from bot.aws.creation_hints import Hint, Hints
 from bot.aws.errors import error_code
 from bot.aws.lookup_calls import Limiter, LookupDenied, lookup_events, record_of
 from bot.aws.regions import enabled_regions
@@ -111,8 +111,10 @@ class TrailFinder:
         clock: Callable[[], datetime],
         max_workers: int = 32,  # regions searched side by side (threads waiting on I/O)
         account_id: Callable[[], str | None] | None = None,
+        hints: Hints | None = None,  # creation-time readers (bot.registry.patrol.HINTS)
     ) -> None:
         self._client_for = client_for
+        self._hints = hints or Hints({})
         self._limiter = limiter
         self._default_regions = tuple(default_regions) or ("us-east-1",)
         self._clock = clock
@@ -144,7 +146,7 @@ class TrailFinder:
         region = region or ref.home_region
         if region is None and ref.type == S3_BUCKET:
             # A bucket's CloudTrail events are in its own region: ask S3 where that is.
-            hint = creation_hint(ref, self._client_for, self._default_regions[0])
+            hint = self._hints.ask(ref, self._client_for, self._default_regions[0])
             region = hint.region
         if region is not None:
             hints = {region: hint} if hint is not None else {}
@@ -161,12 +163,12 @@ class TrailFinder:
 
     def _hints_everywhere(self, ref: ResourceRef, regions: Sequence[str]) -> dict[str, Hint]:
         """Each region's describe answer, asked in parallel (cheap, and no LookupEvents)."""
-        if ref.type not in ASKERS or len(regions) < 2:
+        if not self._hints.knows(ref.type) or len(regions) < 2:
             return {}
         with ThreadPoolExecutor(
             max_workers=min(self._max_workers, len(regions)), thread_name_prefix="whocreated-hint"
         ) as pool:
-            asked = pool.map(lambda name: creation_hint(ref, self._client_for, name), regions)
+            asked = pool.map(lambda name: self._hints.ask(ref, self._client_for, name), regions)
             return dict(zip(regions, asked, strict=True))
 
     def _search(self, run: _Run, regions: Sequence[str], hints: dict[str, Hint]) -> list[_Region]:
@@ -202,7 +204,7 @@ class TrailFinder:
         try:
             if not has_hint:
                 self._check_stop(run)
-                state.hint = creation_hint(run.ref, self._client_for, state.region)
+                state.hint = self._hints.ask(run.ref, self._client_for, state.region)
             for name in run.names:
                 self._search_name(run, state, name)
                 if state.fact is not None or state.hint_too_old:

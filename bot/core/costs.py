@@ -1,7 +1,8 @@
 """What a resource costs a month on demand, from list prices; never a made-up number.
 
-Pure: `components(resource)` says which prices a resource needs (as Pricing API queries) and how
-many units of each a month holds; `monthly_cost(resource, quotes)` turns the quotes found into a
+Pure: each type's price parts (a function per type here, chosen by its declaration in
+bot/registry/patrol/) say which prices a resource needs (as Pricing API queries) and how many
+units of each a month holds; `monthly_cost(resource, parts, quotes)` turns the quotes found into a
 Cost. A price that cannot be found is said to be missing (`Cost(None, "no price found for …")`),
 never guessed. A month is 730 hours, as AWS bills it.
 """
@@ -12,18 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.core.resources import (
-    CLASSIC_LOAD_BALANCER,
-    EBS_VOLUME,
-    EC2_INSTANCE,
-    EKS_CLUSTER,
-    ELASTIC_IP,
-    LOAD_BALANCER,
-    NAT_GATEWAY,
-    RDS_INSTANCE,
-    Cost,
-    Resource,
-)
+from bot.core.resources import Cost, Resource
 
 HOURS_PER_MONTH = 730
 HOURLY = "Hrs"
@@ -40,6 +30,10 @@ class PriceQuery:
     # The product's usagetype with its region prefix ("EUW2-") taken off, when the filters still
     # leave several products (the ALB filters also match Local Zone and Outposts products).
     usagetype: str | None = None
+    # Priced past the account's free tier: where a price has tiers ($0 for the first 25 units,
+    # then a rate), the open-ended last one, since the free tier is the account's, not the
+    # resource's. Otherwise the first tier.
+    beyond_free_tier: bool = False
 
 
 @dataclass(frozen=True)
@@ -65,16 +59,17 @@ class Unpriced:
     why: str
 
 
-def components(resource: Resource) -> Sequence[Component] | Unpriced:
-    pricer = _PRICERS.get(resource.type)
-    if pricer is None:
-        return Unpriced(f"no pricing for {resource.type}")
-    return pricer(resource)
+Pricer = Callable[[Resource], "Sequence[Component] | Unpriced"]
+Caveat = Callable[[Resource], str]  # what a figure leaves out, said plainly ("" for nothing)
 
 
-def monthly_cost(resource: Resource, quotes: Mapping[PriceQuery, Quote]) -> Cost:
-    """Sum of price × monthly quantity over the components; None when a required one is unpriced."""
-    parts = components(resource)
+def monthly_cost(
+    resource: Resource,
+    parts: Sequence[Component] | Unpriced,
+    quotes: Mapping[PriceQuery, Quote],
+    caveat: Caveat | None = None,
+) -> Cost:
+    """Sum of price × monthly quantity over the parts; None when a required one is unpriced."""
     if isinstance(parts, Unpriced):
         return Cost(None, parts.why)
     total = 0.0
@@ -95,21 +90,35 @@ def monthly_cost(resource: Resource, quotes: Mapping[PriceQuery, Quote]) -> Cost
     notes = lines or ["nothing billed"]
     if left_out:
         notes.append(f"without {', '.join(left_out)} (no price found)")
-    notes.extend(_caveats(resource))
+    note = caveat(resource) if caveat else ""
+    if note:
+        notes.append(note)
     return Cost(round(total, 2), "; ".join(notes))
 
 
 def _line(part: Component, usd: float, amount: float) -> str:
     if part.query.unit == HOURLY:
-        return f"{part.what}: ${usd:g}/h × {HOURS_PER_MONTH} h = ${amount:,.2f}"
-    return f"{part.what}: ${usd:g}/GB-month = ${amount:,.2f}"
+        return f"{part.what}: ${usd:g}/h × {part.quantity:,g} h = ${amount:,.2f}"
+    if part.query.unit == GB_MONTH:
+        return f"{part.what}: ${usd:g}/GB-month = ${amount:,.2f}"
+    per = _UNIT_WORDS.get(part.query.unit, part.query.unit)
+    return f"{part.what}: ${usd:g}/{per} × {part.quantity:,g} = ${amount:,.2f}"
+
+
+_UNIT_WORDS = {
+    "ReadCapacityUnit-Hrs": "read unit-hour",
+    "WriteCapacityUnit-Hrs": "write unit-hour",
+}
 
 
 # --- what each type is billed for -------------------------------------------------------------
 
 
-def _hours(what: str, query: PriceQuery, required: bool = True) -> Component:
-    return Component(what, query, HOURS_PER_MONTH, required)
+def _hours(what: str, query: PriceQuery, required: bool = True, count: int = 1) -> Component:
+    """`count` of a thing billed by the hour, all month."""
+    if count != 1:
+        what = f"{count} × {what}"
+    return Component(what, query, HOURS_PER_MONTH * count, required)
 
 
 def _region(resource: Resource) -> tuple[str, str]:
@@ -148,7 +157,7 @@ EC2_PLATFORMS: Mapping[str, tuple[str, str]] = {
 EC2_TENANCY = {"default": "Shared", "dedicated": "Dedicated"}
 
 
-def _ec2(resource: Resource) -> Sequence[Component] | Unpriced:
+def ec2_instance(resource: Resource) -> Sequence[Component] | Unpriced:
     volumes = resource.details.get("attached_volumes")
     if resource.state == "stopped":
         # A stopped instance costs its volumes only.
@@ -185,7 +194,7 @@ def _ec2(resource: Resource) -> Sequence[Component] | Unpriced:
     return [_hours(str(resource.size), compute), *storage]
 
 
-def _ebs(resource: Resource) -> Sequence[Component]:
+def ebs_volume(resource: Resource) -> Sequence[Component]:
     return [
         _volume(
             resource.region, resource.details.get("volume_type"), resource.details.get("volume_gib")
@@ -193,7 +202,7 @@ def _ebs(resource: Resource) -> Sequence[Component]:
     ]
 
 
-def _elastic_ip(resource: Resource) -> Sequence[Component]:
+def elastic_ip(resource: Resource) -> Sequence[Component]:
     # Every public IPv4 address is billed by the hour (AmazonVPC since February 2024).
     usage, what = (
         ("PublicIPv4:InUseAddress", "public IPv4 address in use")
@@ -206,7 +215,7 @@ def _elastic_ip(resource: Resource) -> Sequence[Component]:
     return [_hours(what, query)]
 
 
-def _nat(resource: Resource) -> Sequence[Component]:
+def nat_gateway(resource: Resource) -> Sequence[Component]:
     query = PriceQuery(
         "AmazonEC2",
         (_region(resource), ("productFamily", "NAT Gateway")),
@@ -224,7 +233,7 @@ LB_FAMILIES = {
 }
 
 
-def _load_balancer(resource: Resource) -> Sequence[Component] | Unpriced:
+def load_balancer(resource: Resource) -> Sequence[Component] | Unpriced:
     kind = resource.details.get("lb_type", "classic")
     family = LB_FAMILIES.get(kind)
     if family is None:
@@ -268,7 +277,7 @@ RDS_STORAGE = {
 }
 
 
-def _rds(resource: Resource) -> Sequence[Component] | Unpriced:
+def rds_instance(resource: Resource) -> Sequence[Component] | Unpriced:
     engine = str(resource.details.get("engine", ""))
     if engine not in RDS_ENGINES:
         return Unpriced(f"no price for engine {engine!r}")
@@ -302,24 +311,12 @@ def _rds(resource: Resource) -> Sequence[Component] | Unpriced:
     return parts or Unpriced("no billed part known")
 
 
-def _eks(resource: Resource) -> Sequence[Component]:
+def eks_cluster(resource: Resource) -> Sequence[Component]:
     query = PriceQuery("AmazonEKS", (_region(resource),), HOURLY, "AmazonEKS-Hours:perCluster")
     return [_hours("EKS control plane", query)]
 
 
-_PRICERS: Mapping[str, Callable[[Resource], Sequence[Component] | Unpriced]] = {
-    EC2_INSTANCE: _ec2,
-    EBS_VOLUME: _ebs,
-    ELASTIC_IP: _elastic_ip,
-    NAT_GATEWAY: _nat,
-    LOAD_BALANCER: _load_balancer,
-    CLASSIC_LOAD_BALANCER: _load_balancer,
-    RDS_INSTANCE: _rds,
-    EKS_CLUSTER: _eks,
-}
-
-
-def _provisioned_extras(resource: Resource) -> str:
+def provisioned_extras(resource: Resource) -> str:
     details = resource.details
     kind = details.get("volume_type")
     gp3_extra = kind == "gp3" and (
@@ -332,23 +329,221 @@ def _provisioned_extras(resource: Resource) -> str:
     )
 
 
-def _aurora(resource: Resource) -> str:
+def aurora_storage(resource: Resource) -> str:
     engine = str(resource.details.get("engine", ""))
     return "Aurora storage and I/O are billed on the cluster" if engine.startswith("aurora") else ""
 
 
-# What a figure leaves out, said plainly.
-_CAVEATS: Mapping[str, Callable[[Resource], str]] = {
-    EBS_VOLUME: _provisioned_extras,
-    LOAD_BALANCER: lambda _: "capacity units (LCU) not included",
-    CLASSIC_LOAD_BALANCER: lambda _: "data processed not included",
-    NAT_GATEWAY: lambda _: "data processed not included",
-    EKS_CLUSTER: lambda _: "standard support rate; versions in extended support cost more",
-    RDS_INSTANCE: _aurora,
-}
+def fixed(words: str) -> Caveat:
+    """A caveat that is the same for every resource of a type."""
+    return lambda _resource: words
 
 
-def _caveats(resource: Resource) -> list[str]:
-    caveat = _CAVEATS.get(resource.type)
-    note = caveat(resource) if caveat else ""
-    return [note] if note else []
+# --- the types patrolled beyond EC2, ELB, RDS and EKS ------------------------------------------
+
+
+def sagemaker_endpoint(resource: Resource) -> Sequence[Component] | Unpriced:
+    """Each production variant's instances, by the hour (serverless variants bill per use)."""
+    variants = list(resource.details.get("variants") or ())
+    hosted = [v for v in variants if v.get("instance_type") and not v.get("serverless")]
+    if not hosted:
+        if variants and all(v.get("serverless") for v in variants):
+            return Unpriced("serverless: billed per request and duration, nothing while idle")
+        return Unpriced("its instance types are not known")
+    return [
+        _hours(
+            str(v["instance_type"]),
+            PriceQuery(
+                "AmazonSageMaker",
+                (_region(resource), ("instanceName", str(v["instance_type"]))),
+                HOURLY,
+                f"Host:{v['instance_type']}",
+            ),
+            count=int(v.get("count") or 0),
+        )
+        for v in hosted
+    ]
+
+
+def sagemaker_notebook(resource: Resource) -> Sequence[Component] | Unpriced:
+    if resource.state != "InService":
+        return Unpriced(f"not billed for its instance while {resource.state or 'not running'}")
+    kind = str(resource.size)
+    query = PriceQuery(
+        "AmazonSageMaker", (_region(resource), ("instanceName", kind)), HOURLY, f"Notebk:{kind}"
+    )
+    return [_hours(kind, query)]
+
+
+def notebook_storage(resource: Resource) -> str:
+    gib = resource.details.get("volume_gib")
+    return f"its {gib} GB ML storage volume not included" if gib else ""
+
+
+OPENSEARCH_STORAGE = {"gp2": "GP2", "gp3": "GP3", "standard": "Magnetic"}
+
+
+def opensearch_domain(resource: Resource) -> Sequence[Component] | Unpriced:
+    """Data nodes, dedicated master nodes and UltraWarm nodes by the hour; EBS storage."""
+    details = resource.details
+    nodes = [
+        (details.get("instance_type"), details.get("instance_count")),
+        (details.get("master_type"), details.get("master_count")),
+        (details.get("warm_type"), details.get("warm_count")),
+    ]
+    parts = [
+        _hours(
+            str(kind),
+            PriceQuery(
+                "AmazonES",
+                (
+                    _region(resource),
+                    ("productFamily", "Amazon OpenSearch Service Instance"),
+                    ("instanceType", str(kind)),
+                ),
+                HOURLY,
+                f"ESInstance:{kind}",
+            ),
+            count=int(count),
+        )
+        for kind, count in nodes
+        if kind and count
+    ]
+    if not parts:
+        return Unpriced("its node types are not known")
+    media = OPENSEARCH_STORAGE.get(str(details.get("volume_type")))
+    gib, data_nodes = details.get("volume_gib"), details.get("instance_count")
+    if media and gib and data_nodes:
+        query = PriceQuery(
+            "AmazonES",
+            (
+                _region(resource),
+                ("productFamily", "Amazon OpenSearch Service Volume"),
+                ("storageMedia", media),
+            ),
+            GB_MONTH,
+        )
+        total = int(gib) * int(data_nodes)
+        what = f"{total} GiB {details.get('volume_type')} storage"
+        parts.append(Component(what, query, float(total), required=False))
+    return parts
+
+
+ELASTICACHE_ENGINES = {"redis": "Redis", "valkey": "Valkey", "memcached": "Memcached"}
+
+
+def elasticache_cluster(resource: Resource) -> Sequence[Component] | Unpriced:
+    engine = ELASTICACHE_ENGINES.get(str(resource.details.get("engine")))
+    if engine is None:
+        return Unpriced(f"no price for engine {resource.details.get('engine')!r}")
+    kind = str(resource.size)
+    query = PriceQuery(
+        "AmazonElastiCache",
+        (_region(resource), ("instanceType", kind), ("cacheEngine", engine)),
+        HOURLY,
+        f"NodeUsage:{kind}",
+    )
+    return [_hours(kind, query, count=int(resource.details.get("nodes") or 1))]
+
+
+def redshift_cluster(resource: Resource) -> Sequence[Component] | Unpriced:
+    if resource.state == "paused":
+        return Unpriced("paused: only its storage is billed")
+    kind = str(resource.size)
+    query = PriceQuery(
+        "AmazonRedshift",
+        (_region(resource), ("productFamily", "Compute Instance"), ("instanceType", kind)),
+        HOURLY,
+        f"Node:{kind}",
+    )
+    return [_hours(kind, query, count=int(resource.details.get("nodes") or 1))]
+
+
+def redshift_storage(resource: Resource) -> str:
+    managed = str(resource.size or "").startswith("ra3")
+    return "its managed storage (RA3) not included" if managed else ""
+
+
+def emr_cluster(resource: Resource) -> Sequence[Component] | Unpriced:
+    """EMR's own charge per instance-hour; the instances themselves bill as EC2."""
+    running: Mapping[str, int] = resource.details.get("running_instances") or {}
+    if not running:
+        return Unpriced("no running instances known")
+    return [
+        _hours(
+            kind,
+            PriceQuery(
+                "ElasticMapReduce",
+                (
+                    _region(resource),
+                    ("productFamily", "Elastic Map Reduce Instance"),
+                    ("softwareType", "EMR"),
+                    ("instanceType", kind),
+                ),
+                HOURLY,
+            ),
+            count=int(count),
+        )
+        for kind, count in sorted(running.items())
+    ]
+
+
+def dynamodb_table(resource: Resource) -> Sequence[Component] | Unpriced:
+    """Provisioned read and write capacity (the table's and its indexes'), by the unit-hour."""
+    details = resource.details
+    if details.get("billing_mode") != "PROVISIONED":
+        return Unpriced("on-demand: billed per request, nothing while idle")
+    infrequent = details.get("table_class") == "STANDARD_INFREQUENT_ACCESS"
+    parts = []
+    for key, unit, words in (
+        ("read_capacity", "ReadCapacityUnit-Hrs", "read capacity unit"),
+        ("write_capacity", "WriteCapacityUnit-Hrs", "write capacity unit"),
+    ):
+        units = int(details.get(key) or 0)
+        if not units:
+            continue
+        query = PriceQuery(
+            "AmazonDynamoDB",
+            (_region(resource), ("productFamily", "Provisioned IOPS")),
+            unit,
+            f"IA-{unit}" if infrequent else unit,
+            beyond_free_tier=True,
+        )
+        what = f"{units} {words}{'' if units == 1 else 's'}"
+        parts.append(Component(what, query, float(units * HOURS_PER_MONTH)))
+    return parts or Unpriced("no capacity provisioned")
+
+
+def dynamodb_storage(resource: Resource) -> str:
+    return "its storage and backups not included"
+
+
+def _snapshot_storage(resource: Resource, gib: float, what: str) -> Component:
+    query = PriceQuery(
+        "AmazonEC2",
+        (_region(resource), ("productFamily", "Storage Snapshot")),
+        GB_MONTH,
+        "EBS:SnapshotUsage",
+    )
+    return Component(what, query, gib)
+
+
+def ebs_snapshot(resource: Resource) -> Sequence[Component] | Unpriced:
+    if resource.details.get("storage_tier") not in (None, "standard"):
+        return Unpriced(f"{resource.details.get('storage_tier')} tier: not priced here")
+    gib = resource.details.get("volume_gib")
+    if not gib:
+        return Unpriced("its size is not known")
+    return [_snapshot_storage(resource, float(gib), f"up to {gib} GiB of snapshot storage")]
+
+
+def ami(resource: Resource) -> Sequence[Component] | Unpriced:
+    snapshots = list(resource.details.get("snapshots") or ())
+    gib = sum(int(s.get("gib") or 0) for s in snapshots)
+    if not gib:
+        return Unpriced("no EBS snapshots behind it")
+    count = f"{len(snapshots)} snapshot{'' if len(snapshots) == 1 else 's'}"
+    return [_snapshot_storage(resource, float(gib), f"up to {gib} GiB in its {count}")]
+
+
+SNAPSHOT_BOUND = "an upper bound: a snapshot is billed for the blocks it stores, at most its size"

@@ -21,8 +21,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.core.resources import UNIQUE_ID_TYPES
-
 CREATED_BY_TAG = "whocreated:created-by"
 KEEP_UNTIL_TAG = "whocreated:keep-until"
 TAG_VALUE_LIMIT = 256  # the smallest tag value limit among EC2, RDS, ELB and EKS
@@ -37,10 +35,11 @@ ResourceKey = tuple[str, str, str, str]  # (account, region, type, id), as Resou
 Subject = tuple[str, ...]  # what a signature is bound to: see `subject`
 
 
-def subject(key: ResourceKey, created_at: datetime | None) -> Subject:
-    """What a tag's signature binds: the resource's key and, where its id is a reusable name,
-    its creation time, so a keep or a creator never passes to a later resource of that name."""
-    if key[2] in UNIQUE_ID_TYPES:
+def subject(key: ResourceKey, created_at: datetime | None, *, unique_id: bool) -> Subject:
+    """What a tag's signature binds: the resource's key and, where its id is a reusable name
+    (`unique_id` False: its type's declaration says so), its creation time, so a keep or a
+    creator never passes to a later resource of that name."""
+    if unique_id:
         return key
     when = created_at.astimezone(UTC).strftime(_TIME_FORMAT) if created_at else ""
     return (*key, when)

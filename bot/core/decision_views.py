@@ -30,11 +30,12 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.core.decisions import (
+    BUTTON_LABELS,
     KEEP_LABELS,
-    NOUNS,
     Action,
     KeepChoice,
 )
+from bot.core.kinds import Kinds
 from bot.core.messages import NOTE_LIMIT, code, escape_clip, slack_date
 from bot.core.resources import Resource
 
@@ -87,8 +88,8 @@ class Origin:
         return cls(nudge_id=nudge_id, channel=channel, message_ts=ts, home=data.get("h") is True)
 
 
-def _what(resource: Resource) -> str:
-    noun = NOUNS.get(resource.type, "resource")
+def _what(resource: Resource, kinds: Kinds) -> str:
+    noun = kinds.noun(resource.type) or "resource"
     return f"the {noun} {code(resource.label)} in {code(resource.region, 40)}"
 
 
@@ -96,15 +97,15 @@ def _what(resource: Resource) -> str:
 # Keep
 
 
-def keep_modal(resource: Resource, origin: Origin, *, dry_run: bool) -> View:
+def keep_modal(resource: Resource, origin: Origin, *, dry_run: bool, kinds: Kinds) -> View:
     """Keep for 7 days, 30 days, or until a date, with a reason."""
     options = [
         Option(value=choice.value, text=PlainTextObject(text=KEEP_LABELS[choice]))
         for choice in KeepChoice
     ]
     intro = (
-        f"Keep {_what(resource)}: I stop asking about it until then. The keep is written on it "
-        "as a `whocreated:keep-until` tag where AWS allows."
+        f"Keep {_what(resource, kinds)}: I stop asking about it until then. "
+        "The keep is written on it as a `whocreated:keep-until` tag where AWS allows."
     )
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=intro)),
@@ -170,7 +171,9 @@ def read_keep_form(values: Mapping[str, Any]) -> KeepForm:
 # Not mine
 
 
-def not_mine_modal(resource: Resource, origin: Origin, *, fallback_channel: str | None) -> View:
+def not_mine_modal(
+    resource: Resource, origin: Origin, *, fallback_channel: str | None, kinds: Kinds
+) -> View:
     """Who does it belong to? A person, or (left empty) the fallback channel."""
     empty = (
         f"Leave it empty and I ask in <#{fallback_channel}>."
@@ -180,7 +183,8 @@ def not_mine_modal(resource: Resource, origin: Origin, *, fallback_channel: str 
     blocks: list[Block] = [
         SectionBlock(
             text=MarkdownTextObject(
-                text=f"Not yours? Tell me whose {_what(resource)} is and I pass it on. {empty}"
+                text=f"Not yours? Tell me whose {_what(resource, kinds)} is and I pass it on. "
+                f"{empty}"
             )
         ),
         InputBlock(
@@ -254,12 +258,13 @@ def audit_blocks(
     outcome_kind: str,
     summary: str,
     now: datetime,
+    kinds: Kinds,
 ) -> list[Block]:
     """One decision for the audit channel: who chose what for which resource, and what happened."""
     icon = _OUTCOME_ICONS.get(outcome_kind, ":grey_question:")
     whose = f" (owner <@{owner}>)" if owner and owner != user else ""
     head = (
-        f"{icon} <@{user}> chose *{_ACTION_WORDS[action]}* for {_what(resource)}, account "
+        f"{icon} <@{user}> chose *{_ACTION_WORDS[action]}* for {_what(resource, kinds)}, account "
         f"{code(resource.account, 40)}{whose}"
     )
     dry = " (dry run)" if outcome_kind == "dry-run" else ""
@@ -277,14 +282,8 @@ def audit_text(user: str, action: Action, resource: Resource, outcome_kind: str)
     )
 
 
-_ACTION_WORDS = {
-    Action.KEEP: "Keep",
-    Action.STOP: "Stop",
-    Action.TERMINATE: "Terminate",
-    Action.DELETE: "Delete",
-    Action.RELEASE: "Release",
-    Action.NOT_MINE: "Not mine",
-}
+# The button's own label, without the dots of "Keep…".
+_ACTION_WORDS = {action: label.rstrip("…") for action, label in BUTTON_LABELS.items()}
 
 
 def _dry_run_note(what: str) -> ContextBlock:

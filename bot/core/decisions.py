@@ -8,25 +8,16 @@ the resource from the store, never from the payload.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.core import resources as rt
+from bot.core.actions import Action
+from bot.core.kinds import Kinds, Words
 from bot.core.policy import Actions
 from bot.core.resources import Resource
-
-
-class Action(StrEnum):
-    KEEP = "keep"
-    STOP = "stop"
-    TERMINATE = "terminate"
-    DELETE = "delete"
-    RELEASE = "release"
-    NOT_MINE = "not_mine"
-
 
 ACTION_ID_PREFIX = "nudge_"
 
@@ -38,63 +29,43 @@ def action_id(action: Action) -> str:
 
 ACTION_IDS: Mapping[Action, str] = {action: action_id(action) for action in Action}
 
-_K, _S, _T, _D, _R, _N = (
-    Action.KEEP,
-    Action.STOP,
-    Action.TERMINATE,
-    Action.DELETE,
-    Action.RELEASE,
-    Action.NOT_MINE,
-)
-
-# (resource type, state) → the buttons offered, in the order shown. A state of None is the row for
-# any state not listed. Deleting an EKS cluster takes its node groups, add-ons and load balancers
-# with it: too broad for one button, so only Keep and Not mine.
-OFFERED: Mapping[tuple[str, str | None], tuple[Action, ...]] = {
-    (rt.EC2_INSTANCE, "running"): (_K, _S, _T, _N),
-    (rt.EC2_INSTANCE, "stopped"): (_K, _T, _N),
-    (rt.EC2_INSTANCE, None): (_K, _T, _N),
-    (rt.EBS_VOLUME, None): (_K, _D, _N),
-    (rt.ELASTIC_IP, None): (_K, _R, _N),
-    (rt.NAT_GATEWAY, None): (_K, _D, _N),
-    (rt.LOAD_BALANCER, None): (_K, _D, _N),
-    (rt.CLASSIC_LOAD_BALANCER, None): (_K, _D, _N),
-    (rt.RDS_INSTANCE, "available"): (_K, _S, _D, _N),
-    (rt.RDS_INSTANCE, None): (_K, _D, _N),
-    (rt.EKS_CLUSTER, None): (_K, _N),
-}
-
-
-def actions_for(resource_type: str, state: str | None = None) -> tuple[Action, ...]:
-    """The buttons a resource of this type, in this state, gets (Keep and Not mine at least)."""
-    return OFFERED.get((resource_type, state)) or OFFERED.get((resource_type, None)) or (_K, _N)
-
-
 # Everything that changes the resource in AWS asks for confirmation first. Stop is in: it
 # interrupts whatever runs there, even though it can be undone.
-DESTRUCTIVE = frozenset({Action.STOP, Action.TERMINATE, Action.DELETE, Action.RELEASE})
+DESTRUCTIVE = frozenset(set(Action) - {Action.KEEP, Action.NOT_MINE})
+# Changes that can be undone (started, resumed, switched back): no "cannot be undone" for them.
+REVERSIBLE = frozenset({Action.STOP, Action.PAUSE, Action.ON_DEMAND})
 
 
 def is_destructive(action: Action) -> bool:
     return action in DESTRUCTIVE
 
 
+def is_reversible(action: Action) -> bool:
+    return action in REVERSIBLE
+
+
 # The nudge status a decision leaves behind (store.NUDGE_STATUSES).
 STATUS_AFTER: Mapping[Action, str] = {
     Action.KEEP: "kept",
     Action.STOP: "stopped",
+    Action.PAUSE: "paused",
+    Action.ON_DEMAND: "switched",
     Action.TERMINATE: "terminated",
     Action.DELETE: "deleted",
     Action.RELEASE: "released",
+    Action.DEREGISTER: "deregistered",
     Action.NOT_MINE: "reassigned",
 }
 
 BUTTON_LABELS: Mapping[Action, str] = {
     Action.KEEP: "Keep…",
     Action.STOP: "Stop",
+    Action.PAUSE: "Pause",
+    Action.ON_DEMAND: "Switch to on-demand",
     Action.TERMINATE: "Terminate",
     Action.DELETE: "Delete",
     Action.RELEASE: "Release",
+    Action.DEREGISTER: "Deregister",
     Action.NOT_MINE: "Not mine",
 }
 
@@ -102,18 +73,24 @@ BUTTON_LABELS: Mapping[Action, str] = {
 BUTTON_STYLES: Mapping[Action, str | None] = {
     Action.KEEP: "primary",
     Action.STOP: None,
+    Action.PAUSE: None,
+    Action.ON_DEMAND: None,
     Action.TERMINATE: "danger",
     Action.DELETE: "danger",
     Action.RELEASE: "danger",
+    Action.DEREGISTER: "danger",
     Action.NOT_MINE: None,
 }
 
 PAST_TENSE: Mapping[Action, str] = {
     Action.KEEP: "kept",
     Action.STOP: "stopped",
+    Action.PAUSE: "paused",
+    Action.ON_DEMAND: "switched to on-demand",
     Action.TERMINATE: "terminated",
     Action.DELETE: "deleted",
     Action.RELEASE: "released",
+    Action.DEREGISTER: "deregistered",
     Action.NOT_MINE: "passed on",
 }
 
@@ -221,48 +198,41 @@ class Confirmation:
     deny: str = "Cancel"
 
 
-def what_it_is(resource: Resource) -> str:
+def what_it_is(resource: Resource, kinds: Kinds) -> str:
     """`the EC2 instance web-1 (i-0abc)`, `the Elastic IP 203.0.113.5 (eipalloc-1)`."""
-    noun = NOUNS.get(resource.type, "resource")
-    label = resource.label
-    if resource.type == rt.ELASTIC_IP and resource.details.get("public_ip"):
-        label = f"{resource.details['public_ip']} ({resource.id})"
-    elif resource.type == rt.LOAD_BALANCER and resource.name:
-        label = resource.name  # the id is a long ARN; the name is unique per account and region
+    kind = kinds.of(resource.type)
+    noun = kind.noun if kind else "resource"
+    label = kind.label(resource) if kind and kind.label else resource.label
     return f"the {noun} {label}"
 
 
-NOUNS: Mapping[str, str] = {
-    rt.EC2_INSTANCE: "EC2 instance",
-    rt.EBS_VOLUME: "EBS volume",
-    rt.ELASTIC_IP: "Elastic IP",
-    rt.NAT_GATEWAY: "NAT gateway",
-    rt.LOAD_BALANCER: "load balancer",
-    rt.CLASSIC_LOAD_BALANCER: "classic load balancer",
-    rt.RDS_INSTANCE: "database",
-    rt.EKS_CLUSTER: "EKS cluster",
-}
-
-
 def describe(
-    action: Action, resource: Resource, actions: Actions, *, until: datetime | None = None
+    action: Action,
+    resource: Resource,
+    actions: Actions,
+    kinds: Kinds,
+    *,
+    until: datetime | None = None,
 ) -> str:
     """What pressing the button will do: `terminate the EC2 instance web-1 (i-0abc) in eu-west-1
     after snapshotting its 2 volumes`. Plain words, lower case first, no full stop."""
-    where = f"{what_it_is(resource)} in {resource.region}"
-    consequence = _CONSEQUENCES.get((action, resource.type), _DEFAULT_CONSEQUENCES.get(action))
+    where = f"{what_it_is(resource, kinds)} in {resource.region}"
+    kind = kinds.of(resource.type)
+    consequence = (kind.words.get(action) if kind else None) or _DEFAULT_CONSEQUENCES.get(action)
     extra = consequence(resource, actions, until) if consequence else ""
     verb = _VERBS[action]
     return f"{verb} {where}{extra}"
 
 
-def confirmation(action: Action, resource: Resource, actions: Actions) -> Confirmation:
+def confirmation(
+    action: Action, resource: Resource, actions: Actions, kinds: Kinds
+) -> Confirmation:
     """The confirm dialog for a destructive button (dry-run mode says nothing will change)."""
-    text = describe(action, resource, actions)
+    text = describe(action, resource, actions, kinds)
     text = text[0].upper() + text[1:] + "."
     if not actions.enabled:
         text += " Actions are in dry-run mode: nothing will change; you will see what would have."
-    elif action is not Action.STOP:
+    elif not is_reversible(action):
         text += " This cannot be undone."
     title = f"{BUTTON_LABELS[action]} {resource.id}?"
     return Confirmation(
@@ -279,11 +249,19 @@ def _clip(text: str, limit: int) -> str:
 _VERBS: Mapping[Action, str] = {
     Action.KEEP: "keep",
     Action.STOP: "stop",
+    Action.PAUSE: "pause",
+    Action.ON_DEMAND: "switch",  # "switch the DynamoDB table t … to on-demand capacity"
     Action.TERMINATE: "terminate",
     Action.DELETE: "delete",
     Action.RELEASE: "release",
+    Action.DEREGISTER: "deregister",
     Action.NOT_MINE: "pass on",
 }
+
+
+def verb(action: Action) -> str:
+    """How a sentence says the action: "stop", "switch" (to on-demand), "pass on"."""
+    return _VERBS[action]
 
 
 def _volumes(resource: Resource) -> Sequence[Mapping[str, Any]]:
@@ -294,7 +272,7 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _terminate_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
+def terminate_instance_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
     volumes = _volumes(resource)
     if not volumes:
         return ""
@@ -303,34 +281,15 @@ def _terminate_words(resource: Resource, actions: Actions, _until: datetime | No
     return f" without snapshotting its {_plural(len(volumes), 'volume')} (snapshots are off)"
 
 
-def _stop_instance_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
-    return "; its volumes stay (and still cost) and it can be started again"
-
-
-def _volume_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
+def delete_volume_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
     size = f" ({resource.size})" if resource.size else ""
     if actions.snapshot_before_delete:
         return f"{size} after taking a snapshot of it"
     return f"{size} without a snapshot (snapshots are off)"
 
 
-def _release_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
-    return "; the address cannot be got back"
-
-
-def _nat_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
-    return "; private subnets routed through it lose internet access"
-
-
-def _lb_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
-    return "; its target groups and instances are left as they are"
-
-
-def _stop_db_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
-    return "; AWS starts it again by itself after 7 days"
-
-
-def _delete_db_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
+def final_snapshot_words(resource: Resource, actions: Actions, _until: datetime | None) -> str:
+    """A delete that takes a final snapshot first, unless the policy turns snapshots off."""
     if actions.snapshot_before_delete:
         return " after a final snapshot"
     return " without a final snapshot (snapshots are off)"
@@ -346,20 +305,7 @@ def _not_mine_words(resource: Resource, actions: Actions, _until: datetime | Non
     return " to whoever it belongs to"
 
 
-_Words = Callable[[Resource, Actions, datetime | None], str]
-
-_CONSEQUENCES: Mapping[tuple[Action, str], _Words] = {
-    (Action.TERMINATE, rt.EC2_INSTANCE): _terminate_words,
-    (Action.STOP, rt.EC2_INSTANCE): _stop_instance_words,
-    (Action.DELETE, rt.EBS_VOLUME): _volume_words,
-    (Action.RELEASE, rt.ELASTIC_IP): _release_words,
-    (Action.DELETE, rt.NAT_GATEWAY): _nat_words,
-    (Action.DELETE, rt.LOAD_BALANCER): _lb_words,
-    (Action.DELETE, rt.CLASSIC_LOAD_BALANCER): _lb_words,
-    (Action.STOP, rt.RDS_INSTANCE): _stop_db_words,
-    (Action.DELETE, rt.RDS_INSTANCE): _delete_db_words,
-}
-_DEFAULT_CONSEQUENCES: Mapping[Action, _Words] = {
+_DEFAULT_CONSEQUENCES: Mapping[Action, Words] = {
     Action.KEEP: _keep_words,
     Action.NOT_MINE: _not_mine_words,
 }

@@ -37,7 +37,6 @@ from slack_sdk.models.views import View
 from bot.core.decisions import (
     BUTTON_LABELS,
     BUTTON_STYLES,
-    NOUNS,
     PAST_TENSE,
     STATUS_AFTER,
     Action,
@@ -46,7 +45,9 @@ from bot.core.decisions import (
     confirmation,
     describe,
     is_destructive,
+    is_reversible,
 )
+from bot.core.kinds import Kinds
 from bot.core.messages import (
     MESSAGE_BLOCKS_LIMIT,
     NAME_LIMIT,
@@ -58,14 +59,7 @@ from bot.core.messages import (
     escape_clip,
 )
 from bot.core.policy import Actions
-from bot.core.resources import (
-    EC2_INSTANCE,
-    EKS_CLUSTER,
-    Cost,
-    Finding,
-    Owner,
-    Resource,
-)
+from bot.core.resources import Cost, Finding, Owner, Resource
 
 # Block Kit limits (https://docs.slack.dev/reference/block-kit/blocks) beyond messages.py's.
 HOME_BLOCKS_LIMIT = 100
@@ -93,7 +87,9 @@ DRY_RUN_SUFFIX = " (dry run: nothing will change)"
 # Action, action_id, button_value, BUTTON_LABELS, BUTTON_STYLES, is_destructive, describe.
 
 
-def confirm_text(action: Action, resource: Resource, *, dry_run: bool, actions: Actions) -> str:
+def confirm_text(
+    action: Action, resource: Resource, *, dry_run: bool, actions: Actions, kinds: Kinds
+) -> str:
     """The confirm dialog's words: decisions.describe, escaped, then what follows, never cut.
 
     Escaped although the dialog is plain text: Slack decodes `&amp;`, `&lt;`, `&gt;` in every
@@ -101,11 +97,11 @@ def confirm_text(action: Action, resource: Resource, *, dry_run: bool, actions: 
     """
     if dry_run:
         tail = DRY_RUN_SUFFIX + "."
-    elif is_destructive(action) and action is not Action.STOP:
+    elif is_destructive(action) and not is_reversible(action):
         tail = ". This cannot be undone."
     else:
         tail = "."
-    words = describe(action, _short(resource), actions)
+    words = describe(action, _short(resource), actions, kinds)
     words = words[:1].upper() + words[1:]
     return escape_clip(words, CONFIRM_TEXT_LIMIT - len(tail)) + tail
 
@@ -124,10 +120,10 @@ def _cut(text: str, limit: int) -> str:
 # Small helpers: words, numbers and the sparkline
 
 
-def type_words(resource_type: str) -> str:
-    """`EC2 instance` for `AWS::EC2::Instance` (decisions.NOUNS, capitalised); an unknown type is
+def type_words(resource_type: str, kinds: Kinds) -> str:
+    """`EC2 instance` for `AWS::EC2::Instance` (its declared noun, capitalised); an unknown type is
     shown as it is (unescaped)."""
-    noun = NOUNS.get(resource_type)
+    noun = kinds.noun(resource_type)
     return noun[:1].upper() + noun[1:] if noun else resource_type
 
 
@@ -298,8 +294,8 @@ def actions_block_id(nudge_id: str) -> str:
     return f"{row_block_id(nudge_id)}:actions"
 
 
-def _what_line(resource: Resource) -> str:
-    parts = [_name_line(resource)]
+def _what_line(resource: Resource, kinds: Kinds) -> str:
+    parts = [_name_line(resource, kinds)]
     if resource.size:
         parts.append(escape_clip(resource.size, SIZE_LIMIT))
     if resource.state:
@@ -324,7 +320,7 @@ def _details_words(resource: Resource) -> str | None:
             v.get("gib") or 0 for v in volumes if isinstance(v, Mapping) and _number(v.get("gib"))
         )
         words.append(f"{_plural(len(volumes), 'volume')}" + (f", {gib:g} GiB" if gib else ""))
-    if resource.type == EKS_CLUSTER and _number(details.get("node_count")):
+    if _number(details.get("node_count")):  # a cluster's nodes
         words.append(_plural(int(details["node_count"]), "node"))
     return ", ".join(words) or None
 
@@ -360,9 +356,10 @@ def _cost_line(cost: Cost) -> str:
     return f"Cost: *{format_cost(cost)}*"
 
 
-def _activity_line(finding: Finding) -> str | None:
+def _activity_line(finding: Finding, kinds: Kinds) -> str | None:
     points = [v for v in finding.verdict.series if math.isfinite(v)]
-    is_cpu = finding.resource.type == EC2_INSTANCE
+    kind = kinds.of(finding.resource.type)
+    is_cpu = kind is not None and kind.activity == "CPU"
     line = sparkline(points, ceiling=100.0 if is_cpu else None)
     if not line:
         return None
@@ -410,17 +407,18 @@ def resource_text(
     now: datetime,
     auto_stop_at: datetime | None = None,
     status: str | None = None,
+    kinds: Kinds,
 ) -> str:
     """A resource's section text (mrkdwn, at most 3,000 characters)."""
     resource = finding.resource
     basis = owner_basis(finding.owner)
     lines = [
-        _what_line(resource),
+        _what_line(resource, kinds),
         _where_line(resource),
         _since_line(finding, now) if finding.verdict.idle else "Not idle in the last round",
         _why_line(finding),
         _cost_line(finding.cost),
-        _activity_line(finding),
+        _activity_line(finding, kinds),
         f"Yours because: {basis}" if basis else None,
         None if finding.owner.verified else _CLAIM_LINE if finding.owner.slack_user else None,
         f"Status: {escape_clip(status, STATUS_LIMIT)}" if status else None,
@@ -430,12 +428,13 @@ def resource_text(
 
 
 def _confirm(
-    action: Action, resource: Resource, *, dry_run: bool, actions: Actions
+    action: Action, resource: Resource, *, dry_run: bool, actions: Actions, kinds: Kinds
 ) -> ConfirmObject:
-    words = confirmation(action, resource, actions)  # title and buttons; the text is ours
+    words = confirmation(action, resource, actions, kinds)  # title and buttons; the text is ours
+    text = confirm_text(action, resource, dry_run=dry_run, actions=actions, kinds=kinds)
     return ConfirmObject(
         title=PlainTextObject(text=escape_clip(words.title, CONFIRM_TITLE_LIMIT)),
-        text=PlainTextObject(text=confirm_text(action, resource, dry_run=dry_run, actions=actions)),
+        text=PlainTextObject(text=text),
         confirm=PlainTextObject(text=escape_clip(words.confirm, CONFIRM_BUTTON_LIMIT)),
         deny=PlainTextObject(text=escape_clip(words.deny, CONFIRM_BUTTON_LIMIT)),
         style="danger" if BUTTON_STYLES.get(action) == "danger" else "primary",
@@ -455,13 +454,14 @@ def resource_buttons(
     *,
     dry_run: bool,
     actions: Actions | None = None,
+    kinds: Kinds,
 ) -> ActionsBlock | None:
     """The buttons a finding offers, a confirm dialog on every destructive one."""
     policy = actions or Actions()
     elements = []
     for action in _offered(finding)[:ACTIONS_ELEMENTS_LIMIT]:
         confirm = (
-            _confirm(action, finding.resource, dry_run=dry_run, actions=policy)
+            _confirm(action, finding.resource, dry_run=dry_run, actions=policy, kinds=kinds)
             if is_destructive(action)
             else None
         )
@@ -489,19 +489,16 @@ def resource_blocks(
     auto_stop_at: datetime | None = None,
     status: str | None = None,
     actions: Actions | None = None,
+    kinds: Kinds,
 ) -> list[Block]:
     """One row: a section `res:<nudge id>` and, when it offers any, its buttons."""
+    text = resource_text(finding, now=now, auto_stop_at=auto_stop_at, status=status, kinds=kinds)
     blocks: list[Block] = [
-        SectionBlock(
-            block_id=row_block_id(nudge_id),
-            text=MarkdownTextObject(
-                text=resource_text(finding, now=now, auto_stop_at=auto_stop_at, status=status)
-            ),
-        )
+        SectionBlock(block_id=row_block_id(nudge_id), text=MarkdownTextObject(text=text))
     ]
     # Buttons only where they obey the person who sees them: a claimed owner gets none.
     row_buttons = (
-        resource_buttons(nudge_id, finding, dry_run=dry_run, actions=actions)
+        resource_buttons(nudge_id, finding, dry_run=dry_run, actions=actions, kinds=kinds)
         if buttons and finding.owner.verified
         else None
     )
@@ -528,6 +525,7 @@ def digest_blocks(
     max_items: int,
     actions: Actions | None = None,
     skipped: Sequence[str] = (),
+    kinds: Kinds,
 ) -> list[Block]:
     """One owner's digest for one round: the most expensive first, a line for the rest.
 
@@ -559,6 +557,7 @@ def digest_blocks(
                 dry_run=dry_run,
                 auto_stop_at=auto_stop.get(nudge_id),
                 actions=actions,
+                kinds=kinds,
             )
         )
     if rest:
@@ -655,11 +654,11 @@ def digest_text(owner_label: str, findings: Sequence[FindingItem]) -> str:
 # The fallback channel: escalations and unknown owners
 
 
-def brief_line(finding: Finding, now: datetime) -> str:
+def brief_line(finding: Finding, now: datetime, kinds: Kinds) -> str:
     """One line per resource in a list: what, where, cost, since when, the first reason."""
     resource = finding.resource
     parts = [
-        f"• *{escape_clip(type_words(resource.type), 60)}* {code(resource.label)}",
+        f"• *{escape_clip(type_words(resource.type, kinds), 60)}* {code(resource.label)}",
         _where_line(resource),
         format_cost(finding.cost),
     ]
@@ -699,6 +698,8 @@ def escalation_blocks(
     findings: Sequence[FindingItem],
     times_nudged: int,
     now: datetime,
+    *,
+    kinds: Kinds,
 ) -> list[Block]:
     """For the fallback channel: an owner has not answered `times_nudged` nudges."""
     chosen = sorted((_finding(item) for item in findings), key=_cost_key)
@@ -708,7 +709,7 @@ def escalation_blocks(
         f"{_plural(len(chosen), 'idle AWS resource')} costing {_total_words(chosen)}."
     )
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_fit(intro)))]
-    lines = [brief_line(finding, now) for finding in chosen]
+    lines = [brief_line(finding, now, kinds) for finding in chosen]
     blocks.extend(_list_blocks(lines, MESSAGE_BLOCKS_LIMIT - 2))
     blocks.append(
         ContextBlock(
@@ -725,7 +726,7 @@ def escalation_blocks(
 
 
 def unknown_owner_blocks(
-    findings_with_reasons: Sequence[tuple[Finding, str | None]], now: datetime
+    findings_with_reasons: Sequence[tuple[Finding, str | None]], now: datetime, *, kinds: Kinds
 ) -> list[Block]:
     """For the fallback channel: idle resources whose owner could not be found, and why."""
     chosen = sorted(findings_with_reasons, key=lambda item: _cost_key(item[0]))
@@ -736,7 +737,7 @@ def unknown_owner_blocks(
     )
     blocks: list[Block] = [SectionBlock(text=MarkdownTextObject(text=_fit(intro)))]
     lines = [
-        f"{brief_line(finding, now)}\n    _No owner:_ "
+        f"{brief_line(finding, now, kinds)}\n    _No owner:_ "
         + escape_clip(
             reason or finding.owner.reason or "no owner tag and no creation event found",
             NOTE_LIMIT,
@@ -769,6 +770,7 @@ def resource_outcome_section(
     now: datetime,
     resource: Resource | None = None,
     name_line: str | None = None,
+    kinds: Kinds,
 ) -> SectionBlock:
     """The row after a button: which resource, then `Stopped by <@U1> on Jun 3, 2024 at 14:02`.
 
@@ -779,13 +781,13 @@ def resource_outcome_section(
     if by_user:
         parts.append(f"by {_mention_or_name(by_user)}")
     parts.append(f"on {_slack_time(now, with_time=True)}")
-    first = _name_line(resource) if resource is not None else name_line
+    first = _name_line(resource, kinds) if resource is not None else name_line
     text = "\n".join(line for line in (first, " ".join(parts)) if line)
     return SectionBlock(block_id=row_block_id(nudge_id), text=MarkdownTextObject(text=_fit(text)))
 
 
-def _name_line(resource: Resource) -> str:
-    return f"*{escape_clip(type_words(resource.type), 60)}* {code(resource.label)}"
+def _name_line(resource: Resource, kinds: Kinds) -> str:
+    return f"*{escape_clip(type_words(resource.type, kinds), 60)}* {code(resource.label)}"
 
 
 def outcome_blocks(
@@ -796,6 +798,7 @@ def outcome_blocks(
     by_user: str | None,
     now: datetime,
     resource: Resource | None = None,
+    kinds: Kinds,
 ) -> list[Block]:
     """The message's blocks with one resource's row (section and buttons) replaced by its outcome.
 
@@ -808,7 +811,13 @@ def outcome_blocks(
     kept = [block for block in parsed if block is not None and block.block_id != buttons]
     old = next((block for block in kept if block.block_id == head), None)
     line = resource_outcome_section(
-        nudge_id, outcome, by_user=by_user, now=now, resource=resource, name_line=_first_line(old)
+        nudge_id,
+        outcome,
+        by_user=by_user,
+        now=now,
+        resource=resource,
+        name_line=_first_line(old),
+        kinds=kinds,
     )
     if old is None:
         return [*kept[: MESSAGE_BLOCKS_LIMIT - 1], line]
@@ -860,6 +869,7 @@ def home_view(
     now: datetime,
     dry_run: bool,
     actions: Actions | None = None,
+    kinds: Kinds,
 ) -> View:
     """App Home: the user's resources from the last round, idle ones first, then by cost.
 
@@ -902,6 +912,7 @@ def home_view(
                 buttons=_actionable(finding, status),
                 status=_status_words(status),
                 actions=actions,
+                kinds=kinds,
             )
         )
     rest = ordered[room:]
@@ -938,15 +949,8 @@ class WeeklyStats:
     still_idle_usd: float | None = None
 
 
-_REMOVALS = (Action.STOP, Action.TERMINATE, Action.DELETE, Action.RELEASE)
-_SUMMARY_ORDER = (
-    Action.STOP,
-    Action.TERMINATE,
-    Action.DELETE,
-    Action.RELEASE,
-    Action.KEEP,
-    Action.NOT_MINE,
-)
+_REMOVALS = tuple(action for action in Action if is_destructive(action))
+_SUMMARY_ORDER = (*_REMOVALS, Action.KEEP, Action.NOT_MINE)
 
 
 def weekly_summary_blocks(stats: WeeklyStats, *, since: datetime, now: datetime) -> list[Block]:

@@ -11,19 +11,78 @@ from datetime import date, time
 
 
 @dataclass(frozen=True)
-class Thresholds:
-    """When a resource of one type is idle. Units are in the names."""
+class Limit:
+    """One number an idle rule reads, as `[idle.<type>] <key>` sets it: its default and range.
 
-    lookback_days: int = 7
-    max_cpu_percent: float = 2.0  # EC2: the highest hourly max CPU over the look-back
-    max_network_bytes: int = 5 * 1024 * 1024  # EC2: NetworkIn + NetworkOut over the look-back
-    stopped_days: int = 7  # EC2: stopped longer than this (its volumes still cost)
-    unattached_days: int = 7  # EBS: unattached longer than this, when that can be told
-    max_nat_bytes: int = 1024 * 1024  # NAT: BytesOutToDestination + BytesInFromSource
-    max_lb_requests: int = 0  # ALB RequestCount / classic RequestCount
-    max_nlb_flows: int = 0  # NLB NewFlowCount
-    max_db_connections: float = 0  # RDS: max DatabaseConnections
-    enabled: bool = True  # False: this type is not patrolled at all
+    Declared with the rule that reads it (bot/core/idle.py); a patrol type's declaration lists
+    the limits of its rule, and the policy file accepts exactly those keys for that type.
+    """
+
+    key: str  # max_cpu_percent
+    default: float
+    whole: bool = False  # an integer (days, bytes, counts), else any number
+    low: float = 0
+    high: float | None = None
+    unit: str = ""  # how the README and the example file say it: "%", "bytes", "days"
+
+    def accepts(self, value: float) -> bool:
+        return value >= self.low and (self.high is None or value <= self.high)
+
+
+# The look-back every metric rule shares; CloudWatch keeps hourly data for 455 days.
+LOOKBACK_DAYS = Limit("lookback_days", 7, whole=True, low=1, high=455, unit="days")
+
+
+class Thresholds:
+    """When a resource of one type is idle: the look-back, whether the type is patrolled at all,
+    and the limits the policy file set. A limit it does not set has its declared default
+    (`value(limit)`), so the defaults live in one place: the rule's own Limit."""
+
+    __slots__ = ("_limits", "enabled", "lookback_days")
+
+    lookback_days: int
+    enabled: bool  # False: this type is not patrolled at all
+    _limits: tuple[tuple[str, float], ...]
+
+    def __init__(self, lookback_days: int = 7, enabled: bool = True, **limits: float) -> None:
+        object.__setattr__(self, "lookback_days", lookback_days)
+        object.__setattr__(self, "enabled", enabled)
+        object.__setattr__(self, "_limits", tuple(sorted(limits.items())))
+
+    def value(self, limit: Limit) -> float:
+        """The policy's value for this limit, else its default."""
+        if limit.key == LOOKBACK_DAYS.key:
+            return self.lookback_days
+        return dict(self._limits).get(limit.key, limit.default)
+
+    @property
+    def limits(self) -> Mapping[str, float]:
+        """The limits the policy set (not their defaults)."""
+        return dict(self._limits)
+
+    def __getattr__(self, name: str) -> float:
+        # A limit set by the policy reads as an attribute: thresholds.max_cpu_percent.
+        found = dict(object.__getattribute__(self, "_limits"))
+        if name in found:
+            return found[name]
+        raise AttributeError(f"{name} is not set in these thresholds")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Thresholds are frozen")
+
+    def _key(self) -> tuple[int, bool, tuple[tuple[str, float], ...]]:
+        return (self.lookback_days, self.enabled, self._limits)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Thresholds) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        parts = [f"lookback_days={self.lookback_days}", f"enabled={self.enabled}"]
+        parts += [f"{key}={value!r}" for key, value in self._limits]
+        return f"Thresholds({', '.join(parts)})"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,9 @@ from typing import Any
 
 from bot.core.events import CreationFact
 
-# The resource types a patrol round inventories (CloudFormation names, as in refs.py).
+# Some of the patrolled types by CloudFormation name, for the code that treats them specially
+# (parents, lookups, the sandbox). Every patrolled type, and what is known of it, is declared in
+# bot/registry/patrol/.
 EC2_INSTANCE = "AWS::EC2::Instance"
 EBS_VOLUME = "AWS::EC2::Volume"
 ELASTIC_IP = "AWS::EC2::EIP"
@@ -22,22 +24,6 @@ LOAD_BALANCER = "AWS::ElasticLoadBalancingV2::LoadBalancer"  # ALB and NLB
 CLASSIC_LOAD_BALANCER = "AWS::ElasticLoadBalancing::LoadBalancer"
 RDS_INSTANCE = "AWS::RDS::DBInstance"
 EKS_CLUSTER = "AWS::EKS::Cluster"
-
-PATROLLED_TYPES = (
-    EC2_INSTANCE,
-    EBS_VOLUME,
-    ELASTIC_IP,
-    NAT_GATEWAY,
-    LOAD_BALANCER,
-    CLASSIC_LOAD_BALANCER,
-    RDS_INSTANCE,
-    EKS_CLUSTER,
-)
-
-# AWS never reuses these ids (a v2 load balancer's id is its ARN, which ends in a random part);
-# other names (DB ids, classic LB and cluster names) come back after deletion, so a resource
-# named by one is told apart by its creation time.
-UNIQUE_ID_TYPES = frozenset({EC2_INSTANCE, EBS_VOLUME, ELASTIC_IP, NAT_GATEWAY, LOAD_BALANCER})
 
 
 @dataclass(frozen=True)

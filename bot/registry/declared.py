@@ -112,6 +112,8 @@ TYPES: tuple[Declared, ...] = (
         arn_id="TargetGroupName",
     ),
     Declared("AWS::RDS::DBInstance", "rds", ("db:${DbInstanceIdentifier}",)),
+    # The catalog gives an EMR cluster's ARN to its instance fleet configurations too.
+    Declared("AWS::EMR::Cluster", "elasticmapreduce", ("cluster/${ClusterId}",)),
     Declared("AWS::RDS::DBCluster", "rds", ("cluster:${DbClusterIdentifier}",)),
     Declared("AWS::RDS::DBSnapshot", "rds", ("snapshot:${SnapshotName}",)),
     Declared("AWS::RDS::DBClusterSnapshot", "rds", ("cluster-snapshot:${ClusterSnapshotName}",)),

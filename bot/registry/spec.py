@@ -1,8 +1,9 @@
 """The declaration of one resource type, and of one way its creation shows in CloudTrail.
 
-A TypeSpec holds what the lookup side needs today. The patrol side (inventory call, metrics and
-idle rule, price parts, actions with their permissions, parents) joins it later as more fields,
-each with a default, so no declaration has to be rewritten when they arrive.
+A TypeSpec holds what the lookup side needs. A patrolled type's other side (inventory call,
+metrics and idle rule, price parts, buttons with their handlers and permissions, parents) is its
+PatrolType in bot/registry/patrol/: those declarations reach into bot/core and bot/aws, which read
+this package, so they live beside it rather than in it.
 """
 
 from __future__ import annotations

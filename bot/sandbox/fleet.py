@@ -8,7 +8,9 @@ the console, whose instance CloudFormation launched with her credentials and tag
 an Auto Scaling group bob made with the CLI, whose instances Auto Scaling's service-linked role
 launched; bob's unattached volume, alice's unassociated Elastic IP, carol's NAT gateway without
 traffic, carol's bucket, and the image every instance came from, which CloudTrail only mentions.
-Each creation event carries the time moto gave the resource, where the product's hints look.
+One idle and one busy resource of every other patrolled type (SageMaker, OpenSearch, ElastiCache,
+Redshift, EMR, DynamoDB, EBS snapshots, AMIs) come from bot/sandbox/service_fleet.py. Each
+creation event carries the time moto gave the resource, where the product's hints look.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 import boto3
 
 from bot.core.resources import EBS_VOLUME, EC2_INSTANCE, ELASTIC_IP, NAT_GATEWAY
-from bot.sandbox import records
+from bot.sandbox import records, service_fleet
 from bot.sandbox.records import CLI, EC2_CONSOLE, S3_CONSOLE, TERRAFORM, Identity
 
 ACCOUNT = records.ACCOUNT
@@ -167,6 +169,7 @@ class FleetSeeder:
         # (region, DescribeStacks entry): moto's CloudFormation needs extras, the clients answer
         self.stacks: list[tuple[str, dict[str, Any]]] = []
         self.first = datetime.max.replace(tzinfo=UTC)  # the oldest creation moto recorded
+        self.series: list[service_fleet.Series] = []  # CloudWatch data of the other types
 
     def client(self, service: str, region: str) -> Any:
         if (service, region) not in self._clients:
@@ -201,6 +204,7 @@ class FleetSeeder:
         self.addresses_and_nat()
         self.bucket()
         self.image()
+        self.series = service_fleet.make(self)
         self.fleet(self.extra_instances)
         return self.made
 
@@ -770,17 +774,33 @@ class FleetSeeder:
                 for t in hours
             ]
             network = 60e6 if busy else 1500.0
-            dims = ("InstanceId", instance_id)
+            dims = {"InstanceId": instance_id}
             sink.put(region, "AWS/EC2", "CPUUtilization", dims, hours, wave, "Percent")
             for metric in ("NetworkIn", "NetworkOut"):
                 values = [network * self.random.uniform(0.5, 1.5) for _ in hours]
                 sink.put(region, "AWS/EC2", metric, dims, hours, values, "Bytes")
         for seeded in self.made.values():
             if seeded.type == NAT_GATEWAY:
-                dims = ("NatGatewayId", seeded.id)
+                dims = {"NatGatewayId": seeded.id}
                 for metric in ("BytesOutToDestination", "BytesInFromSource"):
                     zeros = [0.0] * len(hours)
                     sink.put(seeded.region, "AWS/NATGateway", metric, dims, hours, zeros, "Bytes")
+        for series in self.series:
+            values = [
+                series.level
+                if series.steady or not series.level
+                else series.level * self.random.uniform(0.5, 1.5)
+                for _ in hours
+            ]
+            sink.put(
+                series.region,
+                series.namespace,
+                series.metric,
+                series.dimensions,
+                hours,
+                values,
+                series.unit,
+            )
         sink.flush()
 
 
@@ -799,27 +819,22 @@ class _MetricSink:
         region: str,
         namespace: str,
         metric: str,
-        dimension: tuple[str, str],
+        dimensions: Mapping[str, str],
         times: Sequence[datetime],
         values: Sequence[float],
         unit: str,
     ) -> None:
         if self.server is not None:
             self.server.put(
-                namespace,
-                metric,
-                {dimension[0]: dimension[1]},
-                times,
-                values,
-                region=region,
-                unit=unit,
+                namespace, metric, dict(dimensions), times, values, region=region, unit=unit
             )
             return
         points = self.pending.setdefault((region, namespace), [])
+        listed = [{"Name": name, "Value": value} for name, value in dimensions.items()]
         points.extend(
             {
                 "MetricName": metric,
-                "Dimensions": [{"Name": dimension[0], "Value": dimension[1]}],
+                "Dimensions": listed,
                 "Timestamp": when,
                 "Value": value,
                 "Unit": unit,

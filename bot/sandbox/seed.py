@@ -34,7 +34,7 @@ from typing import Any, Self
 import boto3
 
 from bot.config import DirectorySettings, Settings
-from bot.core.policy import Policy, Schedule, SlackPolicy
+from bot.core.policy import Policy, Schedule, SlackPolicy, Thresholds
 from bot.sandbox.aws_clients import SandboxClients
 from bot.sandbox.cloudtrail_api import CloudTrailServer
 from bot.sandbox.fleet import (
@@ -233,6 +233,11 @@ class Sandbox:
             regions=self.regions,
             schedule=Schedule(cron="0 12 * * 1-5", timezone="UTC"),
             slack=SlackPolicy(fallback_channel=FALLBACK_CHANNEL, audit_channel=AUDIT_CHANNEL),
+            # The fleet is 9 days old: snapshots and AMIs are judged after 7 days, not 30.
+            thresholds={
+                "AWS::EC2::Snapshot": Thresholds(older_than_days=7),
+                "AWS::EC2::Image": Thresholds(unused_days=7),
+            },
         )
         settings = Settings(
             database_url="sqlite://",

@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from bot.core import digests
 from bot.core.messages import escape_clip
 from bot.core.resources import Resource
+from bot.registry.patrol import PATROL
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +61,13 @@ class MessageRows:
             updated = [
                 block.to_dict()
                 for block in digests.outcome_blocks(
-                    blocks, nudge_id, outcome, by_user=by_user, now=now, resource=resource
+                    blocks,
+                    nudge_id,
+                    outcome,
+                    by_user=by_user,
+                    now=now,
+                    resource=resource,
+                    kinds=PATROL,
                 )
             ]
             try:

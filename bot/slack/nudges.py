@@ -22,6 +22,7 @@ from bot.core.messages import escape_clip
 from bot.core.policy import Policy
 from bot.deciding import RESTARTING, STALE, Click, Decisions
 from bot.failures import plain_words
+from bot.registry.patrol import PATROL
 from bot.slack.admins import Admins
 
 if TYPE_CHECKING:
@@ -111,10 +112,14 @@ class NudgeListeners:
         resource = nudge.finding().resource
         dry_run = self.decisions.dry_run
         if chosen is Action.KEEP:
-            self._open_modal(body, click, views.keep_modal(resource, click.origin, dry_run=dry_run))
+            modal = views.keep_modal(resource, click.origin, dry_run=dry_run, kinds=PATROL)
+            self._open_modal(body, click, modal)
         elif chosen is Action.NOT_MINE:
             modal = views.not_mine_modal(
-                resource, click.origin, fallback_channel=self.policy.slack.fallback_channel
+                resource,
+                click.origin,
+                fallback_channel=self.policy.slack.fallback_channel,
+                kinds=PATROL,
             )
             self._open_modal(body, click, modal)
         else:

@@ -21,6 +21,7 @@ from bot.aws.trail import TrailFinder
 from bot.core.answers import Reason
 from bot.core.policy import Accounts
 from bot.core.refs import in_account, parse
+from bot.registry.patrol import HINTS
 from bot.sandbox import records
 from bot.sandbox.cloudtrail_api import CloudTrailServer
 from bot.wiring import AwsClients
@@ -72,6 +73,7 @@ def search(world: World, *, max_parallel: int = 4) -> tuple[AccountSearch, Accou
             default_regions=(REGION,),
             clock=lambda: world.now,
             account_id=lambda: account,
+            hints=HINTS,
         )
 
     own = TrailFinder(
@@ -80,8 +82,10 @@ def search(world: World, *, max_parallel: int = 4) -> tuple[AccountSearch, Accou
         default_regions=(REGION,),
         clock=lambda: world.now,
         account_id=lambda: OWN,
+        hints=HINTS,
     )
-    return AccountSearch(accounts, own, finder, max_parallel=max_parallel), accounts
+    search = AccountSearch(accounts, own, finder, hints=HINTS, max_parallel=max_parallel)
+    return search, accounts
 
 
 def ec2_in(account: str) -> object:

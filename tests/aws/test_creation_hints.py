@@ -14,8 +14,9 @@ import pytest
 from botocore.stub import Stubber
 from moto import mock_aws
 
-from bot.aws.creation_hints import Hint, creation_hint, owner_tags
+from bot.aws.creation_hints import Hint, owner_tags
 from bot.core.refs import parse
+from bot.registry.patrol import HINTS
 
 REGION = "us-east-1"
 AMI = "ami-12c6146b"  # one of moto's built-in images
@@ -61,7 +62,7 @@ def test_ec2_instance_primary_interface_attach_time_and_owner_tags(aws: Any) -> 
     )["Instances"][0]
     attach = instance["NetworkInterfaces"][0]["Attachment"]["AttachTime"]
 
-    hint = creation_hint(parse(instance["InstanceId"]), aws, REGION)
+    hint = HINTS.ask(parse(instance["InstanceId"]), aws, REGION)
 
     assert hint.exists is True and hint.region == REGION and hint.note is None
     assert hint.created_at == attach.astimezone(UTC)
@@ -77,12 +78,12 @@ def test_ec2_instance_without_an_attached_interface_falls_back_to_launch_time() 
         {"Reservations": [{"Instances": [{"InstanceId": "i-0abc", "LaunchTime": launched}]}]},
     )
     with stub:
-        hint = creation_hint(parse("i-0123456789abcdef0"), lambda s, r: ec2, REGION)
+        hint = HINTS.ask(parse("i-0123456789abcdef0"), lambda s, r: ec2, REGION)
     assert hint.created_at == launched and hint.exists is True
 
 
 def test_missing_instance_is_reported_as_not_existing(aws: Any) -> None:
-    hint = creation_hint(parse("i-0123456789abcdef0"), aws, REGION)
+    hint = HINTS.ask(parse("i-0123456789abcdef0"), aws, REGION)
     assert hint == Hint(exists=False)
 
 
@@ -102,7 +103,7 @@ def test_ebs_volume_snapshot_image_and_nat_gateway(aws: Any) -> None:
     nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=allocation)["NatGateway"]
 
     hints = {
-        name: creation_hint(parse(resource_id), aws, REGION)
+        name: HINTS.ask(parse(resource_id), aws, REGION)
         for name, resource_id in [
             ("volume", volume["VolumeId"]),
             ("snapshot", snapshot["SnapshotId"]),
@@ -129,7 +130,7 @@ def test_rds_instance_create_time(aws: Any) -> None:
         AllocatedStorage=20,
         Tags=[{"Key": "CreatedBy", "Value": "carol"}],
     )
-    hint = creation_hint(parse(f"arn:aws:rds:{REGION}:123456789012:db:orders"), aws, REGION)
+    hint = HINTS.ask(parse(f"arn:aws:rds:{REGION}:123456789012:db:orders"), aws, REGION)
     assert recent(hint.created_at) and hint.owner_tags == {"CreatedBy": "carol"}
 
 
@@ -146,7 +147,7 @@ def test_load_balancer_created_time_and_tags(aws: Any) -> None:
         Name="web", Subnets=subnets, Tags=[{"Key": "Creator", "Value": "dave"}]
     )["LoadBalancers"][0]
 
-    hint = creation_hint(parse(balancer["LoadBalancerArn"]), aws, REGION)
+    hint = HINTS.ask(parse(balancer["LoadBalancerArn"]), aws, REGION)
 
     assert hint.created_at == balancer["CreatedTime"].astimezone(UTC)
     assert hint.owner_tags == {"Creator": "dave"}
@@ -159,7 +160,7 @@ def test_eks_cluster_created_at(aws: Any) -> None:
         resourcesVpcConfig={},
         tags={"whocreated:created-by": "erin"},
     )["cluster"]
-    hint = creation_hint(parse(cluster["arn"]), aws, REGION)
+    hint = HINTS.ask(parse(cluster["arn"]), aws, REGION)
     assert hint.created_at == cluster["createdAt"].astimezone(UTC)
     assert hint.owner_tags == {"whocreated:created-by": "erin"}
 
@@ -177,7 +178,7 @@ def test_lambda_last_modified_is_not_a_creation_time(aws: Any) -> None:
         Code={"ZipFile": code.getvalue()},
         Tags={"owner": "frank"},
     )
-    hint = creation_hint(parse(function["FunctionArn"]), aws, REGION)
+    hint = HINTS.ask(parse(function["FunctionArn"]), aws, REGION)
     assert hint.created_at is None and hint.exists is True
     assert hint.owner_tags == {"owner": "frank"}
 
@@ -192,8 +193,8 @@ def test_s3_bucket_region_creation_date_and_tags(aws: Any) -> None:
     )
     s3.create_bucket(Bucket="logs-us")
 
-    europe = creation_hint(parse("arn:aws:s3:::logs-eu"), aws, REGION)
-    america = creation_hint(parse("s3://logs-us"), aws, REGION)
+    europe = HINTS.ask(parse("arn:aws:s3:::logs-eu"), aws, REGION)
+    america = HINTS.ask(parse("s3://logs-us"), aws, REGION)
 
     assert europe.region == "eu-west-1" and recent(europe.created_at)
     assert europe.owner_tags == {"AutoTag_Creator": "grace"}
@@ -210,7 +211,7 @@ def test_s3_legacy_eu_location_means_eu_west_1() -> None:
     )
     stub.add_client_error("get_bucket_tagging", "NoSuchTagSet", http_status_code=404)
     with stub:
-        hint = creation_hint(parse("s3://old"), lambda service, region: s3, REGION)
+        hint = HINTS.ask(parse("s3://old"), lambda service, region: s3, REGION)
     assert hint.region == "eu-west-1" and hint.created_at == datetime(2020, 1, 1, tzinfo=UTC)
     assert hint.note is None
 
@@ -224,8 +225,8 @@ def test_iam_role_and_user_create_date(aws: Any) -> None:
     )["Role"]
     user = iam.create_user(UserName="ivan")["User"]
 
-    role_hint = creation_hint(parse(role["Arn"]), aws, REGION)
-    user_hint = creation_hint(parse(user["Arn"]), aws, REGION)
+    role_hint = HINTS.ask(parse(role["Arn"]), aws, REGION)
+    user_hint = HINTS.ask(parse(user["Arn"]), aws, REGION)
 
     assert role_hint.created_at == role["CreateDate"].astimezone(UTC)
     assert role_hint.owner_tags == {"Owner": "heidi"}
@@ -237,7 +238,7 @@ def test_denied_describe_costs_only_the_shortcut_and_names_the_permission() -> N
     stub = Stubber(ec2)
     stub.add_client_error("describe_instances", "UnauthorizedOperation", http_status_code=403)
     with stub:
-        hint = creation_hint(parse("i-0123456789abcdef0"), lambda s, r: ec2, REGION)
+        hint = HINTS.ask(parse("i-0123456789abcdef0"), lambda s, r: ec2, REGION)
     assert hint.created_at is None and hint.exists is None
     assert hint.note == "ec2:DescribeInstances denied: searched without a creation-time hint"
 
@@ -247,9 +248,7 @@ def test_failed_describe_is_logged_and_noted(caplog: pytest.LogCaptureFixture) -
     stub = Stubber(rds)
     stub.add_client_error("describe_db_instances", "InternalFailure", http_status_code=500)
     with stub:
-        hint = creation_hint(
-            parse("arn:aws:rds:us-east-1:123456789012:db:x"), lambda s, r: rds, REGION
-        )
+        hint = HINTS.ask(parse("arn:aws:rds:us-east-1:123456789012:db:x"), lambda s, r: rds, REGION)
     assert hint.note is not None and hint.note.startswith("rds:DescribeDBInstances failed")
     assert "rds:DescribeDBInstances" in caplog.text
 
@@ -264,14 +263,14 @@ def test_denied_tagging_keeps_the_creation_time() -> None:
     )
     stub.add_client_error("get_bucket_tagging", "AccessDenied", http_status_code=403)
     with stub:
-        hint = creation_hint(parse("s3://b"), lambda service, region: s3, REGION)
+        hint = HINTS.ask(parse("s3://b"), lambda service, region: s3, REGION)
     assert hint.created_at == datetime(2024, 1, 1, tzinfo=UTC) and hint.region == "us-east-1"
     assert hint.note == "s3:GetBucketTagging denied: owner tags not read"
 
 
 def test_types_without_a_describe_get_an_empty_hint(aws: Any) -> None:
-    assert creation_hint(parse("sg-0123456789abcdef0"), aws, REGION) == Hint()
-    assert creation_hint(parse("some-name"), aws, REGION) == Hint()
+    assert HINTS.ask(parse("sg-0123456789abcdef0"), aws, REGION) == Hint()
+    assert HINTS.ask(parse("some-name"), aws, REGION) == Hint()
 
 
 def test_owner_tags_match_case_insensitively_on_a_list_or_a_dict() -> None:
@@ -305,8 +304,8 @@ def test_auto_scaling_group_created_time_and_tags(aws: Any) -> None:
         Tags=[{"Key": "owner", "Value": "bob@example.com", "PropagateAtLaunch": True}],
     )
 
-    hint = creation_hint(_named("AWS::AutoScaling::AutoScalingGroup", "web-asg"), aws, REGION)
-    missing = creation_hint(_named("AWS::AutoScaling::AutoScalingGroup", "gone"), aws, REGION)
+    hint = HINTS.ask(_named("AWS::AutoScaling::AutoScalingGroup", "web-asg"), aws, REGION)
+    missing = HINTS.ask(_named("AWS::AutoScaling::AutoScalingGroup", "gone"), aws, REGION)
 
     assert hint.exists is True and recent(hint.created_at)
     assert hint.owner_tags == {"owner": "bob@example.com"}
@@ -348,16 +347,12 @@ def test_cloudformation_stack_creation_time_and_a_missing_stack() -> None:
         {"StackName": deleted_arn},
     )
     with stubber:
-        hint = creation_hint(
-            _named("AWS::CloudFormation::Stack", "shop"), lambda *_: client, REGION
-        )
-        missing = creation_hint(
-            _named("AWS::CloudFormation::Stack", "gone"), lambda *_: client, REGION
-        )
+        hint = HINTS.ask(_named("AWS::CloudFormation::Stack", "shop"), lambda *_: client, REGION)
+        missing = HINTS.ask(_named("AWS::CloudFormation::Stack", "gone"), lambda *_: client, REGION)
         deleted_ref = dataclasses.replace(
             _named("AWS::CloudFormation::Stack", "old"), arn=deleted_arn
         )
-        deleted = creation_hint(deleted_ref, lambda *_: client, REGION)
+        deleted = HINTS.ask(deleted_ref, lambda *_: client, REGION)
 
     assert hint == Hint(created, {"owner": "carol@example.com"}, REGION, None, True)
     assert missing.exists is False and missing.note is None
@@ -380,7 +375,7 @@ def test_an_auto_scaling_instance_names_its_group_in_the_hint(aws: Any) -> None:
     [group] = autoscaling.describe_auto_scaling_groups()["AutoScalingGroups"]
     instance_id = group["Instances"][0]["InstanceId"]
 
-    hint = creation_hint(parse(instance_id), aws, REGION)
+    hint = HINTS.ask(parse(instance_id), aws, REGION)
 
     assert hint.exists is True
     assert hint.parent_tags == {"aws:autoscaling:groupName": "web-asg"}

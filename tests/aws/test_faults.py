@@ -19,6 +19,7 @@ from bot.aws.inventory import Inventory
 from bot.aws.metrics import MetricsReader
 from bot.aws.pricing import PriceBook
 from bot.core.resources import EC2_INSTANCE, NAT_GATEWAY, Resource
+from bot.registry.patrol import PATROL
 from bot.sandbox.failing_api import FailingServer
 from bot.sandbox.metrics_api import MetricsServer
 from bot.wiring import AWS_CLIENT_CONFIG, AwsClients
@@ -56,7 +57,7 @@ def instance(n: int) -> Resource:
 
 def test_a_failing_pricing_api_is_asked_once_a_round(pricing_down: FailingServer) -> None:
     clients = AwsClients(boto3.Session(region_name=REGION), {"pricing": pricing_down.endpoint_url})
-    prices = PriceBook(clients)
+    prices = PriceBook(clients, PATROL)
     faults = RoundFaults()
 
     costs = [prices.monthly_cost(instance(n), faults=faults) for n in range(30)]
@@ -80,7 +81,7 @@ def test_a_failing_pricing_api_is_asked_once_a_round(pricing_down: FailingServer
 
 def test_a_new_round_asks_the_pricing_api_again(pricing_down: FailingServer) -> None:
     clients = AwsClients(boto3.Session(region_name=REGION), {"pricing": pricing_down.endpoint_url})
-    prices = PriceBook(clients)
+    prices = PriceBook(clients, PATROL)
     prices.monthly_cost(instance(1), faults=RoundFaults())
     prices.monthly_cost(instance(2), faults=RoundFaults())
     assert pricing_down.requests("GetProducts") == 4
@@ -95,7 +96,7 @@ def test_getmetricdata_denied_mid_round_stops_there_and_says_so() -> None:
     with MetricsServer() as metrics:
         metrics.deny_after(1)
         client = boto3.client("cloudwatch", region_name=REGION, endpoint_url=metrics.endpoint_url)
-        reader = MetricsReader(lambda service, region: client)
+        reader = MetricsReader(lambda service, region: client, PATROL)
         faults = RoundFaults()
 
         seen = reader.observe(instances, ACCOUNT, REGION, timedelta(days=7), NOW, faults=faults)
@@ -128,7 +129,9 @@ def test_a_failing_service_is_not_asked_for_its_other_types_in_that_region() -> 
         faults = RoundFaults()
         types = (EC2_INSTANCE, "AWS::EC2::Volume", "AWS::EC2::EIP", NAT_GATEWAY)
 
-        collected = Inventory(clients).collect(ACCOUNT, REGION, types, faults=faults)
+        collected = Inventory(clients, PATROL.by_type).collect(
+            ACCOUNT, REGION, types, faults=faults
+        )
         asked = {op: ec2_down.requests(op) for op in ("DescribeInstances", "DescribeVolumes")}
         everything = ec2_down.requests()
 

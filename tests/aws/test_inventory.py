@@ -15,6 +15,7 @@ from moto import mock_aws
 from bot.aws.inventory import Inventory, partition_of, stopped_at
 from bot.core import resources as rt
 from bot.core.resources import Resource
+from bot.registry.patrol import PATROL
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -92,7 +93,7 @@ def test_instances_carry_parents_volumes_creation_and_stop_time(aws: Clients) ->
     ec2.stop_instances(InstanceIds=[stopped])
     ec2.terminate_instances(InstanceIds=[gone])
 
-    collected = Inventory(aws).collect(ACCOUNT, REGION, [rt.EC2_INSTANCE])
+    collected = Inventory(aws, PATROL.by_type).collect(ACCOUNT, REGION, [rt.EC2_INSTANCE])
     calls = dict(aws.calls)
 
     assert collected.notes == ()
@@ -135,7 +136,9 @@ def test_volumes_attached_or_not(aws: Clients) -> None:
         TagSpecifications=[{"ResourceType": "volume", "Tags": _tags({"Name": "data"})}],
     )["VolumeId"]
 
-    collected = Inventory(aws).collect(ACCOUNT, REGION, [rt.EBS_VOLUME, rt.EC2_INSTANCE])
+    collected = Inventory(aws, PATROL.by_type).collect(
+        ACCOUNT, REGION, [rt.EBS_VOLUME, rt.EC2_INSTANCE]
+    )
 
     volumes = _by_id(collected.resources, rt.EBS_VOLUME)
     assert volumes[loose].state == "available"
@@ -161,7 +164,8 @@ def test_elastic_ips_associated_or_not(aws: Clients) -> None:
     ec2.associate_address(AllocationId=used, InstanceId=instance)
 
     addresses = _by_id(
-        Inventory(aws).collect(ACCOUNT, REGION, [rt.ELASTIC_IP]).resources, rt.ELASTIC_IP
+        Inventory(aws, PATROL.by_type).collect(ACCOUNT, REGION, [rt.ELASTIC_IP]).resources,
+        rt.ELASTIC_IP,
     )
 
     assert addresses[free].state == "unassociated"
@@ -184,7 +188,8 @@ def test_nat_gateways_not_deleted(aws: Clients) -> None:
     ec2.delete_nat_gateway(NatGatewayId=deleted)
 
     nats = _by_id(
-        Inventory(aws).collect(ACCOUNT, REGION, [rt.NAT_GATEWAY]).resources, rt.NAT_GATEWAY
+        Inventory(aws, PATROL.by_type).collect(ACCOUNT, REGION, [rt.NAT_GATEWAY]).resources,
+        rt.NAT_GATEWAY,
     )
 
     assert set(nats) == {kept}
@@ -207,7 +212,8 @@ def test_load_balancers_with_tags_in_batches_of_twenty(aws: Clients) -> None:
     nlb_arn = nlb["LoadBalancers"][0]["LoadBalancerArn"]
 
     lbs = _by_id(
-        Inventory(aws).collect(ACCOUNT, REGION, [rt.LOAD_BALANCER]).resources, rt.LOAD_BALANCER
+        Inventory(aws, PATROL.by_type).collect(ACCOUNT, REGION, [rt.LOAD_BALANCER]).resources,
+        rt.LOAD_BALANCER,
     )
 
     assert len(lbs) == 24
@@ -229,7 +235,11 @@ def test_classic_load_balancers(aws: Clients) -> None:
         Tags=[{"Key": "owner", "Value": "alice"}],
     )
 
-    (lb,) = Inventory(aws).collect(ACCOUNT, REGION, [rt.CLASSIC_LOAD_BALANCER]).resources
+    (lb,) = (
+        Inventory(aws, PATROL.by_type)
+        .collect(ACCOUNT, REGION, [rt.CLASSIC_LOAD_BALANCER])
+        .resources
+    )
 
     assert (lb.type, lb.id, lb.name) == (rt.CLASSIC_LOAD_BALANCER, "old-web", "old-web")
     assert lb.tags == {"owner": "alice"}
@@ -255,7 +265,7 @@ def test_rds_instances_with_their_tags(aws: Clients) -> None:
         ],
     )
 
-    (db,) = Inventory(aws).collect(ACCOUNT, REGION, [rt.RDS_INSTANCE]).resources
+    (db,) = Inventory(aws, PATROL.by_type).collect(ACCOUNT, REGION, [rt.RDS_INSTANCE]).resources
 
     assert (db.id, db.state, db.size) == ("orders", "available", "db.t3.micro")
     assert db.tags["owner"] == "bob"
@@ -299,7 +309,8 @@ def test_eks_clusters_count_managed_fargate_and_self_managed_nodes(aws: Clients)
     _instance(aws, {"kubernetes.io/cluster/managed": "owned", "eks:nodegroup-name": "ng-1"})
 
     clusters = _by_id(
-        Inventory(aws).collect(ACCOUNT, REGION, [rt.EKS_CLUSTER]).resources, rt.EKS_CLUSTER
+        Inventory(aws, PATROL.by_type).collect(ACCOUNT, REGION, [rt.EKS_CLUSTER]).resources,
+        rt.EKS_CLUSTER,
     )
 
     assert {name: c.details["node_count"] for name, c in clusters.items()} == {
@@ -327,7 +338,7 @@ def test_a_denied_type_is_noted_and_the_others_are_still_collected(aws: Clients)
     stubber.activate()
     aws.replaced["elbv2"] = denied
 
-    collected = Inventory(aws).collect(ACCOUNT, REGION)
+    collected = Inventory(aws, PATROL.by_type).collect(ACCOUNT, REGION)
 
     assert collected.failed_types == (rt.LOAD_BALANCER,)
     assert collected.notes == (
@@ -351,7 +362,9 @@ def test_denied_volumes_leave_instances_judged_and_their_volumes_unknown(aws: Cl
 
     ec2.meta.events.register("before-call", deny_volumes)
 
-    collected = Inventory(aws).collect(ACCOUNT, REGION, [rt.EC2_INSTANCE, rt.EBS_VOLUME])
+    collected = Inventory(aws, PATROL.by_type).collect(
+        ACCOUNT, REGION, [rt.EC2_INSTANCE, rt.EBS_VOLUME]
+    )
 
     assert collected.failed_types == (rt.EBS_VOLUME,)
     (resource,) = collected.resources
@@ -365,7 +378,7 @@ def test_denied_volumes_leave_instances_judged_and_their_volumes_unknown(aws: Cl
 
 
 def test_an_unknown_type_is_a_note() -> None:
-    collected = Inventory(lambda service, region: None).collect(
+    collected = Inventory(lambda service, region: None, PATROL.by_type).collect(
         ACCOUNT, REGION, ["AWS::S3::Bucket"]
     )
     assert collected.resources == ()

@@ -31,6 +31,7 @@ from bot.aws.metrics import (
 )
 from bot.core import resources as rt
 from bot.core.resources import Resource
+from bot.registry.patrol import PATROL
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -50,13 +51,13 @@ class GetMetricDataStandIn:
     values a page, splitting one query's values across pages as CloudWatch may."""
 
     def __init__(
-        self, series: dict[tuple[str, str], list[float]] | None = None, page_size: int = 0
+        self, series: dict[tuple[str, ...], list[float]] | None = None, page_size: int = 0
     ):
         self.series = series or {}
         self.page_size = page_size
         self.calls: list[dict[str, Any]] = []
         self.fail_calls: set[int] = set()  # call numbers (from 0) that raise
-        self.forbidden: set[tuple[str, str]] = set()
+        self.forbidden: set[tuple[str, ...]] = set()
         self.client = boto3.client(
             "cloudwatch", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x"
         )
@@ -80,8 +81,12 @@ class GetMetricDataStandIn:
         for query in params["MetricDataQueries"]:
             metric = query["MetricStat"]["Metric"]
             key = (metric["MetricName"], metric["Dimensions"][0]["Value"])
-            statuses[query["Id"]] = "Forbidden" if key in self.forbidden else "Complete"
-            flat.extend((query["Id"], value) for value in self.series.get(key, []))
+            # A series filed by more dimensions is keyed by all their values.
+            full = (metric["MetricName"], *(d["Value"] for d in metric["Dimensions"]))
+            forbidden = key in self.forbidden or full in self.forbidden
+            statuses[query["Id"]] = "Forbidden" if forbidden else "Complete"
+            values = self.series.get(full, self.series.get(key, []))
+            flat.extend((query["Id"], value) for value in values)
         offset = int(params.get("NextToken", "0"))
         end = offset + self.page_size if self.page_size else len(flat)
         page = flat[offset:end]
@@ -157,10 +162,12 @@ def test_calls_are_the_queries_over_queries_per_call(
     stand_in = GetMetricDataStandIn()
     fleet = [_instance(n, state="running") for n in range(instances)]
 
-    observed = MetricsReader(stand_in.client_for).observe(fleet, ACCOUNT, REGION, lookback, NOW)
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(
+        fleet, ACCOUNT, REGION, lookback, NOW
+    )
 
     assert [len(call["MetricDataQueries"]) for call in stand_in.calls] == batches
-    n_queries = queries_for(fleet)
+    n_queries = queries_for(fleet, PATROL)
     assert n_queries == 3 * instances
     assert len(stand_in.calls) == math.ceil(n_queries / window(lookback, NOW).queries_per_call)
     assert len(stand_in.calls) == calls_needed(n_queries, lookback)
@@ -193,7 +200,7 @@ def test_next_token_pages_are_followed_and_one_querys_values_joined() -> None:
     )
     fleet = [_instance(1), _instance(2)]
 
-    observed = MetricsReader(stand_in.client_for).observe(fleet, ACCOUNT, REGION, WEEK, NOW)
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(fleet, ACCOUNT, REGION, WEEK, NOW)
 
     assert len(stand_in.calls) == 6  # one batch: 504 values at 100 a page
     tokens = [call.get("NextToken") for call in stand_in.calls]
@@ -216,7 +223,7 @@ def test_the_queries_name_the_metric_dimension_and_stat() -> None:
         Resource(rt.EBS_VOLUME, "vol-1", REGION, ACCOUNT),  # no metrics: not asked
     ]
 
-    observed = MetricsReader(stand_in.client_for).observe(fleet, ACCOUNT, REGION, WEEK, NOW)
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(fleet, ACCOUNT, REGION, WEEK, NOW)
 
     stats = [q["MetricStat"] for q in stand_in.calls[0]["MetricDataQueries"]]
     assert [(s["Metric"]["Namespace"], s["Metric"]["MetricName"], s["Stat"]) for s in stats] == [
@@ -237,7 +244,7 @@ def test_a_failed_call_leaves_only_its_resources_unknown(caplog: pytest.LogCaptu
     stand_in.fail_calls = {1}
     fleet = [_instance(n) for n in range(400)]  # 1,200 queries: calls of 500, 500, 200
 
-    observed = MetricsReader(stand_in.client_for).observe(fleet, ACCOUNT, REGION, WEEK, NOW)
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(fleet, ACCOUNT, REGION, WEEK, NOW)
 
     assert len(stand_in.calls) == 3
     # Queries 500..999 failed: instances 167..332 lost some or all of their aliases.
@@ -252,7 +259,7 @@ def test_a_forbidden_query_leaves_its_alias_out() -> None:
     stand_in = GetMetricDataStandIn({("CPUUtilization", _instance(1).id): [1.0]})
     stand_in.forbidden = {("NetworkOut", _instance(1).id)}
 
-    observed = MetricsReader(stand_in.client_for).observe(
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(
         [_instance(1)], ACCOUNT, REGION, WEEK, NOW
     )
 
@@ -272,7 +279,7 @@ def test_an_endpoint_repeating_its_next_token_gives_unknown_not_partial_sums() -
     stand_in.client.meta.events.unregister("before-call", stand_in._answer)
     stand_in.client.meta.events.register("before-call", stuck)
 
-    observed = MetricsReader(stand_in.client_for).observe(
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(
         [_instance(1)], ACCOUNT, REGION, WEEK, NOW
     )
 
@@ -284,7 +291,7 @@ def test_resources_of_another_account_or_region_are_refused() -> None:
     stand_in = GetMetricDataStandIn()
     other = Resource(rt.EC2_INSTANCE, "i-1", "us-east-1", ACCOUNT)
     with pytest.raises(ValueError, match="us-east-1"):
-        MetricsReader(stand_in.client_for).observe([other], ACCOUNT, REGION, WEEK, NOW)
+        MetricsReader(stand_in.client_for, PATROL).observe([other], ACCOUNT, REGION, WEEK, NOW)
 
 
 # --- moto, end to end -------------------------------------------------------------------------
@@ -334,7 +341,7 @@ def test_moto_fleet_of_hundreds_in_the_fewest_calls(cloudwatch: Any) -> None:
         ),
     )
 
-    observed = MetricsReader(lambda service, region: cloudwatch).observe(
+    observed = MetricsReader(lambda service, region: cloudwatch, PATROL).observe(
         [*fleet, nat], ACCOUNT, REGION, WEEK, now
     )
 
@@ -350,3 +357,67 @@ def test_moto_fleet_of_hundreds_in_the_fewest_calls(cloudwatch: Any) -> None:
 def _lists(observed: dict) -> dict:
     """An observation with its arrays as lists, to compare with literal values."""
     return {alias: list(values) for alias, values in observed.items()}
+
+
+# --- metrics filed by more than one dimension -------------------------------------------------
+
+
+def _cache(name: str, nodes: list[str]) -> Resource:
+    details = {"family": "redis", "node_ids": nodes}
+    return Resource("AWS::ElastiCache::CacheCluster", name, REGION, ACCOUNT, details=details)
+
+
+def test_a_metric_filed_per_node_is_read_per_node_and_summed_under_its_alias() -> None:
+    stand_in = GetMetricDataStandIn(
+        {
+            ("GetTypeCmds", "sessions", "0001"): [1.0, 2.0],
+            ("GetTypeCmds", "sessions", "0002"): [3.0],
+        }
+    )
+    cache = _cache("sessions", ["0001", "0002"])
+
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(
+        [cache], ACCOUNT, REGION, WEEK, NOW
+    )
+
+    dimensions = [
+        q["MetricStat"]["Metric"]["Dimensions"] for q in stand_in.calls[0]["MetricDataQueries"]
+    ]
+    assert dimensions[:2] == [
+        [{"Name": "CacheClusterId", "Value": "sessions"}, {"Name": "CacheNodeId", "Value": "0001"}],
+        [{"Name": "CacheClusterId", "Value": "sessions"}, {"Name": "CacheNodeId", "Value": "0002"}],
+    ]
+    assert len(dimensions) == 4 == queries_for([cache], PATROL)  # 2 metrics × 2 nodes
+    assert sorted(observed[cache.key]["get_type"]) == [1.0, 2.0, 3.0]
+    assert list(observed[cache.key]["set_type"]) == []
+
+
+def test_one_unanswered_series_leaves_the_whole_alias_unread() -> None:
+    stand_in = GetMetricDataStandIn({("GetTypeCmds", "sessions", "0001"): [0.0]})
+    stand_in.forbidden = {("GetTypeCmds", "sessions", "0002")}
+    cache = _cache("sessions", ["0001", "0002"])
+
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(
+        [cache], ACCOUNT, REGION, WEEK, NOW
+    )
+
+    # A sum over one node of two would pass for a quiet cluster: the alias stays out.
+    assert set(observed[cache.key]) == {"set_type"}
+
+
+def test_an_endpoint_is_read_for_each_variant() -> None:
+    endpoint = Resource(
+        "AWS::SageMaker::Endpoint",
+        "scoring",
+        REGION,
+        ACCOUNT,
+        details={"variants": [{"name": "AllTraffic"}, {"name": "Canary"}]},
+    )
+    stand_in = GetMetricDataStandIn({("Invocations", "scoring", "Canary"): [4.0]})
+
+    observed = MetricsReader(stand_in.client_for, PATROL).observe(
+        [endpoint], ACCOUNT, REGION, WEEK, NOW
+    )
+
+    assert list(observed[endpoint.key]["invocations"]) == [4.0]
+    assert len(stand_in.calls[0]["MetricDataQueries"]) == 2

@@ -13,9 +13,11 @@ from moto import mock_aws
 
 from bot.aws.operations import KEEP_REASON_TAG, Operations, Outcome
 from bot.core import resources as rt
-from bot.core.created_by import KEEP_UNTIL_TAG, TagSigner, subject
+from bot.core.created_by import KEEP_UNTIL_TAG, TagSigner
 from bot.core.decisions import Action
 from bot.core.policy import Actions
+from bot.registry.patrol import PATROL
+from bot.registry.patrol import tag_subject as subject
 from tests.moto_fleet import REGION, Fleet
 
 ACCOUNT = "123456789012"
@@ -31,7 +33,9 @@ def fleet() -> Iterator[Fleet]:
 
 
 def ops(fleet: Fleet, actions: Actions = ENABLED) -> Operations:
-    return Operations(fleet.client_for, actions, sleep=lambda _: None, signer=SIGNER)
+    return Operations(
+        fleet.client_for, actions, PATROL.by_type, sleep=lambda _: None, signer=SIGNER
+    )
 
 
 def key(resource_type: str, resource_id: str) -> tuple[str, str, str, str]:
@@ -237,7 +241,11 @@ class SnapshotsFail:
 def test_a_snapshot_that_fails_stops_the_delete(state: str | None, words: str) -> None:
     ec2 = SnapshotsFail(state)
     operations = Operations(
-        lambda service, region: ec2, ENABLED, snapshot_timeout=0, sleep=lambda _: None
+        lambda service, region: ec2,
+        ENABLED,
+        PATROL.by_type,
+        snapshot_timeout=0,
+        sleep=lambda _: None,
     )
     outcome = operations.perform(Action.DELETE, key(rt.EBS_VOLUME, "vol-1"), dry_run=False)
     assert not outcome.done and outcome.kind == "failed" and words in outcome.summary
@@ -333,7 +341,7 @@ def test_stop_a_database_then_again(fleet: Fleet) -> None:
 def test_delete_a_database_with_a_final_snapshot(fleet: Fleet) -> None:
     db = fleet.database("orders")
     clock = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-    operations = Operations(fleet.client_for, ENABLED, clock=lambda: clock)
+    operations = Operations(fleet.client_for, ENABLED, PATROL.by_type, clock=lambda: clock)
     born = fleet.created_at(rt.RDS_INSTANCE, db)
     where = key(rt.RDS_INSTANCE, db)
     outcome = operations.perform(Action.DELETE, where, dry_run=False, created_at=born)
@@ -494,7 +502,9 @@ class Denied:
 
 
 def test_a_denied_keep_tag_still_keeps(caplog: pytest.LogCaptureFixture) -> None:
-    operations = Operations(lambda service, region: Denied(), ENABLED, signer=SIGNER)
+    operations = Operations(
+        lambda service, region: Denied(), ENABLED, PATROL.by_type, signer=SIGNER
+    )
     with caplog.at_level(logging.WARNING, logger="bot.aws.operations"):
         outcome = operations.perform(
             Action.KEEP, key(rt.EC2_INSTANCE, "i-0abc"), dry_run=False, keep_until=UNTIL
@@ -508,7 +518,7 @@ def test_a_denied_keep_tag_still_keeps(caplog: pytest.LogCaptureFixture) -> None
 
 
 def test_denied_actions_name_the_permission(caplog: pytest.LogCaptureFixture) -> None:
-    operations = Operations(lambda service, region: Denied(), ENABLED)
+    operations = Operations(lambda service, region: Denied(), ENABLED, PATROL.by_type)
     with caplog.at_level(logging.ERROR, logger="bot.aws.operations"):
         outcome = operations.perform(Action.STOP, key(rt.EC2_INSTANCE, "i-0abc"), dry_run=False)
     assert not outcome.done and outcome.kind == "failed"
@@ -528,13 +538,13 @@ class Unreachable:
 
 
 def test_unreachable_aws_is_words() -> None:
-    operations = Operations(lambda service, region: Unreachable(), ENABLED)
+    operations = Operations(lambda service, region: Unreachable(), ENABLED, PATROL.by_type)
     outcome = operations.perform(Action.TERMINATE, key(rt.EC2_INSTANCE, "i-0abc"), dry_run=False)
     assert not outcome.done and "could not reach AWS to terminate i-0abc" in outcome.summary
 
 
 def test_what_a_button_cannot_do_is_refused() -> None:
-    operations = Operations(lambda service, region: Denied(), ENABLED)
+    operations = Operations(lambda service, region: Denied(), ENABLED, PATROL.by_type)
     outcome = operations.perform(Action.DELETE, key(rt.EKS_CLUSTER, "dev"), dry_run=False)
     assert outcome.refused and "cannot delete" in outcome.summary
     assert operations.perform(Action.NOT_MINE, key(rt.EKS_CLUSTER, "dev"), dry_run=False).done
@@ -552,7 +562,7 @@ def test_each_account_gets_its_own_clients(fleet: Fleet) -> None:
         return fleet.client_for if account == ACCOUNT else None
 
     operations = Operations(
-        lambda service, region: Denied(), ENABLED, account_clients=account_clients
+        lambda service, region: Denied(), ENABLED, PATROL.by_type, account_clients=account_clients
     )
     outcome = operations.perform(Action.STOP, key(rt.EC2_INSTANCE, instance), dry_run=False)
     assert outcome.done and fleet.instance_state(instance) == "stopped"

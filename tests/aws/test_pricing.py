@@ -14,6 +14,7 @@ from botocore.stub import Stubber
 from bot.aws.pricing import PriceBook, usagetype_matches
 from bot.core import resources as rt
 from bot.core.resources import Cost, Resource
+from bot.registry.patrol import PATROL
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -189,7 +190,7 @@ def test_running_instance_costs_its_hours_and_its_volumes(pricing: Pricing) -> N
     _respond(pricing, "AmazonEC2", ec2_filters(), [T3_MICRO])
     _respond(pricing, "AmazonEC2", volume_filters("gp3"), [GP3])
 
-    cost = PriceBook(pricing.client_for).monthly_cost(_instance())
+    cost = PriceBook(pricing.client_for, PATROL).monthly_cost(_instance())
 
     assert cost.monthly_usd == round(0.0114 * 730 + 0.088 * 20, 2) == 10.08
     assert cost.note == "t3.micro: $0.0114/h × 730 h = $8.32; 20 GiB gp3: $0.088/GB-month = $1.76"
@@ -199,7 +200,7 @@ def test_running_instance_costs_its_hours_and_its_volumes(pricing: Pricing) -> N
 def test_prices_are_fetched_once_per_service_and_filters(pricing: Pricing) -> None:
     _respond(pricing, "AmazonEC2", ec2_filters(), [T3_MICRO])
     _respond(pricing, "AmazonEC2", volume_filters("gp3"), [GP3])
-    book = PriceBook(pricing.client_for)
+    book = PriceBook(pricing.client_for, PATROL)
 
     costs = [book.monthly_cost(_instance()) for _ in range(3)]
     volume = Resource(
@@ -215,7 +216,7 @@ def test_prices_are_fetched_once_per_service_and_filters(pricing: Pricing) -> No
 def test_a_stopped_instance_costs_its_volumes_only(pricing: Pricing) -> None:
     _respond(pricing, "AmazonEC2", volume_filters("gp3"), [GP3])
 
-    cost = PriceBook(pricing.client_for).monthly_cost(_instance(state="stopped"))
+    cost = PriceBook(pricing.client_for, PATROL).monthly_cost(_instance(state="stopped"))
 
     assert cost == Cost(1.76, "20 GiB gp3: $0.088/GB-month = $1.76")
 
@@ -223,7 +224,7 @@ def test_a_stopped_instance_costs_its_volumes_only(pricing: Pricing) -> None:
 def test_no_product_means_no_price_not_a_guess(pricing: Pricing) -> None:
     _respond(pricing, "AmazonEC2", ec2_filters(), [])
 
-    cost = PriceBook(pricing.client_for).monthly_cost(_instance())
+    cost = PriceBook(pricing.client_for, PATROL).monthly_cost(_instance())
 
     assert cost == Cost(None, "no price found for t3.micro in eu-west-1")
 
@@ -232,7 +233,7 @@ def test_several_different_prices_are_not_chosen_between(pricing: Pricing) -> No
     other = T3_MICRO.replace("0.0114000000", "0.0228000000").replace("DB9MVBHBW2ZAY6XR", "OTHER")
     _respond(pricing, "AmazonEC2", ec2_filters(), [T3_MICRO, other])
 
-    cost = PriceBook(pricing.client_for).monthly_cost(_instance())
+    cost = PriceBook(pricing.client_for, PATROL).monthly_cost(_instance())
 
     assert cost.monthly_usd is None
     assert cost.note == "no price found for t3.micro in eu-west-1 (2 different prices found)"
@@ -244,7 +245,7 @@ def test_a_missing_volume_price_leaves_the_volume_out_of_a_running_instance(
     _respond(pricing, "AmazonEC2", ec2_filters(), [T3_MICRO])
     _respond(pricing, "AmazonEC2", volume_filters("gp3"), [])
 
-    cost = PriceBook(pricing.client_for).monthly_cost(_instance())
+    cost = PriceBook(pricing.client_for, PATROL).monthly_cost(_instance())
 
     assert cost.monthly_usd == 8.32
     assert cost.note is not None and cost.note.endswith("without 20 GiB gp3 (no price found)")
@@ -268,7 +269,7 @@ def test_pages_of_products_are_followed(pricing: Pricing) -> None:
     )
     _respond(pricing, "AmazonEC2", volume_filters("gp3"), [GP3])
 
-    assert PriceBook(pricing.client_for).monthly_cost(_instance()).monthly_usd == 10.08
+    assert PriceBook(pricing.client_for, PATROL).monthly_cost(_instance()).monthly_usd == 10.08
 
 
 def test_an_unreadable_pricing_api_is_said_and_retried_next_time(pricing: Pricing) -> None:
@@ -277,7 +278,7 @@ def test_an_unreadable_pricing_api_is_said_and_retried_next_time(pricing: Pricin
     )
     _respond(pricing, "AmazonEC2", ec2_filters(), [T3_MICRO])
     _respond(pricing, "AmazonEC2", volume_filters("gp3"), [GP3])
-    book = PriceBook(pricing.client_for)
+    book = PriceBook(pricing.client_for, PATROL)
 
     first = book.monthly_cost(_instance())
     second = book.monthly_cost(_instance())
@@ -310,7 +311,7 @@ def test_idle_elastic_ip_picks_the_idle_address_product(pricing: Pricing) -> Non
         ],
         items,
     )
-    book = PriceBook(pricing.client_for)
+    book = PriceBook(pricing.client_for, PATROL)
     idle = Resource(rt.ELASTIC_IP, "eipalloc-1", REGION, ACCOUNT, state="unassociated")
     used = Resource(rt.ELASTIC_IP, "eipalloc-2", REGION, ACCOUNT, state="associated")
 
@@ -344,7 +345,7 @@ def test_alb_price_is_the_region_one_not_local_zone_or_outposts(pricing: Pricing
     arn = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:loadbalancer/app/web/1"
     alb = Resource(rt.LOAD_BALANCER, arn, REGION, ACCOUNT, details={"lb_type": "application"})
 
-    cost = PriceBook(pricing.client_for).monthly_cost(alb)
+    cost = PriceBook(pricing.client_for, PATROL).monthly_cost(alb)
 
     assert cost.monthly_usd == 18.40
     assert cost.note == (
@@ -372,7 +373,7 @@ def test_nat_gateway_hours(pricing: Pricing) -> None:
     )
     nat = Resource(rt.NAT_GATEWAY, "nat-1", REGION, ACCOUNT, state="available")
 
-    assert PriceBook(pricing.client_for).monthly_cost(nat).monthly_usd == 35.04
+    assert PriceBook(pricing.client_for, PATROL).monthly_cost(nat).monthly_usd == 35.04
 
 
 def test_rds_instance_and_its_storage(pricing: Pricing) -> None:
@@ -426,7 +427,7 @@ def test_rds_instance_and_its_storage(pricing: Pricing) -> None:
                  "license_model": "postgresql-license"},
     )  # fmt: skip
 
-    cost = PriceBook(pricing.client_for).monthly_cost(db)
+    cost = PriceBook(pricing.client_for, PATROL).monthly_cost(db)
 
     assert cost.monthly_usd == round(0.018 * 730 + 0.127 * 20, 2) == 15.68
 
@@ -447,7 +448,7 @@ def test_eks_control_plane_with_the_eu_prefix(pricing: Pricing) -> None:
     )
     cluster = Resource(rt.EKS_CLUSTER, "sandbox", REGION, ACCOUNT, details={"node_count": 0})
 
-    assert PriceBook(pricing.client_for).monthly_cost(cluster).monthly_usd == 73.0
+    assert PriceBook(pricing.client_for, PATROL).monthly_cost(cluster).monthly_usd == 73.0
 
 
 def test_tiered_prices_use_the_first_tier(pricing: Pricing) -> None:
@@ -467,7 +468,7 @@ def test_tiered_prices_use_the_first_tier(pricing: Pricing) -> None:
         ACCOUNT,
         details={"volume_gib": 10, "volume_type": "gp3"},
     )
-    assert PriceBook(pricing.client_for).monthly_cost(volume).monthly_usd == 0.8
+    assert PriceBook(pricing.client_for, PATROL).monthly_cost(volume).monthly_usd == 0.8
 
 
 @pytest.mark.parametrize(
@@ -484,3 +485,76 @@ def test_tiered_prices_use_the_first_tier(pricing: Pricing) -> None:
 )
 def test_usagetype_region_prefixes(usagetype: str, wanted: str, matches: bool) -> None:
     assert usagetype_matches(usagetype, wanted) is matches
+
+
+# --- the types beyond EC2, ELB, RDS and EKS -------------------------------------------------
+
+
+def test_dynamodb_capacity_is_priced_past_the_accounts_free_tier(pricing: Pricing) -> None:
+    """The capacity price has a free first tier (the account's 25 units), then a rate: a table
+    costs the rate, and the Standard-IA class's own products are not taken for it."""
+    filters = [
+        {"Type": "TERM_MATCH", "Field": "regionCode", "Value": REGION},
+        {"Type": "TERM_MATCH", "Field": "productFamily", "Value": "Provisioned IOPS"},
+    ]
+
+    def capacity(sku: str, usagetype: str, unit: str, rate: str) -> str:
+        return price_item(
+            sku,
+            "Provisioned IOPS",
+            {"usagetype": usagetype, "group": "DDB-ReadUnits"},
+            unit,
+            "",
+            service="AmazonDynamoDB",
+            tiers=[("0", "18600", "0.0000000000"), ("18600", "Inf", rate)],
+        )
+
+    items = [
+        capacity("RCU", "EU-ReadCapacityUnit-Hrs", "ReadCapacityUnit-Hrs", "0.0001470000"),
+        capacity("IARCU", "EU-IA-ReadCapacityUnit-Hrs", "ReadCapacityUnit-Hrs", "0.0001830000"),
+        capacity("WCU", "EU-WriteCapacityUnit-Hrs", "WriteCapacityUnit-Hrs", "0.0007350000"),
+    ]
+    _respond(pricing, "AmazonDynamoDB", filters, items)  # one fetch serves both units
+    table = Resource(
+        "AWS::DynamoDB::Table",
+        "orders",
+        REGION,
+        ACCOUNT,
+        details={"billing_mode": "PROVISIONED", "read_capacity": 50, "write_capacity": 20},
+    )
+
+    cost = PriceBook(pricing.client_for, PATROL).monthly_cost(table)
+
+    assert cost.monthly_usd == round(0.000147 * 50 * 730 + 0.000735 * 20 * 730, 2) == 16.1
+    assert cost.note == (
+        "50 read capacity units: $0.000147/read unit-hour × 36,500 = $5.37; "
+        "20 write capacity units: $0.000735/write unit-hour × 14,600 = $10.73; "
+        "its storage and backups not included"
+    )
+
+
+def test_a_redshift_clusters_nodes(pricing: Pricing) -> None:
+    filters = [
+        {"Type": "TERM_MATCH", "Field": "regionCode", "Value": REGION},
+        {"Type": "TERM_MATCH", "Field": "productFamily", "Value": "Compute Instance"},
+        {"Type": "TERM_MATCH", "Field": "instanceType", "Value": "ra3.xlplus"},
+    ]
+    node = price_item(
+        "RA3",
+        "Compute Instance",
+        {"instanceType": "ra3.xlplus", "usagetype": "EU-Node:ra3.xlplus"},
+        "Hrs",
+        "1.1860000000",
+        service="AmazonRedshift",
+    )
+    _respond(pricing, "AmazonRedshift", filters, [node])
+    cluster = Resource(
+        "AWS::Redshift::Cluster",
+        "warehouse",
+        REGION,
+        ACCOUNT,
+        state="available",
+        size="ra3.xlplus",
+        details={"nodes": 2},
+    )
+    assert PriceBook(pricing.client_for, PATROL).monthly_cost(cluster).monthly_usd == 1731.56

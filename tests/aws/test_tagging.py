@@ -23,6 +23,7 @@ from bot.core.resources import (
     RDS_INSTANCE,
     Resource,
 )
+from bot.registry.patrol import PATROL
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account
@@ -70,7 +71,7 @@ def test_ec2_family_through_create_tags(aws: None) -> None:
     nat = ec2.create_nat_gateway(SubnetId=subnets()[0], AllocationId=allocation)["NatGateway"][
         "NatGatewayId"
     ]
-    tagger = Tagger(client_for)
+    tagger = Tagger(client_for, PATROL.by_type)
 
     for resource_type, resource_id in (
         (EC2_INSTANCE, instance),
@@ -93,7 +94,7 @@ def test_rds_by_arn_built_from_where_it_lives(aws: None) -> None:
         AllocatedStorage=20,
     )
 
-    assert Tagger(client_for).tag(resource(RDS_INSTANCE, "orders"), TAG)
+    assert Tagger(client_for, PATROL.by_type).tag(resource(RDS_INSTANCE, "orders"), TAG)
 
     arn = f"arn:aws:rds:{REGION}:{ACCOUNT}:db:orders"
     tags = rds.list_tags_for_resource(ResourceName=arn)["TagList"]
@@ -111,7 +112,7 @@ def test_load_balancers_v2_and_classic(aws: None) -> None:
         Listeners=[{"Protocol": "HTTP", "LoadBalancerPort": 80, "InstancePort": 80}],
         AvailabilityZones=[f"{REGION}a"],
     )
-    tagger = Tagger(client_for)
+    tagger = Tagger(client_for, PATROL.by_type)
 
     assert tagger.tag(resource(LOAD_BALANCER, arn, arn), TAG)
     assert tagger.tag(resource(CLASSIC_LOAD_BALANCER, "legacy"), TAG)
@@ -130,7 +131,7 @@ def test_eks_cluster_by_arn(aws: None) -> None:
         resourcesVpcConfig={"subnetIds": subnets()},
     )
 
-    assert Tagger(client_for).tag(resource(EKS_CLUSTER, "dev"), TAG)
+    assert Tagger(client_for, PATROL.by_type).tag(resource(EKS_CLUSTER, "dev"), TAG)
 
     assert eks.describe_cluster(name="dev")["cluster"]["tags"] == TAG
 
@@ -139,7 +140,9 @@ def test_values_are_clipped_and_cleaned_for_the_strictest_service(aws: None) -> 
     ec2 = client_for("ec2", REGION)
     volume = ec2.create_volume(Size=8, AvailabilityZone=f"{REGION}a")["VolumeId"]
 
-    assert Tagger(client_for).tag(resource(EBS_VOLUME, volume), {"note": "<o'brien> " + "x" * 400})
+    assert Tagger(client_for, PATROL.by_type).tag(
+        resource(EBS_VOLUME, volume), {"note": "<o'brien> " + "x" * 400}
+    )
 
     value = ec2_tags(volume)["note"]
     assert len(value) == 256 and value.startswith("_o_brien_ x")
@@ -166,7 +169,7 @@ class BrokenEc2:
 
 def test_denied_is_false_and_warned_once(caplog: pytest.LogCaptureFixture) -> None:
     denied = DeniedEc2()
-    tagger = Tagger(lambda service, region: denied)
+    tagger = Tagger(lambda service, region: denied, PATROL.by_type)
 
     with caplog.at_level(logging.WARNING, logger="bot.aws.tagging"):
         first = tagger.tag(resource(EC2_INSTANCE, "i-0123456789abcdef0"), TAG)
@@ -178,7 +181,7 @@ def test_denied_is_false_and_warned_once(caplog: pytest.LogCaptureFixture) -> No
 
 
 def test_other_failures_are_false_and_logged(caplog: pytest.LogCaptureFixture) -> None:
-    tagger = Tagger(lambda service, region: BrokenEc2())
+    tagger = Tagger(lambda service, region: BrokenEc2(), PATROL.by_type)
     with caplog.at_level(logging.ERROR, logger="bot.aws.tagging"):
         assert not tagger.tag(resource(EC2_INSTANCE, "i-0123456789abcdef0"), TAG)
     assert any("InternalError" in r.getMessage() for r in caplog.records)
@@ -188,7 +191,7 @@ def test_a_type_without_a_tag_call_is_false() -> None:
     def no_client(service: str, region: str) -> Any:
         raise AssertionError("no client should be made")
 
-    assert not Tagger(no_client).tag(resource("AWS::SQS::Queue", "jobs"), TAG)
+    assert not Tagger(no_client, PATROL.by_type).tag(resource("AWS::SQS::Queue", "jobs"), TAG)
 
 
 def test_another_account_is_tagged_only_through_its_own_clients(aws: None) -> None:
@@ -197,11 +200,12 @@ def test_another_account_is_tagged_only_through_its_own_clients(aws: None) -> No
     )
     denied = DeniedEc2()
 
-    alone = Tagger(client_for, account_id=lambda: ACCOUNT)
+    alone = Tagger(client_for, PATROL.by_type, account_id=lambda: ACCOUNT)
     assert not alone.tag(other, TAG)
 
     routed = Tagger(
         client_for,
+        PATROL.by_type,
         account_id=lambda: ACCOUNT,
         clients_for_account=lambda account: lambda s, r: denied,
     )
@@ -233,7 +237,7 @@ def test_tags_are_written_one_call_per_region_and_value(aws: None) -> None:
         for n, res in enumerate(resources)
     ]
 
-    assert Tagger(lambda service, region: ec2).tag_all(items) == (30, 0)
+    assert Tagger(lambda service, region: ec2, PATROL.by_type).tag_all(items) == (30, 0)
 
     assert calls == ["CreateTags"] * 3  # 30 resources of 3 creators: 3 calls, not 30
     for res, tags in items:
@@ -243,5 +247,5 @@ def test_tags_are_written_one_call_per_region_and_value(aws: None) -> None:
 def test_a_thousand_ids_a_call_at_most() -> None:
     ec2 = RecordingEc2()
     items = [(resource(EC2_INSTANCE, f"i-{n:017x}"), TAG) for n in range(2_001)]
-    assert Tagger(lambda service, region: ec2).tag_all(items) == (2_001, 0)
+    assert Tagger(lambda service, region: ec2, PATROL.by_type).tag_all(items) == (2_001, 0)
     assert [len(ids) for ids, _ in ec2.calls] == [1_000, 1_000, 1]

@@ -24,6 +24,7 @@ from bot.aws.regions import enabled_regions
 from bot.aws.trail import TrailFinder, TrailUnavailable
 from bot.core.answers import Reason
 from bot.core.refs import parse
+from bot.registry.patrol import HINTS
 from bot.sandbox.cloudtrail_api import CloudTrailServer
 from tests.trail_support import (
     ACCOUNT,
@@ -74,6 +75,7 @@ class World:
             self.limiter,
             clock=self.clock.utcnow,
             account_id=lambda: ACCOUNT,
+            hints=HINTS,
             **options,
         )
 
@@ -272,7 +274,11 @@ def test_throttling_is_retried_by_boto3(world: World) -> None:
         trail_client(real.endpoint_url, "us-east-1").lookup_events()  # uses up the allowance
 
         answer = TrailFinder(
-            world.clients, fast, default_regions=("us-east-1",), clock=world.clock.utcnow
+            world.clients,
+            fast,
+            default_regions=("us-east-1",),
+            clock=world.clock.utcnow,
+            hints=HINTS,
         ).find(parse(UNKNOWN_INSTANCE), "us-east-1")
 
         assert answer.found
@@ -286,7 +292,7 @@ def test_throttling_after_boto3_gave_up_is_retried_by_the_finder(world: World) -
     eager = RegionRateLimiter(10, clock=world.clock.monotonic, sleep=world.clock.sleep)
 
     answer = TrailFinder(
-        world.clients, eager, default_regions=("us-east-1",), clock=world.clock.utcnow
+        world.clients, eager, default_regions=("us-east-1",), clock=world.clock.utcnow, hints=HINTS
     ).find(parse(UNKNOWN_INSTANCE), "us-east-1")
 
     assert answer.found and answer.reason is None
@@ -444,6 +450,7 @@ def test_every_call_goes_through_the_limiter_with_account_and_priority(world: Wo
         default_regions=("us-east-1",),
         clock=world.clock.utcnow,
         account_id=lambda: ACCOUNT,
+        hints=HINTS,
     )
 
     answer = finder.find(parse(UNKNOWN_INSTANCE), "us-east-1", interactive=False)

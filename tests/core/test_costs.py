@@ -14,10 +14,9 @@ from bot.core.costs import (
     PriceQuery,
     Quote,
     Unpriced,
-    components,
-    monthly_cost,
 )
 from bot.core.resources import Cost, Resource
+from bot.registry.patrol import components, monthly_cost
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"

@@ -15,9 +15,9 @@ from bot.core.created_by import (
     created_by_value,
     keep_until_value,
     parse_unsigned,
-    subject,
 )
 from bot.core.resources import EC2_INSTANCE, RDS_INSTANCE
+from bot.registry.patrol import tag_subject as subject
 
 WHEN = datetime(2024, 3, 1, 12, 0, 5, tzinfo=UTC)
 INSTANCE = ("123456789012", "eu-west-1", EC2_INSTANCE, "i-0abc1234def567890")

@@ -8,6 +8,7 @@ from bot.core import decision_views as views
 from bot.core import resources as rt
 from bot.core.decisions import Action
 from bot.core.resources import Resource
+from bot.registry.patrol import PATROL
 from tests.slack.conftest import all_text, assert_valid_blocks
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -35,7 +36,9 @@ def test_foreign_metadata_is_refused(text: str) -> None:
 
 
 def test_keep_modal_is_valid_and_escapes_names() -> None:
-    view = views.keep_modal(NASTY, views.Origin("n1", "D1", "1.2"), dry_run=True).to_dict()
+    view = views.keep_modal(
+        NASTY, views.Origin("n1", "D1", "1.2"), dry_run=True, kinds=PATROL
+    ).to_dict()
     assert view["callback_id"] == views.KEEP_CALLBACK
     assert view["private_metadata"] == views.Origin("n1", "D1", "1.2").to_metadata()
     assert_valid_blocks(view["blocks"], limit=100)
@@ -59,10 +62,14 @@ def test_read_keep_form() -> None:
 
 
 def test_not_mine_modal_and_form() -> None:
-    view = views.not_mine_modal(NASTY, views.Origin("n1"), fallback_channel="C0FALL").to_dict()
+    view = views.not_mine_modal(
+        NASTY, views.Origin("n1"), fallback_channel="C0FALL", kinds=PATROL
+    ).to_dict()
     assert_valid_blocks(view["blocks"], limit=100)
     assert "<#C0FALL>" in all_text(view["blocks"])
-    without = views.not_mine_modal(NASTY, views.Origin("n1"), fallback_channel=None).to_dict()
+    without = views.not_mine_modal(
+        NASTY, views.Origin("n1"), fallback_channel=None, kinds=PATROL
+    ).to_dict()
     assert "no fallback channel" in all_text(without["blocks"])
     values = {
         views.NEW_OWNER_BLOCK: {views.INPUT: {"selected_user": "U0BOB"}},
@@ -82,6 +89,7 @@ def test_audit_post_escapes_what_came_from_aws() -> None:
             outcome_kind="done",
             summary="Terminated <!channel> & co (i-0abc)",
             now=NOW,
+            kinds=PATROL,
         )
     ]
     assert_valid_blocks(blocks)

@@ -9,7 +9,6 @@ from bot.core.decisions import (
     Action,
     KeepInvalid,
     action_id,
-    actions_for,
     button_value,
     confirmation,
     describe,
@@ -20,6 +19,7 @@ from bot.core.decisions import (
 )
 from bot.core.policy import Actions
 from bot.core.resources import Resource
+from bot.registry.patrol import PATROL, actions_for
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 K, S, T, D, R, N = (
@@ -70,16 +70,27 @@ def test_actions_offered(resource_type: str, state: str | None, expected: tuple)
 
 
 def test_destructive_actions() -> None:
-    assert {a for a in Action if is_destructive(a)} == {S, T, D, R}
+    assert {a for a in Action if is_destructive(a)} == {
+        S,
+        T,
+        D,
+        R,
+        Action.PAUSE,
+        Action.ON_DEMAND,
+        Action.DEREGISTER,
+    }
 
 
 def test_action_ids() -> None:
     assert [action_id(a) for a in Action] == [
         "nudge_keep",
         "nudge_stop",
+        "nudge_pause",
+        "nudge_on_demand",
         "nudge_terminate",
         "nudge_delete",
         "nudge_release",
+        "nudge_deregister",
         "nudge_not_mine",
     ]
 
@@ -187,12 +198,12 @@ def test_keep_until_refuses(choice: str | None, until: date | None, field: str, 
     ],
 )
 def test_describe(action: Action, resource: Resource, actions: Actions, words: str) -> None:
-    assert words in describe(action, resource, actions)
+    assert words in describe(action, resource, actions, PATROL)
 
 
 def test_describe_keep_with_a_date() -> None:
     until = datetime(2026, 4, 1, 23, 59, 59, tzinfo=UTC)
-    assert describe(K, WEB, ENABLED, until=until) == (
+    assert describe(K, WEB, ENABLED, PATROL, until=until) == (
         "keep the EC2 instance web-1 (i-0abc) in eu-west-1 until 2026-04-01 and stop asking "
         "about it until then"
     )
@@ -202,16 +213,16 @@ def test_confirmation_words_fit_slack() -> None:
     long = res(rt.EC2_INSTANCE, "i-0abc", name="x" * 400, details={})
     for actions in (ENABLED, Actions()):
         for action in (S, T, D, R):
-            words = confirmation(action, long, actions)
+            words = confirmation(action, long, actions, PATROL)
             assert len(words.title) <= 100 and len(words.text) <= 300
             assert len(words.confirm) <= 30 and len(words.deny) <= 30
 
 
 def test_confirmation_says_dry_run_or_final() -> None:
-    dry = confirmation(T, WEB, Actions())
+    dry = confirmation(T, WEB, Actions(), PATROL)
     assert dry.title == "Terminate i-0abc?"
     assert dry.text.startswith("Terminate the EC2 instance web-1 (i-0abc) in eu-west-1 after")
     assert "dry-run mode: nothing will change" in dry.text
-    assert "cannot be undone" in confirmation(T, WEB, ENABLED).text
-    assert "cannot be undone" not in confirmation(S, WEB, ENABLED).text
-    assert confirmation(T, WEB, ENABLED).confirm == "Yes, terminate"
+    assert "cannot be undone" in confirmation(T, WEB, ENABLED, PATROL).text
+    assert "cannot be undone" not in confirmation(S, WEB, ENABLED, PATROL).text
+    assert confirmation(T, WEB, ENABLED, PATROL).confirm == "Yes, terminate"

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.core import digests
-from bot.core.decisions import Action, actions_for
+from bot.core.decisions import Action
 from bot.core.policy import Actions
 from bot.core.resources import (
     EBS_VOLUME,
@@ -29,6 +29,7 @@ from bot.core.resources import (
     Resource,
     Verdict,
 )
+from bot.registry.patrol import PATROL, actions_for
 
 NOW = datetime(2024, 6, 12, 9, 0, tzinfo=UTC)
 PING = "<!channel>"
@@ -166,7 +167,7 @@ def digest(items: Sequence[tuple[str, Finding]], **options: Any) -> list[Block]:
     options.setdefault("now", NOW)
     options.setdefault("dry_run", False)
     options.setdefault("max_items", 15)
-    return digests.digest_blocks("U0123ABCDE", items, **options)
+    return digests.digest_blocks("U0123ABCDE", items, **options, kinds=PATROL)
 
 
 # Helpers -----------------------------------------------------------------------------------------
@@ -454,7 +455,7 @@ def test_digest_text_names_the_most_expensive_first() -> None:
 
 def test_escalation_mentions_the_owner_and_lists_everything_within_limits() -> None:
     fleet = huge_fleet()
-    blocks = digests.escalation_blocks("U0123ABCDE", fleet, 3, NOW)
+    blocks = digests.escalation_blocks("U0123ABCDE", fleet, 3, NOW, kinds=PATROL)
     text = check(blocks)
     assert text.count("<@U0123ABCDE> has not answered 3 nudges about 200 idle AWS resources") == 1
     more = re.search(r"…and (\d+) more not listed here", text)
@@ -465,7 +466,7 @@ def test_escalation_mentions_the_owner_and_lists_everything_within_limits() -> N
 
 
 def test_escalation_without_a_slack_user_names_them_escaped() -> None:
-    text = check(digests.escalation_blocks(PING, [finding(1, 4.0)], 1, NOW))
+    text = check(digests.escalation_blocks(PING, [finding(1, 4.0)], 1, NOW, kinds=PATROL))
     assert "*&lt;!channel&gt;* has not answered 1 nudge about 1 idle AWS resource costing" in text
     assert "$4.00/month" in text
 
@@ -477,7 +478,7 @@ def test_unknown_owner_blocks_give_the_reason_for_each_resource() -> None:
         (finding(2, 3.0, owner=no_owner), None),
         (finding(3, None, owner=Owner(aws_name=None, source="none")), None),
     ]
-    text = check(digests.unknown_owner_blocks(items, NOW))
+    text = check(digests.unknown_owner_blocks(items, NOW, kinds=PATROL))
     assert "3 idle AWS resources costing $12.00/month (1 without a price)" in text
     assert "_No owner:_ only &lt;!channel&gt; mentioned it" in text
     assert "_No owner:_ created more than 90 days ago" in text
@@ -487,7 +488,7 @@ def test_unknown_owner_blocks_give_the_reason_for_each_resource() -> None:
 
 def test_unknown_owner_blocks_with_200_huge_findings_stay_within_limits() -> None:
     items = [(item, "x" * 5000) for _, item in huge_fleet()]
-    check(digests.unknown_owner_blocks(items, NOW))
+    check(digests.unknown_owner_blocks(items, NOW, kinds=PATROL))
 
 
 # After a button ----------------------------------------------------------------------------------
@@ -507,7 +508,13 @@ def test_outcome_replaces_only_that_resources_row() -> None:
     original = digest(items)
     resource = items[1][1].resource
     updated = digests.outcome_blocks(
-        slack_echo(original), "n1", "Stopped", by_user="U0123ABCDE", now=NOW, resource=resource
+        slack_echo(original),
+        "n1",
+        "Stopped",
+        by_user="U0123ABCDE",
+        now=NOW,
+        resource=resource,
+        kinds=PATROL,
     )
     text = check(updated)
     ids = [block.block_id for block in updated]
@@ -523,8 +530,12 @@ def test_outcome_replaces_only_that_resources_row() -> None:
 
 def test_a_second_outcome_replaces_the_first_and_still_names_the_resource() -> None:
     original = digest(pairs(finding(1)))
-    once = digests.outcome_blocks(original, "n0", "Would have stopped", by_user=None, now=NOW)
-    twice = digests.outcome_blocks(slack_echo(once), "n0", "Kept", by_user="U0123ABCDE", now=NOW)
+    once = digests.outcome_blocks(
+        original, "n0", "Would have stopped", by_user=None, now=NOW, kinds=PATROL
+    )
+    twice = digests.outcome_blocks(
+        slack_echo(once), "n0", "Kept", by_user="U0123ABCDE", now=NOW, kinds=PATROL
+    )
     check(twice)
     rows_now = [b.to_dict()["text"]["text"] for b in twice if b.block_id == "res:n0"]
     assert len(rows_now) == 1
@@ -537,7 +548,7 @@ def test_a_second_outcome_replaces_the_first_and_still_names_the_resource() -> N
 def test_outcome_for_a_row_not_in_the_message_is_appended_and_escaped() -> None:
     original = digest(pairs(finding(1)))
     updated = digests.outcome_blocks(
-        original, "gone", f"Deleted {PING}", by_user=PING, now=NOW, resource=None
+        original, "gone", f"Deleted {PING}", by_user=PING, now=NOW, resource=None, kinds=PATROL
     )
     text = check(updated)
     assert updated[-1].block_id == "res:gone"
@@ -556,7 +567,7 @@ def home_check(view: View) -> str:
 
 
 def test_home_empty_state_says_so() -> None:
-    view = digests.home_view([], now=NOW, dry_run=False)
+    view = digests.home_view([], now=NOW, dry_run=False, kinds=PATROL)
     text = home_check(view)
     assert "Nothing of yours was found idle in the last patrol round" in text
     assert not buttons(view.blocks)
@@ -570,7 +581,7 @@ def test_home_lists_idle_open_ones_first_with_their_buttons() -> None:
         ("dear", finding(4, 90.0), "open"),
         ("moved", finding(5, 80.0), "reassigned"),
     ]
-    view = digests.home_view(items, now=NOW, dry_run=True)
+    view = digests.home_view(items, now=NOW, dry_run=True, kinds=PATROL)
     text = home_check(view)
     assert rows(view.blocks) == ["dear", "cheap", "kept", "moved", "busy"]
     with_buttons = {b["value"].split(":")[0] for b in buttons(view.blocks)}
@@ -586,7 +597,7 @@ def test_home_lists_idle_open_ones_first_with_their_buttons() -> None:
 
 def test_home_with_200_huge_items_stays_within_100_blocks() -> None:
     items = [(nudge_id, item, "open") for nudge_id, item in huge_fleet()]
-    view = digests.home_view(items, now=NOW, dry_run=False)
+    view = digests.home_view(items, now=NOW, dry_run=False, kinds=PATROL)
     text = home_check(view)
     assert len(view.blocks) <= 100
     shown = len(rows(view.blocks))

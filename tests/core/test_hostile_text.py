@@ -22,6 +22,7 @@ from bot.core.events import Actor, CreationFact
 from bot.core.policy import Actions
 from bot.core.refs import parse
 from bot.core.resources import EC2_INSTANCE, Cost, Finding, Owner, Resource, Verdict
+from bot.registry.patrol import PATROL
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 HOSTILE = "<!channel> <!here|here> <@U0EVIL01> <#C0EVIL01> <https://evil.example|Keep it> & x"
@@ -120,21 +121,26 @@ BUILDERS: dict[str, Callable[[], Any]] = {
         auto_stop_notice={"n1": NOW + timedelta(days=2)},
         max_items=1,
         actions=Actions(mode="enabled"),
+        kinds=PATROL,
     ),
     "digest text": lambda: digests.digest_text(HOSTILE, [("n1", VERIFIED)]),
     "home": lambda: digests.home_view(
-        [("n1", VERIFIED, "open"), ("n2", FINDING, "kept")], now=NOW, dry_run=True
+        [("n1", VERIFIED, "open"), ("n2", FINDING, "kept")], now=NOW, dry_run=True, kinds=PATROL
     ),
-    "escalation": lambda: digests.escalation_blocks(HOSTILE, [("n1", VERIFIED)], 3, NOW),
-    "unknown owners": lambda: digests.unknown_owner_blocks([(FINDING, HOSTILE)], NOW),
+    "escalation": lambda: digests.escalation_blocks(
+        HOSTILE, [("n1", VERIFIED)], 3, NOW, kinds=PATROL
+    ),
+    "unknown owners": lambda: digests.unknown_owner_blocks([(FINDING, HOSTILE)], NOW, kinds=PATROL),
     "outcome row": lambda: [
         digests.resource_outcome_section(
-            "n1", HOSTILE, by_user="U0OWNER01", now=NOW, resource=RESOURCE
+            "n1", HOSTILE, by_user="U0OWNER01", now=NOW, resource=RESOURCE, kinds=PATROL
         )
     ],
-    "keep modal": lambda: views.keep_modal(RESOURCE, views.Origin("n1"), dry_run=True),
+    "keep modal": lambda: views.keep_modal(
+        RESOURCE, views.Origin("n1"), dry_run=True, kinds=PATROL
+    ),
     "not mine modal": lambda: views.not_mine_modal(
-        RESOURCE, views.Origin("n1"), fallback_channel="C0FALLBACK"
+        RESOURCE, views.Origin("n1"), fallback_channel="C0FALLBACK", kinds=PATROL
     ),
     "passed on": lambda: [views.passed_on_intro("U0OWNER01", HOSTILE, to_channel=True)],
     "audit": lambda: views.audit_blocks(
@@ -145,10 +151,11 @@ BUILDERS: dict[str, Callable[[], Any]] = {
         outcome_kind=HOSTILE,
         summary=HOSTILE,
         now=NOW,
+        kinds=PATROL,
     ),
     "audit text": lambda: views.audit_text("U0OWNER01", Action.STOP, RESOURCE, HOSTILE),
     "confirm text": lambda: digests.confirm_text(
-        Action.TERMINATE, RESOURCE, dry_run=False, actions=Actions(mode="enabled")
+        Action.TERMINATE, RESOURCE, dry_run=False, actions=Actions(mode="enabled"), kinds=PATROL
     ),
 }
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.core.idle import METRICS, dimension_value, evaluate, metrics_for, size_in_bytes
+from bot.core.idle import size_in_bytes
 from bot.core.policy import Thresholds
 from bot.core.resources import (
     CLASSIC_LOAD_BALANCER,
@@ -16,9 +16,15 @@ from bot.core.resources import (
     ELASTIC_IP,
     LOAD_BALANCER,
     NAT_GATEWAY,
-    PATROLLED_TYPES,
     RDS_INSTANCE,
     Resource,
+)
+from bot.registry.patrol import (
+    METRICS,
+    PATROLLED_TYPES,
+    dimension_value,
+    evaluate,
+    metrics_for,
 )
 
 NOW = datetime(2024, 3, 20, 12, 0, tzinfo=UTC)

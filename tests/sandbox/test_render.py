@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from bot.core import decision_views as views
 from bot.core import digests
 from bot.core import resources as rt
-from bot.core.decisions import actions_for
 from bot.core.messages import slack_date
 from bot.core.policy import Actions
 from bot.core.resources import Cost, Finding, Owner, Resource, Verdict
+from bot.registry.patrol import PATROL, actions_for
 from bot.sandbox.render import mrkdwn, render_blocks, render_view
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -70,6 +70,7 @@ def test_a_digest_reads_header_rows_buttons_and_footer() -> None:
         dry_run=True,
         max_items=15,
         actions=Actions(),
+        kinds=PATROL,
     )
     text = render_blocks([b.to_dict() for b in blocks], names=NAMES, width=100, prefix="│ ")
     lines = text.splitlines()
@@ -111,7 +112,7 @@ def test_long_lines_wrap_inside_the_width() -> None:
 
 def test_the_keep_modal_shows_its_choices_inputs_and_buttons() -> None:
     origin = views.Origin("n1", "D0ALICE001", "1700000000.000100")
-    view = views.keep_modal(web_old(), origin, dry_run=True).to_dict()
+    view = views.keep_modal(web_old(), origin, dry_run=True, kinds=PATROL).to_dict()
     text = render_view(view, names=NAMES)
     assert text.splitlines()[0] == "Keep it"
     assert "  (•) For 7 days" in text and "  ( ) For 30 days" in text

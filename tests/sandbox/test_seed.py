@@ -111,6 +111,23 @@ def test_the_sandbox_holds_what_the_brief_asks_for(sandbox: Sandbox) -> None:
         "etl-nat",
         "carol-reports",
         "base-image",
+        "churn-model",
+        "recs",
+        "carol-research",
+        "bob-scratchpad",
+        "app-logs",
+        "site-search",
+        "sessions",
+        "lookups",
+        "analytics",
+        "nightly-etl",
+        "spark-jobs",
+        "orders-archive",
+        "events",
+        "bob-old-backup",
+        "bob-old-data-snap",
+        "api-golden",
+        "web-base",
     ],
 )
 def test_every_resource_has_the_creator_the_sandbox_says(
@@ -194,6 +211,59 @@ def test_idle_and_busy_show_in_the_numbers(sandbox: Sandbox, round_result: Any) 
     costs = {f.resource.id: f.cost.monthly_usd for f in round_result.findings}
     # g4dn.xlarge in us-east-1: $0.526/h × 730 h, plus its root volume
     assert costs[sandbox.resource("gpu-test").id] == pytest.approx(384.78, abs=0.01)
+
+
+NEW_TYPES = {
+    "AWS::SageMaker::Endpoint",
+    "AWS::SageMaker::NotebookInstance",
+    "AWS::OpenSearchService::Domain",
+    "AWS::ElastiCache::CacheCluster",
+    "AWS::Redshift::Cluster",
+    "AWS::EMR::Cluster",
+    "AWS::DynamoDB::Table",
+    "AWS::EC2::Snapshot",
+    "AWS::EC2::Image",
+}
+
+
+def test_every_new_patrol_type_is_in_the_sandbox_idle_and_not(sandbox: Sandbox) -> None:
+    made = [r for r in sandbox.resources.values() if r.type in NEW_TYPES]
+    assert {r.type for r in made if r.idle} == NEW_TYPES
+    # One not idle of each too (a Redshift cluster is shown idle only).
+    assert {r.type for r in made if r.idle is False} == NEW_TYPES - {"AWS::Redshift::Cluster"}
+
+
+def test_the_new_types_show_their_numbers_owners_prices_and_buttons(
+    sandbox: Sandbox, round_result: Any
+) -> None:
+    by_label = {f.resource.id: f for f in round_result.findings}
+
+    def finding(label: str) -> Any:
+        return by_label[sandbox.resource(label).id]
+
+    assert finding("churn-model").verdict.reasons == ("0 invocations in 7 days",)
+    assert finding("churn-model").actions == ("keep", "delete", "not_mine")
+    # ml.m5.large hosting in eu-west-1: $0.128/h × 730 h
+    assert finding("churn-model").cost.monthly_usd == 93.44
+    notebook = finding("carol-research")
+    assert notebook.verdict.reasons == (
+        "in service for 9 days since it was last started or changed",
+    )
+    assert notebook.actions == ("keep", "stop", "not_mine") and notebook.owner.verified
+    assert finding("app-logs").actions == ("keep", "not_mine")  # never deleted from here
+    assert finding("sessions").verdict.reasons == ("0 get or set commands in 7 days",)
+    analytics = finding("analytics")
+    assert analytics.actions == ("keep", "pause", "delete", "not_mine")
+    assert analytics.cost.monthly_usd == 1731.56  # 2 × ra3.xlplus at $1.186/h
+    etl = finding("nightly-etl")
+    assert etl.verdict.reasons == ("0 hours with work running in 7 days (IsIdle)",)
+    assert etl.owner.slack_user is None and "dave" in (etl.owner.reason or "")
+    table = finding("orders-archive")
+    assert table.actions == ("keep", "on_demand", "not_mine")
+    assert table.cost.monthly_usd == 16.1  # 50 RCU and 20 WCU past the free tier
+    assert finding("bob-old-backup").actions == ("keep", "delete", "not_mine")
+    assert "is gone" in finding("bob-old-backup").verdict.reasons[0]
+    assert finding("api-golden").actions == ("keep", "deregister", "not_mine")
 
 
 def test_the_clock_is_a_weekday_noon_days_after_the_fleet_was_made(sandbox: Sandbox) -> None:

@@ -26,9 +26,10 @@ from bot.aws.operations import KEEP_REASON_TAG, KEEP_UNTIL_TAG
 from bot.core import decision_views as views
 from bot.core import digests
 from bot.core import resources as rt
-from bot.core.decisions import Action, action_id, actions_for, button_value, is_destructive
+from bot.core.decisions import Action, action_id, button_value, is_destructive
 from bot.core.policy import Actions, Policy, SlackPolicy
 from bot.core.resources import Cost, Finding, Owner, Resource, Verdict
+from bot.registry.patrol import PATROL, actions_for
 from bot.slack.nudges import STALE
 from bot.store import Nudge, Store
 from bot.wiring import Services, build
@@ -154,6 +155,7 @@ class World:
             dry_run=not self.policy.actions.enabled,
             max_items=15,
             actions=self.policy.actions,
+            kinds=PATROL,
         )
         posted = self.services.app.client.chat_postMessage(
             channel=owner or FALLBACK, blocks=[b.to_dict() for b in blocks], text="idle resources"
@@ -1018,3 +1020,76 @@ def test_a_key_value_protected_tag_protects_whatever_its_case(
     assert "protected tag env=prod" in world.told(key)
     assert world.fleet.instance_state(web.id) == "running"
     assert world.nudge(posted).is_open
+
+
+def _named(world: World, kind: str, name: str, state: str) -> Resource:
+    """A resource named by a reusable name, with its creation time, as the inventory saw it."""
+    return Resource(
+        type=kind,
+        id=name,
+        region=REGION,
+        account=ACCOUNT,
+        name=name,
+        state=state,
+        created_at=world.fleet.created_at(kind, name),
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "action", "check", "status"),
+    [
+        (
+            lambda w: _named(w, "AWS::Redshift::Cluster", w.fleet.warehouse(), "available"),
+            Action.PAUSE,
+            lambda w, r: (
+                w.fleet.client_for("redshift", REGION).describe_clusters(ClusterIdentifier=r.id)[
+                    "Clusters"
+                ][0]["ClusterStatus"]
+                == "paused"
+            ),
+            "paused",
+        ),
+        (
+            lambda w: _named(w, "AWS::DynamoDB::Table", w.fleet.table(), "ACTIVE"),
+            Action.ON_DEMAND,
+            lambda w, r: (
+                w.fleet.client_for("dynamodb", REGION).describe_table(TableName=r.id)["Table"][
+                    "BillingModeSummary"
+                ]["BillingMode"]
+                == "PAY_PER_REQUEST"
+            ),
+            "switched",
+        ),
+        (
+            lambda w: Resource(
+                type="AWS::EC2::Image",
+                id=w.fleet.image("golden"),
+                region=REGION,
+                account=ACCOUNT,
+                state="available",
+                details={"snapshots": [{"id": "snap-1", "gib": 8}]},
+            ),
+            Action.DEREGISTER,
+            lambda w, r: w.fleet.image_state(r.id) is None,
+            "deregistered",
+        ),
+    ],
+    ids=["pause-redshift", "on-demand-dynamodb", "deregister-ami"],
+)
+def test_the_new_buttons_change_aws_through_slack(
+    make_world: Callable[..., World],
+    make: Callable[[World], Resource],
+    action: Action,
+    check: Callable[[World, Resource], bool],
+    status: str,
+) -> None:
+    world = make_world("enabled")
+    resource = make(world)
+    [posted] = world.digest(resource)
+    world.click(action, posted)
+    [row] = audit_rows(world)
+    assert row.outcome == "done", row.detail
+    assert check(world, resource)
+    assert world.nudge(posted).status == status
+    _, buttons = eventually(lambda: (r := world.row(posted))[0] and "by <@" in r[0] and r)
+    assert not buttons
