@@ -1,5 +1,5 @@
 """CloudFormation templates for the bot's IAM role and, through a StackSet, the member accounts'
-roles; their policies come from bot/policies.py, so from the permissions table.
+roles; their policies come from bot/iam_documents.py, so from the permissions table.
 
 - `deploy/cloudformation/bot-role.json`: the role whocreated runs as, trusted by a principal you
   name (a node or task role, an account) and/or EKS Pod Identity; one managed policy per feature,
@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from bot.iam_documents import Scope, policy_document
 from bot.permissions import PURPOSE, Feature
-from bot.policies import Scope, policy_document
 
 TEMPLATE_DIR = Path("deploy/cloudformation")
 NO_VALUE = {"Ref": "AWS::NoValue"}

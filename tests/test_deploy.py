@@ -12,15 +12,9 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.iam_documents import WRITE_RESOURCES, Scope, policy_document
 from bot.permissions import IAM, Feature, is_read
-from bot.policies import (
-    WRITE_RESOURCES,
-    Scope,
-    generated_files,
-    main,
-    policy_document,
-    readme_with_blocks,
-)
+from bot.policies import generated_files, main, readme_with_blocks
 
 ROOT = Path(__file__).parents[1]
 KUBERNETES = ROOT / "deploy" / "kubernetes"

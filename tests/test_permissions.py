@@ -19,6 +19,7 @@ from bot.core import resources as rt
 from bot.core.created_by import TagSigner
 from bot.core.decisions import Action
 from bot.core.policy import Actions
+from bot.iam_documents import WRITE_RESOURCES
 from bot.permissions import (
     ACTIONS,
     IAM,
@@ -34,7 +35,6 @@ from bot.permissions import (
     iam_for,
     is_read,
 )
-from bot.policies import WRITE_RESOURCES
 from bot.registry.patrol import PATROL, PATROLLED_TYPES, READERS
 from tests.moto_fleet import REGION, Fleet
 from tests.permission_calls import iam_name

@@ -24,8 +24,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.aws.errors import error_code, is_denied, is_throttled
+from bot.iam_documents import WRITE_RESOURCES
 from bot.permissions import is_read
-from bot.policies import WRITE_RESOURCES
 
 logger = logging.getLogger(__name__)
 
