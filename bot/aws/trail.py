@@ -213,13 +213,13 @@ class TrailFinder:
             logger.debug("search in %s stopped: found elsewhere", state.region)
         except _Denied:
             state.denied = True
-        except ClientError as error:
-            logger.exception(
-                "LookupEvents for %s in %s failed (%s)", run.ref.id, state.region, error_code(error)
-            )
-            state.error = error
-        except BotoCoreError as error:
-            logger.exception("LookupEvents for %s in %s failed", run.ref.id, state.region)
+        except (ClientError, BotoCoreError) as error:
+            if run.stopped:
+                # Answered elsewhere while this call was in flight: its failure changes nothing.
+                logger.debug("search in %s ended after the answer: %s", state.region, error)
+                return
+            code = f" ({error_code(error)})" if isinstance(error, ClientError) else ""
+            logger.exception("LookupEvents for %s in %s failed%s", run.ref.id, state.region, code)
             state.error = error
         finally:
             state.done = True

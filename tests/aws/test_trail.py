@@ -8,7 +8,10 @@ clients point at the stand-in while EC2, S3 and IAM clients are moto's.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -16,7 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 from moto import mock_aws
 
 from bot.aws.limiter import RegionRateLimiter
@@ -458,3 +461,59 @@ def test_every_call_goes_through_the_limiter_with_account_and_priority(world: Wo
     assert answer.found
     assert len(spy.acquired) == world.server.calls() > 1
     assert set(spy.acquired) == {(ACCOUNT, "us-east-1", False)}
+
+
+class FailsOnceAnswered:
+    """A CloudTrail client whose call is in flight when another region answers, then fails."""
+
+    def __init__(self) -> None:
+        self.called = threading.Event()
+        self.failed = threading.Event()
+        self.release = threading.Event()
+
+    def lookup_events(self, **_: Any) -> Any:
+        self.called.set()
+        self.release.wait(timeout=10)
+        self.failed.set()
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1/")
+
+
+def test_a_search_failing_after_the_answer_logs_no_error(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    slow = FailsOnceAnswered()
+    world.clients.overrides[("cloudtrail", "us-east-1")] = slow
+    world.server.add(
+        run_instances(UNKNOWN_INSTANCE, world.clock.now - timedelta(days=1), region="eu-west-1")
+    )
+    finder = world.finder(default_regions=("us-east-1", "eu-west-1"), max_workers=2)
+
+    with caplog.at_level(logging.DEBUG, logger="bot.aws.trail"):
+        answer = finder.find(parse(UNKNOWN_INSTANCE))
+        assert slow.called.is_set() and answer.found
+        slow.release.set()
+        assert slow.failed.wait(timeout=10)
+        time.sleep(0.05)  # the failed search's handler runs right after the raise
+
+    assert answer.fact is not None and answer.fact.region == "eu-west-1"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("ended after the answer" in r.getMessage() for r in caplog.records)
+
+
+def test_a_search_failing_before_any_answer_is_an_error_and_no_answer(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    slow = FailsOnceAnswered()
+    slow.release.set()
+    world.clients.overrides[("cloudtrail", "us-east-1")] = slow
+    finder = world.finder(default_regions=("us-east-1", "eu-west-1"), max_workers=2)
+
+    with (
+        caplog.at_level(logging.ERROR, logger="bot.aws.trail"),
+        pytest.raises(EndpointConnectionError),
+    ):
+        finder.find(parse(UNKNOWN_INSTANCE))
+
+    assert [r.getMessage() for r in caplog.records] == [
+        f"LookupEvents for {UNKNOWN_INSTANCE} in us-east-1 failed"
+    ]
