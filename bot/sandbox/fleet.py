@@ -181,6 +181,11 @@ class FleetSeeder:
     def region(self, index: int) -> str:
         return self.regions[min(index, len(self.regions) - 1)]
 
+    @staticmethod
+    def aws_name(person: str) -> str:
+        """The name CloudTrail records for one of the sandbox's people."""
+        return BY_KEY[person].aws_name
+
     def identity(self, person: str, tool: str, region: str) -> Identity:
         console = _TOOLS[tool][1]
         if person == "carol":

@@ -20,13 +20,50 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from bot.sandbox import service_records as made
 from bot.sandbox.records import ACCOUNT, CLI, EC2_CONSOLE, TERRAFORM
 
-if TYPE_CHECKING:
-    from bot.sandbox.fleet import FleetSeeder
+
+class _Made(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+class Seeder(Protocol):
+    """What seeding these services needs of the fleet's seeder (bot/sandbox/fleet.py)."""
+
+    @property
+    def made(self) -> Mapping[str, _Made]: ...
+
+    def client(self, service: str, region: str) -> Any: ...
+
+    def add(self, record: dict[str, Any]) -> None: ...
+
+    def created(self, when: datetime) -> datetime: ...
+
+    def region(self, index: int) -> str: ...
+
+    def identity(self, person: str, tool: str, region: str) -> Any: ...
+
+    def aws_name(self, person: str) -> str: ...
+
+    def remember(
+        self,
+        label: str,
+        kind: str,
+        resource_id: str,
+        region: str,
+        *,
+        creator: str | None,
+        tool: str | None,
+        owner: str | None,
+        idle: bool | None,
+        reference: str | None = None,
+        event: str | None = None,
+    ) -> None: ...
+
 
 ENDPOINT = "AWS::SageMaker::Endpoint"
 NOTEBOOK = "AWS::SageMaker::NotebookInstance"
@@ -57,7 +94,7 @@ class Series:
 
 @dataclass
 class _Maker:
-    seeder: FleetSeeder
+    seeder: Seeder
     series: list[Series] = field(default_factory=list)
 
     def who(self, person: str, tool: str, region: str) -> Any:
@@ -76,15 +113,13 @@ class _Maker:
         event: str,
         reference: str | None = None,
     ) -> None:
-        from bot.sandbox.fleet import BY_KEY
-
         self.seeder.remember(
             label,
             kind,
             resource_id,
             region,
             reference=reference,
-            creator=BY_KEY[person].aws_name,
+            creator=self.seeder.aws_name(person),
             tool=tool,
             owner=person,
             idle=idle,
@@ -456,7 +491,7 @@ class _Maker:
         return image_id
 
 
-def make(seeder: FleetSeeder) -> list[Series]:
+def make(seeder: Seeder) -> list[Series]:
     """Make the resources (after the people's instances and bob's volume) and their creation
     events; the CloudWatch series to seed once the sandbox's "now" is known."""
     maker = _Maker(seeder)
