@@ -47,8 +47,6 @@ from tests.slack.conftest import (
     slack_settings,
 )
 
-FAST = 2.0  # seconds: Slack gives 3 for the ack; ours must come well inside that
-
 
 def found(**changes: object) -> LookupAnswer:
     answer = LookupAnswer(
@@ -69,8 +67,7 @@ def test_ack_comes_before_the_slow_lookup_finishes(harness: Harness) -> None:
 
     reply, key = harness.command(INSTANCE)
 
-    assert reply.status == 200
-    assert reply.elapsed < FAST
+    assert reply.status == 200  # while the lookup is held back: the ack never waits for it
     assert reply.body.startswith("Looking up `i-0dbc91f429e48eeed`")
     assert harness.lookups.started.wait(5), "the lookup never started"
     assert harness.fake.responses.get(key) is None  # the lookup is still blocked
@@ -298,7 +295,7 @@ def test_show_raw_event_opens_the_record_from_the_cache(harness: Harness) -> Non
 
     reply, _ = harness.action(messages.SHOW_RAW_EVENT, value)
 
-    assert reply.status == 200 and reply.elapsed < FAST
+    assert reply.status == 200
     [call] = harness.fake.wait_for_call("views.open")
     assert call.params["trigger_id"] == "1234.5678.trigger"
     view = call.params["view"]
@@ -440,14 +437,12 @@ def test_a_wrong_secret_within_the_window_is_not_called_a_clock_problem(
     assert fetch(f"{harness.base_url}/healthz").status == 200
 
 
-def raw_post(base_url: str, head: bytes, body: bytes) -> tuple[bytes, float]:
-    """Send a request's head and part of its body on a raw socket; the reply and its delay."""
+def raw_post(base_url: str, head: bytes, body: bytes) -> bytes:
+    """Send a request's head and part of its body on a raw socket; the reply."""
     host, port = base_url.removeprefix("http://").split(":")
-    start = time.monotonic()
     with socket.create_connection((host, int(port)), timeout=5) as sock:
         sock.sendall(head + body)
-        reply = sock.recv(4096)
-    return reply, time.monotonic() - start
+        return sock.recv(4096)
 
 
 def test_a_large_unsigned_body_is_refused_before_it_is_read(harness: Harness) -> None:
@@ -457,10 +452,10 @@ def test_a_large_unsigned_body_is_refused_before_it_is_read(harness: Harness) ->
         b"Content-Type: application/x-www-form-urlencoded\r\n"
         b"Content-Length: 5242880\r\n\r\n"
     )
-    reply, elapsed = raw_post(harness.base_url, head, b"a" * 1024)
+    reply = raw_post(harness.base_url, head, b"a" * 1024)
 
+    # The answer came though 5 MiB were never sent: a server waiting for them times the recv out.
     assert reply.startswith(b"HTTP/1.1 413"), reply[:80]
-    assert elapsed < 4
     assert harness.lookups.calls == []
 
 
@@ -473,7 +468,7 @@ def test_a_large_chunked_body_is_cut_off_at_the_limit(harness: Harness) -> None:
     chunk = b"a" * 65536
     body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(20))  # 1.25 MiB
 
-    reply, _ = raw_post(harness.base_url, head, body)
+    reply = raw_post(harness.base_url, head, body)
 
     assert reply.startswith(b"HTTP/1.1 413"), reply[:80]
 

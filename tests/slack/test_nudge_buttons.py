@@ -177,8 +177,8 @@ class World:
             message_ts=posted.ts,
             blocks=self.fake.message(posted.channel, posted.ts)["blocks"],
         )
+        # Acked before the AWS work: test_the_click_is_acked_before_aws_is_touched holds it back.
         assert reply.status == 200, reply.body
-        assert reply.elapsed < 2.5  # acked at once, AWS work on our executor
         return reply, key
 
     def told(self, key: str) -> str:
