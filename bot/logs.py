@@ -24,6 +24,7 @@ LEVELS: dict[str, int] = {
     "error": logging.ERROR,
 }
 DEFAULT_LEVEL = "info"
+SLACK_SDK_REQUESTS = "slack_sdk.web.base_client"
 
 
 def redact(text: str) -> str:
@@ -97,3 +98,8 @@ def configure(log_format: str = "text", level: str = DEFAULT_LEVEL) -> None:
     root.handlers[:] = [handler]
     root.setLevel(max(logging.WARNING, number))
     logging.getLogger("bot").setLevel(number)
+    # slack_sdk logs each failed request at ERROR and then raises; whoever called says what
+    # failed, in one line. Its own line comes back at debug.
+    logging.getLogger(SLACK_SDK_REQUESTS).setLevel(
+        logging.DEBUG if tracebacks else logging.CRITICAL
+    )

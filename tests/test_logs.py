@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from urllib.error import URLError
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
+from slack_sdk import WebClient
 
 from bot import logs
 from bot.cli import main
@@ -21,11 +23,12 @@ UNREACHABLE = "http://127.0.0.1:9"  # the discard port: nothing listens, the con
 @pytest.fixture(autouse=True)
 def restore_logging() -> Iterator[None]:
     root, ours = logging.getLogger(), logging.getLogger("bot")
-    handlers, root_level, our_level = list(root.handlers), root.level, ours.level
+    slack_sdk = logging.getLogger(logs.SLACK_SDK_REQUESTS)
+    handlers, levels = list(root.handlers), (root.level, ours.level, slack_sdk.level)
     yield
     root.handlers[:] = handlers
-    root.setLevel(root_level)
-    ours.setLevel(our_level)
+    for logger, level in zip((root, ours, slack_sdk), levels, strict=True):
+        logger.setLevel(level)
 
 
 def unreachable_aws_error() -> EndpointConnectionError:
@@ -118,3 +121,19 @@ def test_log_level_before_or_after_the_command(argv: list[str], bot_level: int) 
     assert main(argv) == 2
     assert logging.getLogger("bot").level == bot_level
     assert logging.getLogger().level == max(logging.WARNING, bot_level)
+
+
+@pytest.mark.parametrize(("level", "sdk_shown"), [("info", False), ("debug", True)])
+def test_an_unreachable_slack_is_said_once_by_us(
+    level: str, sdk_shown: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    logs.configure("text", level)
+    client = WebClient(token="xoxb-1-2-abc", base_url=f"{UNREACHABLE}/api/", timeout=2)
+    with pytest.raises(URLError):
+        client.auth_test()
+    logging.getLogger("bot.checks").warning("Slack is unreachable")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[-1] == "WARNING bot.checks: Slack is unreachable"
+    # slack_sdk's own line for each attempt (it retries a refused connection) only at debug.
+    assert any(line.startswith("ERROR slack_sdk") for line in lines) is sdk_shown
+    assert "xoxb-1-2-abc" not in "\n".join(lines)
