@@ -17,9 +17,10 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry import RateLimitErrorRetryHandler, default_retry_handlers
+from slack_sdk.http_retry import RateLimitErrorRetryHandler
 
 from bot.config import Settings
+from bot.slack.retries import ConnectionRetry
 from bot.slack.signature_watch import SignatureWatch
 
 if TYPE_CHECKING:
@@ -40,11 +41,8 @@ WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def build_web_client(settings: Settings) -> WebClient:
-    """The bot's WebClient: connection retries (slack_sdk's default) plus 429 retries."""
-    handlers = [
-        *default_retry_handlers(),
-        RateLimitErrorRetryHandler(max_retry_count=SLACK_RETRIES),
-    ]
+    """The bot's WebClient: connection retries (never a post that may have arrived) and 429s."""
+    handlers = [ConnectionRetry(), RateLimitErrorRetryHandler(max_retry_count=SLACK_RETRIES)]
     kwargs: dict[str, Any] = {"token": settings.slack_bot_token, "retry_handlers": handlers}
     if settings.slack_api_url:
         kwargs["base_url"] = settings.slack_api_url
