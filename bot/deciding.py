@@ -466,6 +466,7 @@ class Decisions:
                 outcome="failed",
                 detail="its nudge no longer exists",
                 now=self.clock(),
+                settling=True,
             )
             return
         chosen = Action.STOP if decision.action == AUTO_STOP else Action(decision.action)
@@ -486,7 +487,7 @@ class Decisions:
                 "in the middle of it. Nothing more was done; it can be chosen again.",
             )
             status = None
-        self.store.finish_decision(
+        settled = self.store.finish_decision(
             decision,
             nudge_status=status,
             outcome=outcome.kind,
@@ -495,7 +496,10 @@ class Decisions:
             audit_row=_audit_row(
                 nudge, decision.action, decision.by, outcome.kind, outcome.summary, now
             ),
+            settling=True,
         )
+        if not settled:  # another process settled it first, and told the clicker
+            return
         logger.info(
             "decision %s (%s of %s) settled after a restart: %s",
             decision.id,

@@ -67,6 +67,7 @@ class Lease:
         self.slot = slot
         self._lost = threading.Event()
         self._done = threading.Event()
+        self._renewing = threading.Lock()  # a renewal never revives a lease already released
         self._abandoned = False  # the work stopped before its end: the slot may run again
         self._renewer: threading.Thread | None = None
 
@@ -93,13 +94,18 @@ class Lease:
     def still_held(self) -> bool:
         """Renew now: False when the lease expired and someone else took it (this process was
         paused longer than the lease lasts); the work must stop then."""
-        if self.lost:
-            return False
-        try:
-            held = self.store.renew_lease(self.name, self.holder, now=self.clock(), ttl=self.ttl)
-        except SQLAlchemyError:
-            logger.exception("could not renew the %s lease", self.name)
-            return True  # not known to be lost; the next renewal tells
+        with self._renewing:
+            if self.lost:
+                return False
+            if self._done.is_set():
+                return True  # released: ours to the end, nothing left to renew
+            try:
+                held = self.store.renew_lease(
+                    self.name, self.holder, now=self.clock(), ttl=self.ttl
+                )
+            except SQLAlchemyError:
+                logger.exception("could not renew the %s lease", self.name)
+                return True  # not known to be lost; the next renewal tells
         if not held:
             self._lost.set()
             logger.warning("the %s lease was lost: another replica holds it now", self.name)
@@ -111,7 +117,8 @@ class Lease:
         self._abandoned = True
 
     def release(self, *, finished: bool) -> None:
-        self._done.set()
+        with self._renewing:
+            self._done.set()
         try:
             self.store.release_lease(self.name, self.holder, now=self.clock(), finished=finished)
         except SQLAlchemyError:

@@ -709,14 +709,15 @@ class Store:
         return True
 
     def renew_lease(self, name: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
-        """Extend our lease; False when it is no longer ours (it expired and was taken)."""
+        """Extend our lease; False when it is no longer ours (it expired and was taken). One
+        that expired while nobody took it (a pause, a database outage longer than its ttl) is
+        still ours: renewing it is no worse than claiming it again."""
         now = _utc(now)
         with self.engine.begin() as conn:
             result = conn.execute(
                 leases.update()
                 .where(leases.c.name == name)
                 .where(leases.c.holder == holder)
-                .where(leases.c.expires_at > now)
                 .values(expires_at=now + ttl)
             )
         return result.rowcount == 1
@@ -959,9 +960,15 @@ class Store:
         detail: str,
         now: datetime,
         audit_row: Mapping[str, Any] | None = None,
-    ) -> None:
+        settling: bool = False,
+    ) -> bool:
         """Settle an `acting` decision: `done` when the nudge moves on to `nudge_status`, else
-        `failed` and the nudge is open again; its audit row in the same transaction."""
+        `failed` and the nudge is open again; its audit row in the same transaction.
+
+        `settling` (a start settling what another process left): only while the row is still
+        `acting`, so two settlers write one outcome; False when it was not. The process that
+        made the call always writes its outcome, the truth, even over a settler's guess made
+        while it was paused."""
         if nudge_status is not None and nudge_status not in NUDGE_STATUSES:
             raise ValueError(f"unknown nudge status {nudge_status!r}")
         now = _utc(now)
@@ -971,20 +978,37 @@ class Store:
             if nudge_status is None
             else {"status": nudge_status}
         )
+        values = {"state": state, "finished_at": now, "outcome": outcome, "detail": detail[:4000]}
         with self.engine.begin() as conn:
-            conn.execute(
+            claimed = conn.execute(
                 decisions_table.update()
                 .where(decisions_table.c.id == decision.id)
-                .values(state=state, finished_at=now, outcome=outcome, detail=detail[:4000])
+                .where(decisions_table.c.state == "acting")
+                .values(**values)
             )
+            if claimed.rowcount != 1:
+                if settling:
+                    return False
+                conn.execute(
+                    decisions_table.update()
+                    .where(decisions_table.c.id == decision.id)
+                    .values(**values)
+                )
+            # A settler may have opened the nudge again: the outcome of the real call wins.
+            settled_elsewhere = claimed.rowcount != 1
             conn.execute(
                 nudges.update()
                 .where(nudges.c.id == decision.nudge_id)
-                .where(nudges.c.status == "acting")
+                .where(
+                    nudges.c.status.in_(("acting", "open"))
+                    if settled_elsewhere
+                    else nudges.c.status == "acting"
+                )
                 .values(**nudge_values)
             )
             if audit_row is not None:
                 conn.execute(audit.insert().values(**{**audit_row, "at": _utc(audit_row["at"])}))
+        return True
 
     def get_decision(self, decision_id: int) -> Decision | None:
         with self.engine.connect() as conn:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import store as store_module
 from bot.core.resources import EBS_VOLUME, EC2_INSTANCE, Resource
+from bot.leases import Lease
 from bot.store import Store, StoreUnavailable, nudge_row
 from tests.postgres import POSTGRES_URL, postgres_or_skip
 
@@ -24,6 +25,14 @@ ACCOUNT = "123456789012"
 MINUTE = timedelta(minutes=1)
 WEB = Resource(EC2_INSTANCE, "i-0abc1234567890def", "eu-west-1", ACCOUNT, name="web-1")
 DISK = Resource(EBS_VOLUME, "vol-0123", "eu-west-1", ACCOUNT)
+
+
+class FixedClock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -51,6 +60,26 @@ def test_a_lease_is_held_by_one_until_it_expires_or_is_released(store: Store) ->
     store.release_lease("patrol-round", "b", now=NOW + timedelta(seconds=130), finished=False)
     assert store.claim_lease("patrol-round", "a", now=NOW + timedelta(seconds=131), ttl=MINUTE)
     assert store.get_lease("patrol-round").holder == "a"
+
+
+def test_a_lease_that_expired_while_nobody_took_it_is_still_its_holders(store: Store) -> None:
+    """A database outage or a pause longer than the ttl: the holder renews it as soon as it can,
+    and from then on nobody else may take it."""
+    assert store.claim_lease("instance:a", "a", now=NOW, ttl=MINUTE)
+    later = NOW + 5 * MINUTE
+    assert store.renew_lease("instance:a", "a", now=later, ttl=MINUTE)
+    assert not store.claim_lease("instance:a", "b", now=later + timedelta(seconds=10), ttl=MINUTE)
+    assert store.live_leases("instance:", later + timedelta(seconds=10)) == {"instance:a"}
+
+
+def test_a_released_lease_is_not_revived_by_its_renewer(store: Store) -> None:
+    clock = FixedClock(NOW)
+    lease = Lease.claim(store, "patrol-round", "a", ttl=MINUTE, clock=clock)
+    assert lease is not None
+    lease.release(finished=False)
+    clock.now = NOW + timedelta(seconds=30)
+    assert lease.still_held()  # ours to the end; nothing renewed
+    assert store.claim_lease("patrol-round", "b", now=clock.now, ttl=MINUTE)
 
 
 def test_a_slot_that_ran_to_its_end_does_not_run_again(store: Store) -> None:
@@ -225,6 +254,71 @@ def test_a_failed_decision_opens_the_nudge_again(store: Store) -> None:
     store.finish_decision(decision, nudge_status=None, outcome="failed", detail="x", now=NOW)
     assert store.get_nudge(nudge.id).is_open
     assert store.decisions_for(nudge.id)[0].state == "failed"
+
+
+def _audit(nudge_id: str, outcome: str) -> dict[str, object]:
+    return {
+        "at": NOW,
+        "slack_user": "U0A",
+        "action": "terminate",
+        "account": ACCOUNT,
+        "region": "eu-west-1",
+        "resource_type": EC2_INSTANCE,
+        "resource_id": WEB.id,
+        "nudge_id": nudge_id,
+        "dry_run": False,
+        "outcome": outcome,
+        "detail": outcome,
+    }
+
+
+def test_two_settlers_write_one_outcome(store: Store) -> None:
+    nudge = store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW)
+    decision = store.begin_decision(nudge.id, "terminate", by="U0A", holder="gone", now=NOW)
+    assert decision is not None
+    settle = {"nudge_status": None, "outcome": "failed", "detail": "did not finish", "now": NOW}
+
+    first = store.finish_decision(
+        decision, **settle, audit_row=_audit(nudge.id, "failed"), settling=True
+    )
+    second = store.finish_decision(
+        decision, **settle, audit_row=_audit(nudge.id, "failed"), settling=True
+    )
+
+    assert (first, second) == (True, False)
+    assert [row.outcome for row in store.audit_since(NOW)] == ["failed"]
+
+
+def test_the_real_outcome_wins_over_a_settlers_guess(store: Store) -> None:
+    """The acting process was paused past its lease; a start settled its decision as not done
+    and opened the nudge; then the terminate it had sent came back done."""
+    nudge = store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW)
+    decision = store.begin_decision(nudge.id, "terminate", by="U0A", holder="paused", now=NOW)
+    assert decision is not None
+    store.finish_decision(
+        decision,
+        nudge_status=None,
+        outcome="failed",
+        detail="did not finish",
+        now=NOW,
+        audit_row=_audit(nudge.id, "failed"),
+        settling=True,
+    )
+    assert store.get_nudge(nudge.id).is_open
+
+    assert store.finish_decision(
+        decision,
+        nudge_status="terminated",
+        outcome="done",
+        detail="Terminated web-1.",
+        now=NOW + MINUTE,
+        audit_row=_audit(nudge.id, "done"),
+    )
+
+    assert store.get_nudge(nudge.id).status == "terminated"
+    [settled] = store.decisions_for(nudge.id)
+    assert (settled.state, settled.outcome) == ("done", "done")
+    assert [row.outcome for row in store.audit_since(NOW)] == ["failed", "done"]
 
 
 # Migration -----------------------------------------------------------------------------------
