@@ -331,19 +331,18 @@ class Decisions:
             return
         resource = nudge.resource()
         try:
-            if not self.store.decide(nudge.id, "kept", by=click.user, at=now):
-                self._already(nudge.id, click)
-                return
-            self.store.put_keep(
-                nudge.key, until=until, reason=reason, by=click.user, at=now, nudge_id=nudge.id
+            kept = self.store.keep_nudge(
+                nudge.id, nudge.key, until=until, reason=reason, by=click.user, at=now
             )
         except Exception as error:
             logger.exception("could not store the keep of %s for %s", nudge.resource_id, click.user)
-            self._reopen(nudge, "kept")
             click.replier.say(
                 f":warning: I could not save the keep of {escape_mrkdwn(nudge.resource_label)}: "
                 f"{escape_clip(plain_words(error), 300)}. Please try again."
             )
+            return
+        if kept is None:
+            self._already(nudge.id, click)
             return
         outcome = self.operations.perform(
             Action.KEEP,

@@ -588,11 +588,34 @@ class Store:
         at: datetime,
         nudge_id: str | None = None,
     ) -> Keep:
-        account, region, resource_type, resource_id = key
-        keep = Keep(
-            account, region, resource_type, resource_id, _utc(until), reason, by, _utc(at), nudge_id
-        )
+        keep = _new_keep(key, until=until, reason=reason, by=by, at=at, nudge_id=nudge_id)
         with self.engine.begin() as conn:
+            conn.execute(keeps.insert().values(**asdict(keep)))
+        return keep
+
+    def keep_nudge(
+        self,
+        nudge_id: str,
+        key: ResourceKey,
+        *,
+        until: datetime,
+        reason: str | None,
+        by: str | None,
+        at: datetime,
+    ) -> Keep | None:
+        """The nudge `kept` and the keep written in one transaction (a crash between the two
+        would leave a kept nudge with no keep, and the next round would ask again). None when
+        the nudge was no longer open: nothing written."""
+        keep = _new_keep(key, until=until, reason=reason, by=by, at=at, nudge_id=nudge_id)
+        with self.engine.begin() as conn:
+            decided = conn.execute(
+                nudges.update()
+                .where(nudges.c.id == nudge_id)
+                .where(nudges.c.status == "open")
+                .values(status="kept", decided_by=by, decided_at=_utc(at))
+            )
+            if decided.rowcount != 1:
+                return None
             conn.execute(keeps.insert().values(**asdict(keep)))
         return keep
 
@@ -1034,6 +1057,21 @@ class Store:
         )
         with self.engine.connect() as conn:
             return [_decision(row) for row in conn.execute(query)]
+
+
+def _new_keep(
+    key: ResourceKey,
+    *,
+    until: datetime,
+    reason: str | None,
+    by: str | None,
+    at: datetime,
+    nudge_id: str | None,
+) -> Keep:
+    account, region, resource_type, resource_id = key
+    return Keep(
+        account, region, resource_type, resource_id, _utc(until), reason, by, _utc(at), nudge_id
+    )
 
 
 def new_nudge_id() -> str:

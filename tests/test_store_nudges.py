@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from bot.core.resources import EBS_VOLUME, EC2_INSTANCE, Resource
 from bot.store import Store
@@ -159,6 +160,31 @@ def test_keeps_are_active_until_they_end(store: Store) -> None:
     assert store.active_keep(DISK.key, NOW) is None
     assert set(store.active_keeps(NOW)) == {WEB.key}
     assert store.active_keeps(NOW)[WEB.key].reason == "longer"
+
+
+def test_a_keep_marks_the_nudge_and_writes_the_keep_together(store: Store) -> None:
+    nudge = store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW)
+    until = NOW + timedelta(days=30)
+
+    keep = store.keep_nudge(nudge.id, WEB.key, until=until, reason="demo", by="U0A", at=NOW)
+    again = store.keep_nudge(nudge.id, WEB.key, until=until, reason="twice", by="U0B", at=NOW)
+
+    assert keep is not None and again is None  # a second click writes nothing
+    assert store.get_nudge(nudge.id).status == "kept"
+    active = store.active_keep(WEB.key, NOW)
+    assert active is not None and (active.reason, active.nudge_id) == ("demo", nudge.id)
+
+
+def test_a_keep_that_cannot_be_written_leaves_the_nudge_open(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'whocreated.sqlite3'}")
+    nudge = store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW)
+    with store.engine.begin() as conn:  # the keep's insert fails after the nudge's update
+        conn.exec_driver_sql("ALTER TABLE keeps RENAME TO keeps_elsewhere")
+
+    with pytest.raises(OperationalError):
+        store.keep_nudge(nudge.id, WEB.key, until=NOW, reason=None, by="U0A", at=NOW)
+
+    assert store.get_nudge(nudge.id).is_open
 
 
 def test_audit_rows_since_a_time(store: Store) -> None:
