@@ -143,6 +143,8 @@ class _Subject:
     created_at: datetime | None = None  # the service's own creation time (resources only)
     cluster: str | None = None  # an EKS node group's cluster
     resource: Resource | None = field(default=None, compare=False, repr=False)
+    # A parent only a writable tag named (bot.core.parents.NamedParent.named_by_tag).
+    named_by_tag: str | None = field(default=None, compare=False)
 
     @property
     def place(self) -> tuple[str, str]:
@@ -158,6 +160,8 @@ class _Outcome:
     fact: CreationFact | None = None
     reason: str | None = None  # when no person was found: why
     non_person: str | None = None  # the creator's name when it is a service or machine
+    # Reached through a parent only a writable tag named: the creator is a claim, not an owner.
+    via_tag: str | None = None
 
     @property
     def person(self) -> bool:
@@ -244,7 +248,9 @@ class OwnerResolver:
     def _from_tags(self, run: _Run, resource: Resource) -> tuple[Owner | None, Owner | None]:
         """(a verified owner from a trusted tag, or the first claim an untrusted tag makes)."""
         tags = owner_tags(resource.tags)
-        trusted = {key.lower() for key in self._policy.ownership.trusted_tags}
+        # Exactly as configured: tag keys are case-sensitive, so an SCP or tag policy that
+        # enforces `Owner` does not cover `OWNER`, which anyone who may tag can write.
+        trusted = set(self._policy.ownership.trusted_tags)
         claim: Owner | None = None
         for key in sorted(tags, key=lambda k: _TAG_ORDER.get(k.lower(), len(_TAG_ORDER))):
             value = tags[key].strip()
@@ -254,7 +260,7 @@ class OwnerResolver:
             elif lowered == AWS_CREATED_BY_TAG:
                 owner, own_claim = self._aws_created_by(run, key, value), None
             else:
-                owner, own_claim = self._owner_tag(run, key, value, trusted=lowered in trusted)
+                owner, own_claim = self._owner_tag(run, key, value, trusted=key in trusted)
             if owner is not None:
                 return owner, None
             claim = claim or own_claim
@@ -543,6 +549,15 @@ class OwnerResolver:
         if outcome.actor is not None:
             name = outcome.actor.name
             slack_user = self._slack(run, outcome.actor)
+            if slack_user is not None and outcome.via_tag is not None:
+                return Owner(
+                    aws_name=name,
+                    source=outcome.source,
+                    slack_user=slack_user,
+                    fact=outcome.fact,
+                    reason=f"{name} made the parent named only by its {outcome.via_tag} tag, "
+                    "which anyone who may tag it can write (not verified: only admins may act)",
+                )
             if slack_user is not None:
                 return Owner(
                     aws_name=name,
@@ -693,6 +708,7 @@ def _parents(subject: _Subject, fact: CreationFact | None) -> tuple[_Subject, ..
             partition=subject.partition,
             before=before,
             cluster=parent.cluster,
+            named_by_tag=parent.named_by_tag,
         )
         for parent in named
     )
@@ -706,7 +722,8 @@ def _climbed(climb: _Climb, above: Mapping[_Subject, _Outcome]) -> _Outcome:
             source = outcome.source
             if not source.startswith("parent:"):
                 source = f"parent:{parent.type} {parent.id}"
-            return dataclasses.replace(outcome, source=source)
+            via_tag = parent.named_by_tag or outcome.via_tag
+            return dataclasses.replace(outcome, source=source, via_tag=via_tag)
     if climb.fallback.person:
         return climb.fallback
     first = climb.parents[0]

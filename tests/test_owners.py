@@ -601,3 +601,52 @@ def test_only_a_resource_s_own_creation_is_written_back(world: World) -> None:
 
 def _z(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# A writable tag naming a parent, or a trusted key in another case, grants nothing ------------
+
+
+def test_a_parent_named_only_by_a_writable_tag_gives_no_button_rights(world: World) -> None:
+    """mallory tagged dave's Auto Scaling instance eks:cluster-name=mal, a cluster she made: the
+    group AWS named (aws:autoscaling:groupName) answers, and dave stays the verified owner."""
+    world.directory.users["mallory"] = "U0MALLORY1"
+    world.server.add(create_asg("web-asg", world.now - timedelta(days=20), "dave"))
+    victim = instance(
+        tags={"aws:autoscaling:groupName": "web-asg", "eks:cluster-name": "mal"},
+        details={"autoscaling_group": "web-asg", "eks_cluster": "mal"},
+    )
+    world.server.add(asg_instance(victim.id, world.now - timedelta(days=3), "web-asg"))
+    world.server.add(create_eks_cluster("mal", world.now - timedelta(days=30), "mallory"))
+
+    owner = world.resolver().resolve([victim])[victim.key]
+
+    assert owner.source == "parent:AWS::AutoScaling::AutoScalingGroup web-asg"
+    assert (owner.aws_name, owner.verified) == ("dave", True)
+
+
+def test_a_creator_reached_only_through_a_writable_tag_is_a_claim(world: World) -> None:
+    """Nothing AWS wrote names a parent; the tag names mallory's cluster: the digest may go to
+    her, but only admins may press its buttons."""
+    world.directory.users["mallory"] = "U0MALLORY1"
+    victim = instance(tags={"eks:cluster-name": "mal"}, details={"eks_cluster": "mal"})
+    world.server.add(asg_instance(victim.id, world.now - timedelta(days=3), "gone-asg"))
+    world.server.add(create_eks_cluster("mal", world.now - timedelta(days=30), "mallory"))
+
+    owner = world.resolver().resolve([victim])[victim.key]
+
+    assert (owner.aws_name, owner.slack_user, owner.verified) == ("mallory", "U0MALLORY1", False)
+    assert owner.reason is not None and "eks:cluster-name" in owner.reason
+
+
+def test_a_trusted_tag_key_in_another_case_is_a_claim(world: World) -> None:
+    victim = instance(tags={"Owner": "data-team", "OWNER": "<@U0MALLORY1>"})
+    world.cache(
+        run_instances(victim.id, world.now - timedelta(days=3), user="carol"),
+        victim.id,
+        EC2_INSTANCE,
+    )
+
+    owner = world.resolver(TRUSTING_OWNER_TAGS).resolve([victim])[victim.key]
+
+    assert (owner.source, owner.verified) == ("cache", True)
+    assert owner.aws_name == "carol"

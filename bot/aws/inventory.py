@@ -21,19 +21,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from bot.aws.errors import error_code, is_denied
 from bot.aws.faults import RoundFaults
+from bot.core.parents import PARENT_DETAIL_TAGS
 from bot.core.resources import Resource
 
 logger = logging.getLogger(__name__)
 
 ClientFactory = Callable[[str, str], Any]
 
-# Tags that name a resource's parent: the owner chain follows them.
-PARENT_TAGS = {
-    "autoscaling_group": "aws:autoscaling:groupName",
-    "cloudformation_stack": "aws:cloudformation:stack-name",
-    "eks_nodegroup": "eks:nodegroup-name",
-    "eks_cluster": "eks:cluster-name",
-}
 
 _STOPPED_AT = re.compile(r"\((\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (?:GMT|UTC)\)")
 
@@ -188,8 +182,8 @@ def items(
 
 
 def parents(tags: Mapping[str, str]) -> dict[str, str]:
-    """The parents a resource's tags name, as Resource.details keys (see PARENT_TAGS)."""
-    return {name: tags[tag] for name, tag in PARENT_TAGS.items() if tags.get(tag)}
+    """The parents a resource's tags name, as Resource.details keys (PARENT_DETAIL_TAGS)."""
+    return {name: tags[tag] for name, tag in PARENT_DETAIL_TAGS.items() if tags.get(tag)}
 
 
 def utc(value: datetime | None) -> datetime | None:

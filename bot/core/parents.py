@@ -32,6 +32,20 @@ PARENT_SERVICES = frozenset(
 )
 
 
+# Resource.details keys the inventory fills from a resource's tags, and the tag each comes from.
+PARENT_DETAIL_TAGS: Mapping[str, str] = {
+    "autoscaling_group": "aws:autoscaling:groupName",
+    "cloudformation_stack": "aws:cloudformation:stack-name",
+    "eks_nodegroup": "eks:nodegroup-name",
+    "eks_cluster": "eks:cluster-name",
+}
+
+
+def written_by_aws(tag_key: str) -> bool:
+    """Only AWS may write `aws:` tags; any other tag, whoever may tag the resource can write."""
+    return tag_key.lower().startswith("aws:")
+
+
 @dataclass(frozen=True)
 class ParentKind:
     """Where a resource names a parent: Resource.details keys, then tag keys (first wins)."""
@@ -80,6 +94,10 @@ class NamedParent:
     value: str
     kind_words: str  # "Auto Scaling group"
     cluster: str | None = None
+    # The tag that named it when only a tag anyone may write did (its creator is then a claim,
+    # not an owner); None when AWS named it: an `aws:` tag, or the creation request of the
+    # service that made the resource for its parent.
+    named_by_tag: str | None = None
 
     @property
     def words(self) -> str:
@@ -115,26 +133,53 @@ def named_parents(
     tags: Mapping[str, str] | None = None,
     record: Mapping[str, Any] | None = None,
 ) -> tuple[NamedParent, ...]:
-    """The parents a resource names, most specific first: in its details (the inventory's), its
-    tags, and the tags its creation request (`record`) set."""
+    """The parents a resource names, in its details (the inventory's), its tags, and the tags
+    its creation request (`record`) set: those AWS named first, each kind most specific first;
+    then those only a writable tag names (a claim: anyone with ec2:CreateTags could add it)."""
     details = details or {}
-    found_tags: dict[str, str] = dict(record_tags(record)) if record else {}
-    found_tags.update(tags or {})
-    values: dict[str, str] = {}
+    by_service = record is not None and _made_by_a_parent_service(record)
+    sources: list[tuple[str, str, bool]] = []  # (tag key, value, written by AWS)
+    for key, value in record_tags(record) if record else ():
+        sources.append((key, value, by_service or written_by_aws(key)))
+    for key, value in (tags or {}).items():
+        sources.append((key, value, written_by_aws(key)))
+    trusted: list[NamedParent] = []
+    claimed: list[NamedParent] = []
+    values: dict[str, tuple[str, str | None]] = {}
     for kind in PARENT_KINDS:
-        candidates = [details.get(key) for key in kind.details]
-        candidates += [found_tags.get(key) for key in kind.tags]
-        value = next((str(v) for v in candidates if v), None)
-        if value:
-            values[kind.type] = value
-    parents = []
+        candidates: list[tuple[str, str | None]] = []
+        for key in kind.details:
+            if details.get(key):
+                tag = PARENT_DETAIL_TAGS.get(key, key)
+                candidates.append((str(details[key]), None if written_by_aws(tag) else tag))
+        for key in kind.tags:
+            candidates += [
+                (value, None if by_aws else key)
+                for found, value, by_aws in sources
+                if found == key and value
+            ]
+        # AWS's word first; a writable tag only when AWS names none.
+        chosen = next((c for c in candidates if c[1] is None), None) or next(iter(candidates), None)
+        if chosen:
+            values[kind.type] = chosen
     for kind in PARENT_KINDS:
-        value = values.get(kind.type)
-        if not value or (kind.type == own_type and short_name(value) == own_id):
+        found_value = values.get(kind.type)
+        if not found_value:
             continue
-        cluster = values.get(EKS_CLUSTER) if kind.type == EKS_NODEGROUP else None
-        parents.append(NamedParent(kind.type, short_name(value), value, kind.words, cluster))
-    return tuple(parents)
+        value, named_by = found_value
+        if kind.type == own_type and short_name(value) == own_id:
+            continue
+        cluster = values.get(EKS_CLUSTER, (None, None))[0] if kind.type == EKS_NODEGROUP else None
+        parent = NamedParent(kind.type, short_name(value), value, kind.words, cluster, named_by)
+        (trusted if named_by is None else claimed).append(parent)
+    return (*trusted, *claimed)
+
+
+def _made_by_a_parent_service(record: Mapping[str, Any]) -> bool:
+    """The request came from Auto Scaling, CloudFormation or EKS: the tags it set are theirs."""
+    identity = record.get("userIdentity")
+    invoked_by = identity.get("invokedBy") if isinstance(identity, Mapping) else None
+    return str(invoked_by or "").lower() in PARENT_SERVICES
 
 
 def short_name(value: str) -> str:
