@@ -77,6 +77,14 @@ class _Item:
     step: Step
 
 
+def _never_stopped_for_a_claim(item: _Item) -> _Item:
+    """Auto-stop acts for the owner; an owner only a tag claims (DESIGN.md §4, Trust) cannot
+    lend the bot that power by ignoring digests: the resource is escalated to admins instead."""
+    if item.step is Step.AUTO_STOP and not item.finding.owner.verified:
+        return dataclasses.replace(item, step=Step.ESCALATE)
+    return item
+
+
 class Notifier:
     def __init__(
         self,
@@ -151,7 +159,7 @@ class Notifier:
         in_hours = not respect_hours or self._in_hours(owner)
         # A digest of an earlier round still waiting for their hours: this one replaces it.
         self.store.supersede_unsent(owner, newer_round=round_id)
-        items = [self._plan(finding, now) for finding in findings]
+        items = [_never_stopped_for_a_claim(self._plan(finding, now)) for finding in findings]
         delivery.waiting += sum(1 for item in items if item.step is Step.WAIT)
         if in_hours:
             for item in items:
@@ -297,8 +305,8 @@ class Notifier:
     ) -> dict[str, datetime]:
         notice = {}
         for nudge_id, item in zip(ids, items, strict=True):
-            if Action.STOP not in item.finding.actions:
-                continue  # only what can be stopped is ever stopped for the owner
+            if Action.STOP not in item.finding.actions or not item.finding.owner.verified:
+                continue  # only what can be stopped is ever stopped, and only for its owner
             times = item.nudge.times_sent if item.nudge else 0
             when = auto_stop_date(History(times_sent=times), now, self.policy.nudges)
             if when is not None:

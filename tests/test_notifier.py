@@ -366,6 +366,25 @@ def test_auto_stop_enabled_is_recorded_around_the_aws_call(slack: FakeSlack) -> 
     assert "so I stopped it" in posts(slack)[-1]["text"]
 
 
+def test_a_claimed_owner_who_never_answers_gets_nothing_stopped(slack: FakeSlack) -> None:
+    """Owner=<@…> written by anyone allowed ec2:CreateTags routes the digest, but ignoring it
+    must not make the bot stop the resource: it is escalated to admins instead."""
+    store, clock = Store.in_memory(), Clock(MONDAY_NOON)
+    operations = StopOperations("Stopped web in eu-west-1.")
+    note = auto_stopping(slack, store, clock, operations, enabled=True)
+    claimed = dataclasses.replace(
+        finding("i-0aaaaaaaaaaaaaaa1", ALICE),
+        owner=Owner(aws_name="U0ALICE01", source="tag:Owner", slack_user=ALICE, verified=False),
+    )
+    for _ in range(3):
+        note.deliver([claimed], "round-n")
+        clock.now += timedelta(days=1)
+
+    assert operations.asked == []
+    assert store.last_nudge_for(claimed.resource.key).status == "open"
+    assert not any("stopped" in json.dumps(blocks_of(post)).lower() for post in posts(slack))
+
+
 def test_weekly_summary_counts_decisions_and_the_cost_removed(slack: FakeSlack) -> None:
     store, clock = Store.in_memory(), Clock(MONDAY_NOON)
     note = notifier(slack, store, clock)
