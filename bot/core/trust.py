@@ -21,7 +21,7 @@ from collections.abc import Collection, Mapping
 from bot.core.events import Actor
 
 # The path IAM Identity Center gives the roles it makes; customers cannot create roles under it.
-SSO_ROLE_PATH = ":role/aws-reserved/sso.amazonaws.com/"
+SSO_ROLE_RESOURCE = "role/aws-reserved/sso.amazonaws.com/"
 SSO_ROLE_PREFIX = "AWSReservedSSO_"
 
 # [directory.users] key prefixes: identity type → how a key names it.
@@ -36,12 +36,21 @@ _ASSUMED_ROLE_SESSION = re.compile(r":assumed-role/[^/]+/(?P<session>.+)$")
 
 
 def is_sso_session(actor: Actor) -> bool:
-    """An IAM Identity Center sign-in: its role sits under the reserved SSO path."""
-    return (
-        actor.identity_type == "AssumedRole"
-        and bool(actor.role and actor.role.startswith(SSO_ROLE_PREFIX))
-        and bool(actor.issuer_arn and SSO_ROLE_PATH in actor.issuer_arn)
-    )
+    """An IAM Identity Center sign-in: its role is the one under the reserved SSO path, in the
+    actor's own account. The ARN is read field by field: IAM paths may hold `:`, so a role named
+    `/x:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_…` contains the path without being
+    under it."""
+    if actor.identity_type != "AssumedRole" or not actor.issuer_arn:
+        return False
+    if not (actor.role and actor.role.startswith(SSO_ROLE_PREFIX)):
+        return False
+    parts = actor.issuer_arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "iam" or parts[3]:
+        return False
+    account, resource = parts[4], parts[5]
+    if actor.account and account != actor.account:
+        return False
+    return resource.startswith(SSO_ROLE_RESOURCE) and resource.rsplit("/", 1)[-1] == actor.role
 
 
 def session_name(actor: Actor) -> str | None:

@@ -89,6 +89,28 @@ def test_an_sso_session_named_by_email_is_looked_up(fake: FakeSlack, clock: Cloc
 # Spoofing: names the caller chooses never make them someone ----------------------------------
 
 
+@pytest.mark.parametrize(
+    "issuer",
+    [
+        # IAM paths may hold ':': this role's path contains the SSO path without being under it.
+        "arn:aws:iam::123456789012:role/x:role/aws-reserved/sso.amazonaws.com/"
+        "AWSReservedSSO_Admin_0123",
+        # The reserved path in another account (a role the caller's account cannot have).
+        "arn:aws:iam::999999999999:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123",
+        # Under the path, but not the role the session is of.
+        "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Other_1",
+    ],
+)
+def test_a_look_alike_identity_center_role_is_not_trusted(
+    fake: FakeSlack, clock: Clock, issuer: str
+) -> None:
+    people = directory(fake, clock)
+    forged = session("AWSReservedSSO_Admin_0123", "carol@corp.example", issuer)
+
+    assert people.slack_user(forged) is None
+    assert fake.calls_to("users.lookupByEmail") == []
+
+
 def test_a_session_named_like_someones_email_is_nobody(fake: FakeSlack, clock: Clock) -> None:
     """Anyone who may assume a role picks the session name: `ceo@example.com` is only text."""
     people = directory(fake, clock, email_domain="example.com")
