@@ -127,6 +127,7 @@ class LookupService:
                 parent.name,
                 parent.kind_words,
                 self._with_parent(found, interactive, depth + 1),
+                named_by_tag=parent.named_by_tag,
             )
             if found.fact is not None:
                 return dataclasses.replace(answer, parent=above)

@@ -13,6 +13,7 @@ from bot.core.terminal import render_answer
 from bot.lookups import LookupService
 from bot.sandbox import records
 from bot.store import Store
+from tests.creator_records import create_eks_cluster
 
 REGION = "eu-west-1"
 INSTANCE = "i-0aaaaaaaaaaaaaaa1"
@@ -288,3 +289,37 @@ def test_a_parents_notes_are_shown_with_it() -> None:
 
     assert "[autoscaling:DescribeAutoScalingGroups denied" in (to_json(answer)["note"] or "")
     assert "autoscaling:DescribeAutoScalingGroups denied" in render_answer(answer, now=MADE)
+
+
+class WritableTagFinder(Finder):
+    """As Finder; the instance's live tags name a cluster only through eks:cluster-name, which
+    anyone allowed ec2:CreateTags can add (nothing AWS wrote names a parent)."""
+
+    def find(
+        self, ref: ResourceRef, region: str | None = None, *, interactive: bool = True
+    ) -> LookupAnswer:
+        found = super().find(ref, region, interactive=interactive)
+        if ref.id != INSTANCE:
+            return found
+        return dataclasses.replace(found, parent_tags={"eks:cluster-name": "mal"})
+
+
+def test_a_parent_named_only_by_a_writable_tag_is_shown_as_such_never_mentioned() -> None:
+    cluster = creation_fact(create_eks_cluster("mal", MADE - timedelta(days=9), "mallory"), ["mal"])
+    assert cluster is not None and cluster.actor.name == "mallory"
+    finder = WritableTagFinder({INSTANCE: untagged_launch(INSTANCE), "mal": cluster})
+
+    answer = LookupService(finder, Store.in_memory()).lookup(parse(INSTANCE))
+
+    assert answer.parent is not None and answer.parent.named_by_tag == "eks:cluster-name"
+    assert answer.behind_by_claim()
+    assert any("anyone who may tag it can write" in note for note in answer.parent.notes)
+
+
+def test_a_parent_aws_named_is_the_person_behind_it() -> None:
+    finder = TaggedFinder(
+        {INSTANCE: untagged_launch(INSTANCE), "web-asg": group_creation("web-asg")}
+    )
+    answer = LookupService(finder, Store.in_memory()).lookup(parse(INSTANCE))
+    assert answer.parent is not None and answer.parent.named_by_tag is None
+    assert not answer.behind_by_claim()

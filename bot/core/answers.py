@@ -36,6 +36,9 @@ class ParentAnswer:
     name: str
     kind_words: str  # "Auto Scaling group"
     answer: LookupAnswer
+    # Named only by this tag, which anyone who may tag the resource can write: its creator is
+    # shown, never mentioned as the person behind it (DESIGN.md §4, Trust).
+    named_by_tag: str | None = None
 
     @property
     def words(self) -> str:
@@ -44,8 +47,12 @@ class ParentAnswer:
     @property
     def notes(self) -> tuple[str, ...]:
         """What the parent's lookup noted (a permission missing…); nothing for a cached answer,
-        whose one note only says it was remembered."""
-        return () if self.answer.source is Source.CACHE else self.answer.notes
+        whose one note only says it was remembered. A parent only a writable tag names says so."""
+        own = () if self.answer.source is Source.CACHE else self.answer.notes
+        if self.named_by_tag is None:
+            return own
+        claim = f"named only by its {self.named_by_tag} tag, which anyone who may tag it can write"
+        return (claim, *own)
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,16 @@ class LookupAnswer:
         """The nearest parent whose creator was found and did not act for a parent in turn."""
         found = [parent for parent in self.parents() if parent.answer.fact is not None]
         return next((p for p in found if p.answer.parent is None), found[-1] if found else None)
+
+    def behind_by_claim(self) -> bool:
+        """Whether a writable tag named a parent on the way to the person behind it."""
+        behind = self.person_behind()
+        for parent in self.parents():
+            if parent.named_by_tag is not None:
+                return True
+            if parent is behind:
+                return False
+        return False
 
 
 def to_json(answer: LookupAnswer) -> dict[str, Any]:

@@ -373,7 +373,8 @@ class Listeners:
             logger.exception("could not send %s the archive answer", user)
 
     def _answer_message(self, answer: LookupAnswer, request: Command) -> dict[str, Any]:
-        behind = answer.person_behind()
+        # A person a writable tag led to is named as text, never mentioned.
+        behind = None if answer.behind_by_claim() else answer.person_behind()
         return {
             "blocks": messages.lookup_answer(
                 answer,
