@@ -369,6 +369,54 @@ def test_raw_event_view_hides_credentials_ips_and_secrets_unless_full() -> None:
     assert "visible" in hidden and "86eac0ac-8521-4126-aa32-a22f2b74d02e" in hidden
 
 
+def test_raw_event_view_hides_the_values_of_secret_named_entries_unless_full() -> None:
+    """A name/value list names its secret in a sibling field, not in the key: ECS environment,
+    CloudFormation parameters, tags and SSM-like Key/Values pairs, in any letter case."""
+    record = {
+        "eventName": "RegisterTaskDefinition",
+        "requestParameters": {
+            "containerDefinitions": [
+                {
+                    "name": "api",
+                    "environment": [
+                        {"name": "DB_PASSWORD", "value": "hunter2"},
+                        {"name": "LOG_LEVEL", "value": "debug"},
+                    ],
+                }
+            ],
+            "parameters": [
+                {"parameterKey": "GithubToken", "parameterValue": "ghp-0123"},
+                {"parameterKey": "Environment", "parameterValue": "prod"},
+            ],
+            "tags": [
+                {"Key": "api-SECRET", "Value": "s3kr1t"},
+                {"KEY": "team", "VALUE": "platform"},
+                {"key": "Signing-Private-Key", "values": ["pem-1", "pem-2"]},
+            ],
+            "optionSettings": [{"OptionName": "STRIPE_API_TOKEN", "Value": "sk_live_9"}],
+        },
+    }
+    hidden = json.dumps(messages.raw_event_view(record).to_dict())
+    shown = json.dumps(messages.raw_event_view(record, full=True).to_dict())
+
+    for private in ("hunter2", "ghp-0123", "s3kr1t", "pem-1", "sk_live_9"):
+        assert private not in hidden and private in shown
+    # The names stay, so people see what is hidden; other entries are shown in full.
+    for public in ("DB_PASSWORD", "GithubToken", "debug", "prod", "platform", "api"):
+        assert public in hidden
+
+
+def test_redaction_leaves_unrelated_value_fields_alone() -> None:
+    record = {"parameterKey": "DbPassword", "parameterValue": "x1", "usePreviousValue": True}
+    assert messages.redacted(record) == {
+        "parameterKey": "DbPassword",
+        "parameterValue": messages.HIDDEN,
+        "usePreviousValue": True,
+    }
+    plain = {"name": "web", "value": "v1", "Key": "Name", "Value": "web"}
+    assert messages.redacted(plain) == plain
+
+
 def test_raw_event_view_trims_a_huge_record_and_escapes_it() -> None:
     huge = {"eventName": "<!channel>", "blob": "&<>" * 200_000, "lines": ["x" * 50] * 5000}
     view = messages.raw_event_view(huge)
