@@ -141,11 +141,14 @@ def lookup_answer(
     slack_user_id: str | None,
     now: datetime,
     parent_slack_user_id: str | None = None,
+    show_source_ip: bool = False,
 ) -> list[Block]:
     """The whole answer to `/whocreated`: found (who, when, how, where…) or why not, in words.
-    `parent_slack_user_id` is the Slack user of `answer.person_behind()`'s creator."""
+    `parent_slack_user_id` is the Slack user of `answer.person_behind()`'s creator. The event's
+    source IP is shown only with `show_source_ip`: for whoever may see the unredacted raw event,
+    in an answer nobody else sees."""
     blocks = (
-        _found_blocks(answer, answer.fact, slack_user_id, now, parent_slack_user_id)
+        _found_blocks(answer, answer.fact, slack_user_id, now, parent_slack_user_id, show_source_ip)
         if answer.fact is not None
         else _not_found_blocks(answer, now)
     )
@@ -183,6 +186,7 @@ def _found_blocks(
     slack_user_id: str | None,
     now: datetime,
     parent_slack_user_id: str | None = None,
+    show_source_ip: bool = False,
 ) -> list[Block]:
     actor = fact.actor
     who = _who(actor, slack_user_id)
@@ -203,7 +207,7 @@ def _found_blocks(
         _field("Event", f"{code(fact.event_name)} ({escape_clip(fact.event_source, NAME_LIMIT)})"),
         _field("Where", _where_text(fact.account or answer.account, fact.region)),
     ]
-    if fact.source_ip:
+    if fact.source_ip and show_source_ip:
         fields.append(_field("Source IP", code(fact.source_ip)))
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=_fit(headline))),

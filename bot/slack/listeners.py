@@ -306,7 +306,7 @@ class Listeners:
                     lane=lane,
                 )
                 return
-            send(respond, **self._answer_message(answer, request))
+            send(respond, **self._answer_message(answer, request, user))
         except UnknownAccount as error:
             self._reply_error(respond, str(error))
         except Exception as error:
@@ -334,7 +334,7 @@ class Listeners:
         ref = answer.ref
         try:
             found = self.services.lookups.from_archive(answer, request.region)
-            message = self._answer_message(found, request)
+            message = self._answer_message(found, request, user)
         except Exception as error:
             logger.exception("archive search of %r for user %s failed", ref.given, user)
             words = f"Something went wrong searching the trail archive for {ref.given.strip()}: "
@@ -372,7 +372,11 @@ class Listeners:
         except Exception:
             logger.exception("could not send %s the archive answer", user)
 
-    def _answer_message(self, answer: LookupAnswer, request: Command) -> dict[str, Any]:
+    def _answer_message(
+        self, answer: LookupAnswer, request: Command, user: str | None
+    ) -> dict[str, Any]:
+        """The answer for `user`; the source IP only for one who may see the unredacted raw
+        event, and never in a shared answer (the whole channel reads it)."""
         behind = answer.person_behind()
         return {
             "blocks": messages.lookup_answer(
@@ -380,6 +384,7 @@ class Listeners:
                 slack_user_id=self._slack_user(answer),
                 now=self.services.clock(),
                 parent_slack_user_id=self._slack_user(behind.answer) if behind else None,
+                show_source_ip=not request.share and self._sees_everything(user),
             ),
             "text": messages.fallback_text(answer),
             "response_type": "in_channel" if request.share else "ephemeral",

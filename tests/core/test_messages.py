@@ -80,6 +80,18 @@ def test_found_answer_says_who_when_how_where() -> None:
     assert "CloudTrail event history" in text
 
 
+def test_the_source_ip_is_shown_only_when_asked() -> None:
+    """The caller's IP is private like in the raw event: left out unless the caller of
+    lookup_answer says the reader may see it."""
+    hidden = check(messages.lookup_answer(answer(), slack_user_id=None, now=NOW))
+    shown = check(
+        messages.lookup_answer(answer(), slack_user_id=None, now=NOW, show_source_ip=True)
+    )
+
+    assert "192.168.10.20" not in hidden and "Source IP" not in hidden
+    assert "192.168.10.20" in shown and "Source IP" in shown
+
+
 def test_without_a_slack_user_the_name_is_shown_not_a_mention() -> None:
     text = check(messages.lookup_answer(answer(), slack_user_id=None, now=NOW))
 
@@ -167,7 +179,9 @@ def test_every_aws_string_is_escaped() -> None:
     hostile_answer = answer(
         fact=hostile, notes=(evil,), owner_tags={evil: evil}, regions_searched=(evil,)
     )
-    text = check(messages.lookup_answer(hostile_answer, slack_user_id=None, now=NOW))
+    text = check(
+        messages.lookup_answer(hostile_answer, slack_user_id=None, now=NOW, show_source_ip=True)
+    )
     text += check(
         messages.lookup_answer(
             answer(
