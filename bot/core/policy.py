@@ -132,7 +132,7 @@ class SlackPolicy:
     allowed_users: tuple[str, ...] = ()
     allowed_groups: tuple[str, ...] = ()  # Slack user group ids (S…)
     allowed_channels: tuple[str, ...] = ()  # where /whocreated may be used (empty: anywhere)
-    lookups_per_minute: int = 10  # per person: LookupEvents allows an account 2 a second
+    lookups_per_minute: int = 10  # per person and replica: LookupEvents allows 2 a second
     unredacted_raw_event: bool = False  # True: everyone sees key ids and IPs (never when shared)
 
 

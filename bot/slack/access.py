@@ -9,7 +9,8 @@ request), else from our own auth.test; when Slack cannot say either, the request
 the person asked to try again: never let in by default.
 
 `/whocreated` is also limited per person (`lookups_per_minute`): CloudTrail's LookupEvents allows
-an account 2 requests a second, shared by everyone, so one person must not use it all up.
+an account 2 requests a second, shared by everyone, so one person must not use it all up. The
+count lives in this process's memory: each replica counts on its own (README, Security model).
 """
 
 from __future__ import annotations
@@ -171,7 +172,8 @@ OTHER_ORGANISATION = "People from other organisations cannot use whocreated here
 
 
 class LookupLimit:
-    """At most `per_minute` lookups per person in any 60 seconds."""
+    """At most `per_minute` lookups per person in any 60 seconds, in this process: replicas do
+    not share the count (with N of them, one person may get N times the limit)."""
 
     def __init__(
         self,

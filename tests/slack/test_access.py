@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -190,6 +191,30 @@ def test_one_person_gets_ten_lookups_a_minute_and_a_kind_word(people: FakeSlack)
         assert all("Looking up" in text for text in answers[:3])
         assert "You have asked 3 times in the last minute: please wait" in answers[3]
         assert "Looking up" in ask(harness, ASKER)  # someone else is not held up
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_limit_is_counted_per_replica_as_the_docs_say(people: FakeSlack) -> None:
+    """Each `whocreated serve` counts in its own memory: two replicas behind one load balancer
+    give one person twice the limit. That is what README and the example policy tell operators,
+    so they can divide the setting by their number of replicas."""
+    with (
+        harness_for(people, lookups_per_minute=3) as one,
+        harness_for(people, lookups_per_minute=3) as two,
+    ):
+        answers = [ask(one if n % 2 else two, MEMBER) for n in range(6)]
+        assert all("Looking up" in text for text in answers)  # 3 at each replica
+        assert "You have asked 3 times" in ask(one, MEMBER)
+        assert "You have asked 3 times" in ask(two, MEMBER)
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert "**the limit is per replica**" in readme
+    example = (ROOT / "whocreated.example.toml").read_text()
+    [line] = [n for n, text in enumerate(example.splitlines()) if "lookups_per_minute" in text]
+    said = " ".join(example.splitlines()[line : line + 3])
+    assert "each replica on its own" in said and "N times" in said
 
 
 def test_the_limit_forgets_after_a_minute() -> None:
