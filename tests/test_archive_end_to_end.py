@@ -10,6 +10,7 @@ driven through the real Bolt app. Config, wiring, finders, the cache and the CLI
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -216,6 +217,48 @@ def test_a_query_the_scan_limit_cancels_is_a_clear_answer(world: World) -> None:
     )
 
 
+def failing_query(services: Services, reason: str) -> None:
+    """Athena fails the next query with `reason` (moto runs no SQL, so it cannot fail one)."""
+    stubber = Stubber(services.aws("athena", REGION))
+    stubber.add_response("start_query_execution", {"QueryExecutionId": "q-1"}, None)
+    stubber.add_response(
+        "get_query_execution",
+        {
+            "QueryExecution": {
+                "QueryExecutionId": "q-1",
+                "Status": {"State": "FAILED", "StateChangeReason": reason},
+            }
+        },
+        {"QueryExecutionId": ANY},
+    )
+    stubber.activate()
+
+
+TABLE_NOT_FOUND = (
+    "TABLE_NOT_FOUND: line 28:6: Table 'awsdatacatalog.cloudtrail.org_trail' does not exist"
+)
+
+
+def test_a_failed_query_is_told_by_kind_and_logged_in_full(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    services, _ = services_in_the_future(world, 0)
+    failing_query(services, TABLE_NOT_FOUND)
+
+    with caplog.at_level(logging.WARNING):
+        answer = services.lookups.lookup(parse(f"arn:aws:iam::{ACCOUNT}:role/huge"))
+
+    assert not answer.found
+    assert (
+        "the trail archive (cloudtrail.org_trail) could not be searched: the archive query "
+        "failed (Athena: table not found)"
+    ) in answer.notes
+    assert not any("line 28:6" in note for note in answer.notes)
+    assert any(
+        r.levelno == logging.WARNING and TABLE_NOT_FOUND in r.getMessage() for r in caplog.records
+    )
+
+
 # Slack ----------------------------------------------------------------------------------------
 
 
@@ -282,3 +325,16 @@ def test_when_the_response_url_is_refused_the_answer_comes_as_a_direct_message(
     blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
     assert_valid_blocks(blocks)
     assert "Source: the trail archive" in all_text(blocks)
+
+
+def test_slack_users_see_the_kind_of_a_failed_query_never_athenas_text(harness: Harness) -> None:
+    failing_query(harness.services, TABLE_NOT_FOUND)
+
+    _, key = harness.command(f"arn:aws:iam::{ACCOUNT}:role/huge")
+    sent = harness.fake.wait_for_response(key, 2)
+
+    assert_valid_blocks(sent["blocks"])
+    text = json.dumps(sent)
+    assert "the archive query failed (Athena: table not found)" in text
+    for athena_words in ("TABLE_NOT_FOUND", "line 28:6", "awsdatacatalog"):
+        assert athena_words not in text

@@ -141,11 +141,14 @@ def lookup_answer(
     slack_user_id: str | None,
     now: datetime,
     parent_slack_user_id: str | None = None,
+    show_source_ip: bool = False,
 ) -> list[Block]:
     """The whole answer to `/whocreated`: found (who, when, how, where…) or why not, in words.
-    `parent_slack_user_id` is the Slack user of `answer.person_behind()`'s creator."""
+    `parent_slack_user_id` is the Slack user of `answer.person_behind()`'s creator. The event's
+    source IP is shown only with `show_source_ip`: for whoever may see the unredacted raw event,
+    in an answer nobody else sees."""
     blocks = (
-        _found_blocks(answer, answer.fact, slack_user_id, now, parent_slack_user_id)
+        _found_blocks(answer, answer.fact, slack_user_id, now, parent_slack_user_id, show_source_ip)
         if answer.fact is not None
         else _not_found_blocks(answer, now)
     )
@@ -183,6 +186,7 @@ def _found_blocks(
     slack_user_id: str | None,
     now: datetime,
     parent_slack_user_id: str | None = None,
+    show_source_ip: bool = False,
 ) -> list[Block]:
     actor = fact.actor
     who = _who(actor, slack_user_id)
@@ -203,7 +207,7 @@ def _found_blocks(
         _field("Event", f"{code(fact.event_name)} ({escape_clip(fact.event_source, NAME_LIMIT)})"),
         _field("Where", _where_text(fact.account or answer.account, fact.region)),
     ]
-    if fact.source_ip:
+    if fact.source_ip and show_source_ip:
         fields.append(_field("Source IP", code(fact.source_ip)))
     blocks: list[Block] = [
         SectionBlock(text=MarkdownTextObject(text=_fit(headline))),
@@ -512,19 +516,44 @@ def error_blocks(message: str) -> list[Block]:
 
 
 # What the raw event shows only to admins (or to everyone when the policy says so): access key
-# ids, where calls came from, and anything named like a secret.
+# ids, where calls came from, and anything named like a secret, whether the name is the field's
+# own key (`{"DB_PASSWORD": …}`) or a sibling's value in a name/value pair: ECS environment
+# `{"name": "DB_PASSWORD", "value": …}`, CloudFormation `{"parameterKey": …, "parameterValue": …}`,
+# tags and filters `{"Key": …, "Value": …}`.
 _PRIVATE_KEYS = frozenset({"accesskeyid", "sourceipaddress"})
 _SECRET_LIKE = re.compile(r"secret|token|password|passwd|credential|private.?key|signature", re.I)
+_NAME_SUFFIXES = ("name", "key")  # name, Key, parameterKey, OptionName, tagKey…
 HIDDEN = "(hidden: only admins see this)"
 
 
+def _private_name(name: str) -> bool:
+    return name.lower() in _PRIVATE_KEYS or bool(_SECRET_LIKE.search(name))
+
+
+def _hidden_values(record: Mapping[Any, Any]) -> frozenset[str]:
+    """The (lower-cased) keys of the values whose names, given by sibling fields, look private:
+    `value` and `<prefix>value(s)` beside a `<prefix>name` or `<prefix>key` naming a secret."""
+    hidden: set[str] = set()
+    for key, name in record.items():
+        if not isinstance(key, str) or not isinstance(name, str) or not _private_name(name):
+            continue
+        lowered = key.lower()
+        for suffix in _NAME_SUFFIXES:
+            if lowered.endswith(suffix):
+                prefix = lowered[: -len(suffix)]
+                hidden.update((f"{prefix}value", f"{prefix}values", "value", "values"))
+    return frozenset(hidden)
+
+
 def redacted(record: Any) -> Any:
-    """The record with access key ids, source IPs and secret-like fields replaced by HIDDEN."""
+    """The record with access key ids, source IPs and secret-like fields replaced by HIDDEN:
+    fields whose own key looks private, and values whose sibling name/key field names a secret."""
     if isinstance(record, Mapping):
+        named = _hidden_values(record)
         return {
             key: HIDDEN
             if isinstance(key, str)
-            and (key.lower() in _PRIVATE_KEYS or _SECRET_LIKE.search(key))
+            and (_private_name(key) or key.lower() in named)
             and value not in (None, "", {}, [])
             else redacted(value)
             for key, value in record.items()

@@ -132,8 +132,8 @@ class SlackPolicy:
     allowed_users: tuple[str, ...] = ()
     allowed_groups: tuple[str, ...] = ()  # Slack user group ids (S…)
     allowed_channels: tuple[str, ...] = ()  # where /whocreated may be used (empty: anywhere)
-    lookups_per_minute: int = 10  # per person: LookupEvents allows an account 2 a second
-    unredacted_raw_event: bool = False  # True: everyone sees access key ids and source IPs
+    lookups_per_minute: int = 10  # per person and replica: LookupEvents allows 2 a second
+    unredacted_raw_event: bool = False  # True: everyone sees key ids and IPs (never when shared)
 
 
 @dataclass(frozen=True)

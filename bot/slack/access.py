@@ -3,11 +3,14 @@
 By default every full member of the workspace may; guests and people of other organisations
 (Slack Connect shared channels) are refused unless the policy lists them. The policy may narrow it
 to `allowed_users` and members of `allowed_groups`, and `/whocreated` to `allowed_channels`.
-Admins are always allowed. Who someone is comes from `users.info` (cached); when Slack cannot
-say, the request is refused and the person asked to try again: never let in by default.
+Admins are always allowed. Who someone is comes from `users.info` (cached), and which
+organisation is ours from the auth.test Bolt made at start-up (its authorize result on each
+request), else from our own auth.test; when Slack cannot say either, the request is refused and
+the person asked to try again: never let in by default.
 
 `/whocreated` is also limited per person (`lookups_per_minute`): CloudTrail's LookupEvents allows
-an account 2 requests a second, shared by everyone, so one person must not use it all up.
+an account 2 requests a second, shared by everyone, so one person must not use it all up. The
+count lives in this process's memory: each replica counts on its own (README, Security model).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from bot.slack.admins import Admins
 from bot.slack.user_groups import UserGroups
 
 logger = logging.getLogger(__name__)
+
+Home = tuple[str | None, str | None]  # our team id and enterprise id, from auth.test
 
 USER_TTL_SECONDS = 600.0
 RATE_WINDOW_SECONDS = 60.0
@@ -73,11 +78,15 @@ class Access:
         self._ttl = ttl
         self._lock = threading.Lock()
         self._people: dict[str, tuple[float, Person]] = {}
-        self._home: tuple[str | None, str | None] | None = None  # our team and enterprise
+        self._home: Home | None = None  # our team and enterprise, once known
 
-    def refusal(self, user: str | None, channel: str | None = None) -> str | None:
+    def refusal(
+        self, user: str | None, channel: str | None = None, *, home: Home | None = None
+    ) -> str | None:
         """Why this person may not use the bot here (plain words for them), or None.
-        `channel` is where a /whocreated was typed; None for buttons and forms."""
+        `channel` is where a /whocreated was typed; None for buttons and forms. `home` is our
+        team and enterprise as Bolt's start-up auth.test gave them, when the request carries
+        them."""
         policy = self._policy()
         if not user:
             return "I cannot tell who you are, so I cannot answer."
@@ -97,8 +106,16 @@ class Access:
             return "This account cannot use whocreated."
         if person.guest:
             return "Guests cannot use whocreated here unless an admin allows them."
-        if person.stranger or not self._same_organisation(person):
-            return "People from other organisations cannot use whocreated here."
+        if person.stranger:
+            return OTHER_ORGANISATION
+        same = self._same_organisation(person, home)
+        if same is None:
+            return (
+                "I could not check which organisation you belong to just now: please try again "
+                "in a minute."
+            )
+        if not same:
+            return OTHER_ORGANISATION
         return None
 
     def _listed(self, user: str, policy: SlackPolicy) -> bool:
@@ -120,15 +137,22 @@ class Access:
             self._people[user] = (now, person)
         return person
 
-    def _same_organisation(self, person: Person) -> bool:
-        team, enterprise = self._our_team()
-        if team is None:
-            return True  # unknown home team: guests and strangers are still refused above
-        return person.team_id == team or (
+    def _same_organisation(self, person: Person, given: Home | None) -> bool | None:
+        """Whether the person is of our team (or enterprise); None when ours is unknown."""
+        team, enterprise = self._our_team(given)
+        if team is None and enterprise is None:
+            return None
+        return (team is not None and person.team_id == team) or (
             enterprise is not None and person.enterprise_id == enterprise
         )
 
-    def _our_team(self) -> tuple[str | None, str | None]:
+    def _our_team(self, given: Home | None) -> Home:
+        """Our team and enterprise: as given (Bolt's start-up auth.test), else as learnt before,
+        else from auth.test now; (None, None) when Slack cannot say (asked again next time)."""
+        if given is not None and any(given):
+            with self._lock:
+                self._home = given
+            return given
         with self._lock:
             if self._home is not None:
                 return self._home
@@ -136,15 +160,20 @@ class Access:
             answer = self._client_for().auth_test()
             home = (answer.get("team_id"), answer.get("enterprise_id"))
         except Exception:
-            logger.exception("auth.test failed: people's organisation cannot be compared")
+            logger.exception("auth.test failed: people's organisation cannot be checked")
             return (None, None)
-        with self._lock:
-            self._home = home
+        if any(home):
+            with self._lock:
+                self._home = home
         return home
 
 
+OTHER_ORGANISATION = "People from other organisations cannot use whocreated here."
+
+
 class LookupLimit:
-    """At most `per_minute` lookups per person in any 60 seconds."""
+    """At most `per_minute` lookups per person in any 60 seconds, in this process: replicas do
+    not share the count (with N of them, one person may get N times the limit)."""
 
     def __init__(
         self,

@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from slack_bolt import Ack, App, BoltResponse, Respond
+from slack_bolt import Ack, App, BoltContext, BoltResponse, Respond
 from slack_sdk import WebClient
 
 from bot.aws.accounts import UnknownAccount
@@ -41,7 +41,7 @@ from bot.core.refs import InvalidReference, ResourceRef, account_id, in_account,
 from bot.deciding import RESTARTING
 from bot.failures import plain_words
 from bot.lanes import Lane
-from bot.slack.access import Access, LookupLimit
+from bot.slack.access import Access, Home, LookupLimit
 from bot.slack.admins import Admins
 from bot.slack.nudges import NudgeListeners
 from bot.slack.user_groups import UserGroups
@@ -86,6 +86,7 @@ class Gate:
         body: Mapping[str, Any],
         ack: Ack,
         respond: Respond,
+        context: BoltContext,
         next: Callable[[], None],
     ) -> BoltResponse | None:
         """Calls next() for whoever may; answers anyone else itself (the response returned ends
@@ -96,7 +97,9 @@ class Gate:
             return None
         user, channel = _who_and_where(body, kind)
         try:
-            refusal = self.access.refusal(user, channel if kind == "command" else None)
+            refusal = self.access.refusal(
+                user, channel if kind == "command" else None, home=_home(context)
+            )
         except Exception:
             logger.exception("could not check whether %s may use the bot", user)
             refusal = "I could not check who you are just now: please try again in a minute."
@@ -114,6 +117,15 @@ class Gate:
             except Exception:
                 logger.exception("could not tell %s they may not use the bot", user)
         return ack()
+
+
+def _home(context: BoltContext) -> Home | None:
+    """Our team and enterprise from Bolt's authorize result: for commands and actions, the
+    auth.test Bolt made at start-up (single workspace), not anything the request says."""
+    result = context.authorize_result
+    if result is None:
+        return None
+    return (result.team_id, result.enterprise_id)
 
 
 def _request_kind(body: Mapping[str, Any]) -> str | None:
@@ -306,7 +318,7 @@ class Listeners:
                     lane=lane,
                 )
                 return
-            send(respond, **self._answer_message(answer, request))
+            send(respond, **self._answer_message(answer, request, user))
         except UnknownAccount as error:
             self._reply_error(respond, str(error))
         except Exception as error:
@@ -334,7 +346,7 @@ class Listeners:
         ref = answer.ref
         try:
             found = self.services.lookups.from_archive(answer, request.region)
-            message = self._answer_message(found, request)
+            message = self._answer_message(found, request, user)
         except Exception as error:
             logger.exception("archive search of %r for user %s failed", ref.given, user)
             words = f"Something went wrong searching the trail archive for {ref.given.strip()}: "
@@ -372,7 +384,11 @@ class Listeners:
         except Exception:
             logger.exception("could not send %s the archive answer", user)
 
-    def _answer_message(self, answer: LookupAnswer, request: Command) -> dict[str, Any]:
+    def _answer_message(
+        self, answer: LookupAnswer, request: Command, user: str | None
+    ) -> dict[str, Any]:
+        """The answer for `user`; the source IP only for one who may see the unredacted raw
+        event, and never in a shared answer (the whole channel reads it)."""
         # A person a writable tag led to is named as text, never mentioned.
         behind = None if answer.behind_by_claim() else answer.person_behind()
         return {
@@ -381,6 +397,7 @@ class Listeners:
                 slack_user_id=self._slack_user(answer),
                 now=self.services.clock(),
                 parent_slack_user_id=self._slack_user(behind.answer) if behind else None,
+                show_source_ip=not request.share and self._sees_everything(user),
             ),
             "text": messages.fallback_text(answer),
             "response_type": "in_channel" if request.share else "ephemeral",

@@ -6,6 +6,7 @@ finishes (stopped at the timeout), and Athena refusing to start one."""
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
@@ -144,22 +145,69 @@ def test_a_query_the_scan_limit_cancels_says_so_clearly() -> None:
     assert result.scan_limited and not result.records
     assert result.failure == (
         "query cancelled: scan limit: the workgroup whocreated stops a query at its per-query "
-        "bytes scanned limit (Query cancelled! : Bytes scanned limit was exceeded); ask by ARN "
-        "or with account= and region=, or set a later [athena] earliest"
+        "bytes scanned limit; ask by ARN or with account= and region=, or set a later [athena] "
+        "earliest"
     )
     assert result.scanned_bytes == 10 * 10**9
     assert clock.sleeps == [0.5, 0.8]  # polled with a growing pause
 
 
-def test_a_failed_query_says_why() -> None:
+def test_a_failed_query_says_what_kind_of_failure_and_logs_athenas_words(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Athena's reason quotes the query and names the catalog's tables: the result (which reaches
+    Slack) says only the kind of failure; the whole reason is in the log at WARNING."""
     reason = "TABLE_NOT_FOUND: line 28:6: Table 'awsdatacatalog.cloudtrail.org_trail' not exist"
     client, _ = stubbed(started(), state("FAILED", reason))
     archive = TrailArchive(lambda: client, ARCHIVE, sleep=lambda _: None)
 
-    result = archive.search(QUERY)
+    with caplog.at_level(logging.WARNING, logger="bot.aws.archive"):
+        result = archive.search(QUERY)
 
-    assert result.failure == f"query failed: {reason}"
+    assert result.failure == "the archive query failed (Athena: table not found)"
     assert not result.scan_limited
+    [logged] = [r for r in caplog.records if "q-1" in r.getMessage()]
+    assert logged.levelno == logging.WARNING and reason in logged.getMessage()
+
+
+def test_athenas_error_category_and_type_name_the_kind_of_failure() -> None:
+    status = {
+        "State": "FAILED",
+        "StateChangeReason": "line 1:8: mismatched input 'FROM'. Expecting: <expression>",
+        "AthenaError": {"ErrorCategory": 2, "ErrorType": 1006, "Retryable": False},
+    }
+    client, _ = stubbed(
+        started(),
+        ("get_query_execution", {"QueryExecution": {"Status": status}}, None),
+    )
+    result = TrailArchive(lambda: client, ARCHIVE, sleep=lambda _: None).search(QUERY)
+
+    assert result.failure == "the archive query failed (Athena: user error, error type 1006)"
+    assert "mismatched" not in str(result.failure)
+
+
+def test_a_query_cancelled_without_a_reason_says_so() -> None:
+    client, _ = stubbed(started(), state("CANCELLED"))
+    result = TrailArchive(lambda: client, ARCHIVE, sleep=lambda _: None).search(QUERY)
+
+    assert result.failure == "the archive query was cancelled (Athena: no reason given)"
+    assert not result.scan_limited
+
+
+def test_athena_refusing_a_query_gives_its_code_not_its_message(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client, stubber = stubbed()
+    stubber.add_client_error(
+        "start_query_execution",
+        service_error_code="InvalidRequestException",
+        service_message="line 3:1: Schema 'cloudtrail_secret' does not exist",
+    )
+    with caplog.at_level(logging.WARNING, logger="bot.aws.archive"):
+        result = TrailArchive(lambda: client, ARCHIVE).search(QUERY)
+
+    assert result.failure == "Athena refused StartQueryExecution (InvalidRequestException)"
+    assert "cloudtrail_secret" in caplog.text  # the log keeps it
 
 
 def test_a_query_still_running_at_the_timeout_is_stopped() -> None:

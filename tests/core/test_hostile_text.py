@@ -96,7 +96,9 @@ def answer(**changes: Any) -> LookupAnswer:
 PARENT = ParentAnswer("AWS::AutoScaling::AutoScalingGroup", HOSTILE, HOSTILE, answer())
 
 BUILDERS: dict[str, Callable[[], Any]] = {
-    "lookup answer": lambda: messages.lookup_answer(answer(), slack_user_id=None, now=NOW),
+    "lookup answer": lambda: messages.lookup_answer(
+        answer(), slack_user_id=None, now=NOW, show_source_ip=True
+    ),
     "lookup answer with a parent": lambda: messages.lookup_answer(
         answer(parent=PARENT), slack_user_id="U0OK", now=NOW, parent_slack_user_id="U0OK"
     ),

@@ -80,6 +80,18 @@ def test_found_answer_says_who_when_how_where() -> None:
     assert "CloudTrail event history" in text
 
 
+def test_the_source_ip_is_shown_only_when_asked() -> None:
+    """The caller's IP is private like in the raw event: left out unless the caller of
+    lookup_answer says the reader may see it."""
+    hidden = check(messages.lookup_answer(answer(), slack_user_id=None, now=NOW))
+    shown = check(
+        messages.lookup_answer(answer(), slack_user_id=None, now=NOW, show_source_ip=True)
+    )
+
+    assert "192.168.10.20" not in hidden and "Source IP" not in hidden
+    assert "192.168.10.20" in shown and "Source IP" in shown
+
+
 def test_without_a_slack_user_the_name_is_shown_not_a_mention() -> None:
     text = check(messages.lookup_answer(answer(), slack_user_id=None, now=NOW))
 
@@ -167,7 +179,9 @@ def test_every_aws_string_is_escaped() -> None:
     hostile_answer = answer(
         fact=hostile, notes=(evil,), owner_tags={evil: evil}, regions_searched=(evil,)
     )
-    text = check(messages.lookup_answer(hostile_answer, slack_user_id=None, now=NOW))
+    text = check(
+        messages.lookup_answer(hostile_answer, slack_user_id=None, now=NOW, show_source_ip=True)
+    )
     text += check(
         messages.lookup_answer(
             answer(
@@ -367,6 +381,54 @@ def test_raw_event_view_hides_credentials_ips_and_secrets_unless_full() -> None:
     for private in ("AKIATFQR7NSC8Q4X20BJ", "192.168.10.20", "tok-1", "hunter2"):
         assert private not in hidden and private in shown
     assert "visible" in hidden and "86eac0ac-8521-4126-aa32-a22f2b74d02e" in hidden
+
+
+def test_raw_event_view_hides_the_values_of_secret_named_entries_unless_full() -> None:
+    """A name/value list names its secret in a sibling field, not in the key: ECS environment,
+    CloudFormation parameters, tags and SSM-like Key/Values pairs, in any letter case."""
+    record = {
+        "eventName": "RegisterTaskDefinition",
+        "requestParameters": {
+            "containerDefinitions": [
+                {
+                    "name": "api",
+                    "environment": [
+                        {"name": "DB_PASSWORD", "value": "hunter2"},
+                        {"name": "LOG_LEVEL", "value": "debug"},
+                    ],
+                }
+            ],
+            "parameters": [
+                {"parameterKey": "GithubToken", "parameterValue": "ghp-0123"},
+                {"parameterKey": "Environment", "parameterValue": "prod"},
+            ],
+            "tags": [
+                {"Key": "api-SECRET", "Value": "s3kr1t"},
+                {"KEY": "team", "VALUE": "platform"},
+                {"key": "Signing-Private-Key", "values": ["pem-1", "pem-2"]},
+            ],
+            "optionSettings": [{"OptionName": "STRIPE_API_TOKEN", "Value": "sk_live_9"}],
+        },
+    }
+    hidden = json.dumps(messages.raw_event_view(record).to_dict())
+    shown = json.dumps(messages.raw_event_view(record, full=True).to_dict())
+
+    for private in ("hunter2", "ghp-0123", "s3kr1t", "pem-1", "sk_live_9"):
+        assert private not in hidden and private in shown
+    # The names stay, so people see what is hidden; other entries are shown in full.
+    for public in ("DB_PASSWORD", "GithubToken", "debug", "prod", "platform", "api"):
+        assert public in hidden
+
+
+def test_redaction_leaves_unrelated_value_fields_alone() -> None:
+    record = {"parameterKey": "DbPassword", "parameterValue": "x1", "usePreviousValue": True}
+    assert messages.redacted(record) == {
+        "parameterKey": "DbPassword",
+        "parameterValue": messages.HIDDEN,
+        "usePreviousValue": True,
+    }
+    plain = {"name": "web", "value": "v1", "Key": "Name", "Value": "web"}
+    assert messages.redacted(plain) == plain
 
 
 def test_raw_event_view_trims_a_huge_record_and_escapes_it() -> None:

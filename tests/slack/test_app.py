@@ -339,6 +339,48 @@ def test_show_raw_event_hides_the_access_key_and_ip_from_non_admins(
         assert "86eac0ac-8521-4126-aa32-a22f2b74d02e" in text
 
 
+@pytest.mark.parametrize(
+    ("admins", "unredacted", "share", "visible"),
+    [
+        ((), False, False, False),  # a member, answered privately
+        ((), False, True, False),  # …or in the channel
+        ((ASKER,), False, False, True),  # an admin, privately
+        ((ASKER,), False, True, False),  # an admin sharing: the channel is not all admins
+        ((), True, False, True),  # slack.unredacted_raw_event shows it to all, privately
+        ((), True, True, False),  # …but never in a shared answer
+    ],
+)
+def test_the_source_ip_is_shown_only_to_whom_the_raw_event_shows_it(
+    fake_slack: FakeSlack,
+    admins: tuple[str, ...],
+    unredacted: bool,
+    share: bool,
+    visible: bool,
+) -> None:
+    """The answer follows the raw-event modal: the caller's IP for admins (or everyone when the
+    policy says so), and never in an answer posted for the whole channel."""
+    policy = Policy(slack=SlackPolicy(admins=admins, unredacted_raw_event=unredacted))
+    services = build(
+        slack_settings(fake_slack, policy=policy),
+        store=Store.in_memory(),
+        lookups=FakeLookups(),
+        aws=no_aws,
+        account_id=lambda: ACCOUNT,
+    )
+    with serving(services) as base_url:
+        harness = Harness(fake_slack, services, services.lookups, base_url)
+        harness.lookups.add(found())
+        _, key = harness.command(f"{INSTANCE} share" if share else INSTANCE)
+        sent = harness.fake.wait_for_response(key)
+
+    assert sent["response_type"] == ("in_channel" if share else "ephemeral")
+    assert_valid_blocks(sent["blocks"])
+    text = json.dumps(sent)
+    assert ("192.168.10.20" in text) is visible
+    assert ("Source IP" in text) is visible
+    assert "bert-jan" in text and "RunInstances" in text  # the rest of the answer is there
+
+
 def eventually_calls(fake: FakeSlack, method: str, count: int) -> list[Any]:
     deadline = time.monotonic() + 10
     while len(calls := fake.calls_to(method)) < count:
