@@ -19,8 +19,11 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from bot.aws.accounts import AccountClients
 from bot.aws.creation_hints import Hint, Hints
+from bot.aws.errors import error_code
 from bot.aws.trail import TrailFinder
 from bot.core.answers import LookupAnswer, Reason
 from bot.core.refs import ResourceRef
@@ -197,7 +200,8 @@ def _combined(
     )
     notes: list[str] = []
     for account, error in failures.items():
-        notes.append(f"account {account} could not be searched ({type(error).__name__}: {error})")
+        # The kind only: the error's own text (AWS's or a driver's) is in the log, not for Slack.
+        notes.append(f"account {account} could not be searched ({_kind(error)})")
     if found is not None:
         stopped = [a for a in accounts if a not in answers and a not in failures]
         where = f"found in account {found.account}, of {len(accounts)} accounts searched"
@@ -233,3 +237,7 @@ def _combined(
         regions_searched=regions,
         accounts_searched=searched,
     )
+
+
+def _kind(error: Exception) -> str:
+    return error_code(error) if isinstance(error, ClientError) else type(error).__name__

@@ -11,14 +11,15 @@ from pathlib import Path
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.iam.models import get_account_id_from
 
-from bot.aws.account_search import AccountSearch
+from bot.aws.account_search import AccountSearch, _combined
 from bot.aws.accounts import AccountClients, UnknownAccount
 from bot.aws.limiter import RegionRateLimiter
 from bot.aws.trail import TrailFinder
-from bot.core.answers import Reason
+from bot.core.answers import LookupAnswer, Reason
 from bot.core.policy import Accounts
 from bot.core.refs import in_account, parse
 from bot.registry.patrol import HINTS
@@ -205,3 +206,22 @@ def test_an_account_whose_role_is_refused_is_a_denied_answer(world: World) -> No
         f"account {A} could not be searched: {A}: cannot assume "
         f"arn:aws:iam::{A}:role/{ROLE} (AccessDeniedException); skipped",
     )
+
+
+def test_a_failed_account_is_noted_by_the_kind_of_failure_only() -> None:
+    refused = ClientError(
+        {"Error": {"Code": "InternalFailure", "Message": "db.internal.example:5432 said no"}},
+        "LookupEvents",
+    )
+    ref, c = parse("i-0aaaaaaaaaaaaaaa1"), "333333333333"
+    answer = _combined(
+        ref,
+        (A, B, c),
+        {c: LookupAnswer(ref=ref, reason=Reason.NOT_IN_REGIONS, regions_searched=(REGION,))},
+        {A: refused, B: RuntimeError("secret host name")},
+    )
+    assert answer.notes[:2] == (
+        f"account {A} could not be searched (InternalFailure)",
+        f"account {B} could not be searched (RuntimeError)",
+    )
+    assert "db.internal" not in " ".join(answer.notes) and "secret" not in " ".join(answer.notes)
