@@ -10,7 +10,8 @@ only when its round ran to its end; one cut short (a SIGTERM in a rolling deploy
 failure) is run again by `catch_up`, at start and every hour, on whichever replica gets there
 first, while it is within the scheduler's misfire grace. The owners it had reached are not told
 twice: each of their resources has an open nudge sent moments ago, and the notifier sends an open
-nudge again only after `renudge_days` (at least a day; a pending digest is left to the outbox).
+nudge again only after `renudge_days` (at least a day); a digest that was posted but not marked
+sent is left to the outbox, which looks for it in the DM's history before posting it again.
 """
 
 from __future__ import annotations

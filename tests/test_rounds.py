@@ -384,3 +384,35 @@ def test_one_process_never_runs_two_rounds_at_once(database: str, slack: FakeSla
     patrol.gate.set()
     running.join(10)
     assert patrol.runs == 1 and channels(slack) == [ALICE]
+
+
+def test_a_digest_posted_but_not_recorded_before_a_kill_is_not_posted_again(
+    database: str, slack: FakeSlack
+) -> None:
+    """Killed between Alice's chat.postMessage and marking it sent: the catch-up leaves her
+    digest to the outbox, which finds it in her DM's history instead of posting it again."""
+    clock = Clock(MONDAY_NOON)
+    killed, _ = replica(database, slack, clock, (ALICE, BOB), cron=WEEKDAYS_NOON)
+    store = killed.store
+    assert store.claim_lease(ROUND_LEASE, "dead:1:abc", now=clock(), ttl=ROUND_TTL, slot=SLOT)
+
+    def kill(*args: object, **kwargs: object) -> bool:
+        raise SystemExit  # kill -9 right after the post
+
+    store.digest_sent = kill  # type: ignore[method-assign]
+    assert killed.notifier is not None
+    with pytest.raises(SystemExit):
+        killed.notifier.deliver([finding("i-0aaaaaaaaaaaaa000", ALICE)], "r-killed")
+    assert channels(slack) == [ALICE]
+
+    clock.now = MONDAY_NOON + timedelta(minutes=3)
+    restarted, patrol = replica(database, slack, clock, (ALICE, BOB), cron=WEEKDAYS_NOON)
+    caught_up = restarted.catch_up()
+    assert caught_up is not None and patrol.runs == 1
+    assert channels(slack) == [ALICE, BOB]
+    clock.now = MONDAY_NOON + timedelta(hours=1, minutes=5)
+    assert restarted.hourly() == {
+        "deferred": {"sent": 0, "found_already_sent": 1, "waiting": 0, "failed": 0},
+        "unfinished_round": None,
+    }
+    assert channels(slack) == [ALICE, BOB]
