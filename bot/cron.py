@@ -10,6 +10,8 @@ APScheduler 3 reads a crontab line differently from cron in two ways, and both a
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -49,6 +51,18 @@ def cron_trigger(cron: str, timezone: str) -> BaseTrigger:
         raise
     except ValueError as error:
         raise CronError(f"cannot read {cron!r}: {error}") from None
+
+
+def last_fire(trigger: BaseTrigger, now: datetime, *, since: datetime) -> datetime | None:
+    """The trigger's latest fire time from `since` to `now`, None when it has none then.
+    APScheduler 3 only counts forward, so this walks from `since` (a minutely line over six
+    hours is 360 steps)."""
+    latest = None
+    moment = trigger.get_next_fire_time(None, since)
+    while moment is not None and moment <= now:
+        latest = moment
+        moment = trigger.get_next_fire_time(moment, moment)
+    return latest
 
 
 def check_cron(cron: str) -> str:

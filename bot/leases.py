@@ -4,7 +4,8 @@ A lease is claimed by compare-and-set (Store.claim_lease), renewed by a thread w
 runs, and released at the end. A holder that dies (kill -9, a lost machine) stops renewing, so
 its lease expires after `ttl` and the next claimant gets it. Two leases are used:
 - ROUND_LEASE: one patrol round at a time, and one per scheduled slot (two replicas' schedulers
-  fire the same minute; the second finds the slot taken or already run);
+  fire the same minute; the second finds the slot taken or already run). A slot is recorded as
+  run only when its work ends (Store.release_lease, finished): one cut short may be claimed again;
 - INSTANCE_PREFIX + holder: "this process is alive", so decisions it left `acting` are settled
   only once it is gone.
 """
@@ -17,7 +18,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
@@ -42,8 +43,9 @@ def new_holder() -> str:
 
 
 def slot_of(moment: datetime) -> str:
-    """A scheduled round's slot: its minute (cron's finest step), in UTC."""
-    return f"{moment:%Y-%m-%dT%H:%MZ}"
+    """A scheduled round's slot: its minute (cron's finest step), in UTC, whatever the zone of
+    `moment` (the schedule's fire times are in the policy's time zone)."""
+    return f"{moment.astimezone(UTC):%Y-%m-%dT%H:%MZ}"
 
 
 class Lease:

@@ -2,8 +2,9 @@
 
 `metadata.create_all` makes missing tables (with their indexes) but never changes a table that
 exists, so what later versions added to an existing table is added here: each step checks what is
-there first and is safe to run again. On PostgreSQL the whole preparation holds an advisory lock,
-so replicas starting together do not race to create the same table or index.
+there first and is safe to run again; so is copying what an older version kept in another place
+(a finished slot, once kept only in its lease's row). On PostgreSQL the whole preparation holds
+an advisory lock, so replicas starting together do not race to create the same table or index.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 
 import sqlalchemy as sa
 
-from bot.schema import ONE_OPEN_NUDGE, OPEN_STATUSES, leases, metadata, nudges
+from bot.schema import ONE_OPEN_NUDGE, OPEN_STATUSES, finished_slots, leases, metadata, nudges
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ def prepare(engine: sa.Engine) -> None:
         for table, column, sql_type in _ADDED_COLUMNS:
             _add_column(conn, table, column, sql_type)
         _one_open_nudge_per_resource(conn)
+        _slot_records(conn)
         # A write that changes nothing still takes SQLite's write lock (and PostgreSQL's checks).
         conn.execute(leases.delete().where(leases.c.name == "store-write-check"))
 
@@ -69,3 +71,21 @@ def _one_open_nudge_per_resource(conn: sa.Connection) -> None:
             len(duplicates),
         )
     ONE_OPEN_NUDGE.create(conn)
+
+
+def _slot_records(conn: sa.Connection) -> None:
+    """Slots that ran to their end as older versions recorded them, in the lease's own row (which
+    the next claim overwrites), copied to finished_slots: a slot that finished before an upgrade
+    is not run again after it. Only rows it does not have yet, so it is safe to run again."""
+    recorded = sa.select(finished_slots.c.name).where(
+        finished_slots.c.name == leases.c.name, finished_slots.c.slot == leases.c.slot
+    )
+    rows = conn.execute(
+        sa.select(leases.c.name, leases.c.slot, leases.c.holder, leases.c.finished_at)
+        .where(leases.c.slot.is_not(None))
+        .where(leases.c.finished_at.is_not(None))
+        .where(~recorded.exists())
+    ).all()
+    if rows:
+        conn.execute(finished_slots.insert(), [dict(row._mapping) for row in rows])
+        logger.info("store: recorded %d finished slots in their own rows", len(rows))

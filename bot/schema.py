@@ -140,9 +140,9 @@ secrets_table = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
-# A named lease, taken by compare-and-set: one patrol round per slot across replicas, and each
-# process's liveness ("instance:<id>"). `slot` and `finished_at` keep a slot that already ran
-# from running again on a replica whose clock or scheduler fired a little later.
+# A named lease, taken by compare-and-set: one patrol round at a time across replicas, and each
+# process's liveness ("instance:<id>"). `slot` and `finished_at` say what its holder runs and
+# whether that ended; every claim overwrites them (versions before finished_slots read only these).
 leases = sa.Table(
     "leases",
     metadata,
@@ -153,6 +153,20 @@ leases = sa.Table(
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
 )
+
+# One row for each slot a lease's work ran to its end in: a scheduled round's minute, an on-demand
+# round's own name, the weekly summary's week. Apart from the lease's row, which the next claim
+# overwrites (an on-demand round's too), so a slot without a row did not finish (cut short by a
+# restart or a kill) and may run again, and one with a row never does.
+finished_slots = sa.Table(
+    "finished_slots",
+    metadata,
+    sa.Column("name", sa.String(200), primary_key=True),
+    sa.Column("slot", sa.String(100), primary_key=True),
+    sa.Column("holder", sa.String(200), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False),
+)
+sa.Index("finished_slots_by_time", finished_slots.c.finished_at)
 
 DIGEST_STATUSES = ("pending", "sent", "superseded")
 

@@ -2,9 +2,9 @@
 
 Serving: the store must be usable (else exit 3, one line); this process announces itself alive
 (an instance lease), settles what a dead predecessor left half done (decisions `acting`, digests
-`pending`) and runs the patrol schedule. On SIGTERM or SIGINT it stops intake (HTTP answers 503,
-Socket Mode disconnects), lets lookups and actions in flight finish within WHOCREATED_GRACE_S,
-tells the people whose work could not finish, and exits 0.
+`pending`, a patrol round cut short) and runs the patrol schedule. On SIGTERM or SIGINT it stops
+intake (HTTP answers 503, Socket Mode disconnects), lets lookups and actions in flight finish
+within WHOCREATED_GRACE_S, tells the people whose work could not finish, and exits 0.
 """
 
 from __future__ import annotations
@@ -92,6 +92,7 @@ class _Runtime:
     def __init__(
         self, settings: Settings, services: Any, shutdown: Any, *, scheduler: bool
     ) -> None:
+        from bot.cron import cron_trigger
         from bot.deciding import Decisions
         from bot.rounds import Rounds
         from bot.wiring import build_patrol
@@ -109,6 +110,7 @@ class _Runtime:
             holder=services.holder,
             clock=services.clock,
             stopping=shutdown.requested,
+            schedule=cron_trigger(settings.policy.schedule.cron, settings.policy.schedule.timezone),
         )
         self.with_scheduler = scheduler
         self.scheduler: Any = None
@@ -159,12 +161,17 @@ class _Runtime:
         left = self.services.actions.drain(deadline) + self.services.executor.drain(deadline)
         if self.services.archive_lane is not None:  # a query still running is told "restarting"
             left += self.services.archive_lane.drain(deadline)
-        # A round under way stops before its next owner's digest (what is left stays pending);
-        # one still reading AWS at the deadline is left to end with the process.
+        # A round under way stops before its next owner's digest; one still reading AWS at the
+        # deadline is left to end with the process. Either way its slot is not recorded as run,
+        # so the owners it had not reached get their digests when the slot is caught up.
         while self.rounds.running.is_set() and time.monotonic() < deadline:
             time.sleep(0.1)
         if self.rounds.running.is_set():
-            logger.warning("the patrol round under way is cut short; its slot runs again later")
+            logger.warning(
+                "the patrol round under way is cut short; its slot runs again at the next start "
+                "or on the hour, on any replica, up to %d h after it was due",
+                self.rounds.grace.total_seconds() // 3600,
+            )
             left += 1
         if self.http is not None:
             self.http.close()
@@ -217,14 +224,16 @@ class _StoreCheck:
 
 
 def _start_schedule(settings: Settings, rounds: Any) -> Any:
-    """Patrol rounds on the policy's cron, what is pending hourly, the weekly summary."""
+    """Patrol rounds on the policy's cron; what is pending and a round left unfinished, at start
+    and hourly; the weekly summary."""
     from bot.scheduler import build_scheduler
 
     policy = settings.policy
     scheduler = build_scheduler(
         policy.schedule,
         rounds.run_round,
-        retry_deferred=rounds.retry_deferred,
+        hourly=rounds.hourly,
+        at_start=rounds.catch_up,
         weekly_summary=rounds.weekly_summary if policy.slack.summary_channel else None,
     )
     scheduler.start()

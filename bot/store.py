@@ -37,6 +37,7 @@ from bot.schema import (
     creation_facts,
     decisions_table,
     digests_table,
+    finished_slots,
     keeps,
     leases,
     nudges,
@@ -60,6 +61,9 @@ class FactPlace:
 
 
 FACT_BATCH = 500  # creations a transaction: few round trips, a bounded batch in memory
+# How long a finished slot's record is kept: far longer than a round can be late (the scheduler's
+# misfire grace) or a week's summary can be asked for again.
+SLOT_RECORDS_KEPT = timedelta(days=30)
 
 
 def _fact_key(place: FactPlace) -> tuple[str, ...]:
@@ -87,17 +91,17 @@ def _fact_row(place: FactPlace, now: datetime) -> dict[str, Any]:
     }
 
 
-def _insert_new(dialect: str) -> Any:
+def _insert_new(dialect: str, table: sa.Table = creation_facts) -> Any:
     """INSERT … ON CONFLICT DO NOTHING where the dialect has it (SQLite and PostgreSQL)."""
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        return sqlite_insert(creation_facts).on_conflict_do_nothing()
+        return sqlite_insert(table).on_conflict_do_nothing()
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
-        return postgresql_insert(creation_facts).on_conflict_do_nothing()
-    return creation_facts.insert()
+        return postgresql_insert(table).on_conflict_do_nothing()
+    return table.insert()
 
 
 @dataclass(frozen=True)
@@ -704,7 +708,10 @@ class Store:
         self, name: str, holder: str, *, now: datetime, ttl: timedelta, slot: str | None = None
     ) -> bool:
         """Take the lease by compare-and-set: free (never taken, released or expired) or already
-        ours, and not a slot that already ran to its end. True for the one caller that got it."""
+        ours, and not for a slot that already ran to its end. True for the one caller that got it.
+
+        Whether the slot ran is read after the lease is taken, in the same transaction: whoever
+        finished it recorded that when letting the lease go, so it is committed by then."""
         now = _utc(now)
         values = {
             "holder": holder,
@@ -713,23 +720,29 @@ class Store:
             "expires_at": now + ttl,
             "finished_at": None,
         }
-        ran_already = sa.and_(leases.c.slot == slot, leases.c.finished_at.is_not(None))
-        with self.engine.begin() as conn:
-            taken = conn.execute(
-                leases.update()
-                .where(leases.c.name == name)
-                .where(sa.or_(leases.c.expires_at <= now, leases.c.holder == holder))
-                .where(sa.not_(ran_already) if slot is not None else sa.true())
-                .values(**values)
-            )
-        if taken.rowcount == 1:
-            return True
-        try:
-            with self.engine.begin() as conn:
-                conn.execute(leases.insert().values(name=name, **values))
-        except IntegrityError:
-            return False  # someone holds it, or the slot already ran
-        return True
+        # What a version before finished_slots recorded: the slot in the lease's own row.
+        ran_by_older = sa.and_(
+            leases.c.slot.is_not(None),  # NULL-safe: a slot-less claim's end blocks no slot
+            leases.c.slot == slot,
+            leases.c.finished_at.is_not(None),
+        )
+        take = (
+            leases.update()
+            .where(leases.c.name == name)
+            .where(sa.or_(leases.c.expires_at <= now, leases.c.holder == holder))
+            .where(sa.not_(ran_by_older) if slot is not None else sa.true())
+            .values(**values)
+        )
+        with self.engine.connect() as conn:
+            with conn.begin() as claim:
+                if conn.execute(take).rowcount == 1:
+                    return _keep_unless_ran(conn, claim, name, slot)
+            try:
+                with conn.begin() as claim:
+                    conn.execute(leases.insert().values(name=name, **values))
+                    return _keep_unless_ran(conn, claim, name, slot)
+            except IntegrityError:
+                return False  # someone holds it
 
     def renew_lease(self, name: str, holder: str, *, now: datetime, ttl: timedelta) -> bool:
         """Extend our lease; False when it is no longer ours (it expired and was taken). One
@@ -746,15 +759,44 @@ class Store:
         return result.rowcount == 1
 
     def release_lease(self, name: str, holder: str, *, now: datetime, finished: bool) -> None:
-        """Let it go now; `finished` marks its slot as done, so it does not run again."""
+        """Let it go now; `finished` records its slot as run to its end (its own row in
+        finished_slots), so it does not run again. Nothing is recorded when the lease is no
+        longer ours: its new holder runs the slot. Records older than SLOT_RECORDS_KEPT go."""
         now = _utc(now)
         with self.engine.begin() as conn:
-            conn.execute(
+            released = conn.execute(
                 leases.update()
                 .where(leases.c.name == name)
                 .where(leases.c.holder == holder)
                 .values(expires_at=now, finished_at=now if finished else None)
             )
+            if not finished or released.rowcount != 1:
+                return
+            slot = conn.execute(sa.select(leases.c.slot).where(leases.c.name == name)).scalar()
+            if slot is None:
+                return
+            conn.execute(
+                _insert_new(conn.dialect.name, finished_slots).values(
+                    name=name, slot=slot, holder=holder, finished_at=now
+                )
+            )
+            conn.execute(
+                finished_slots.delete().where(
+                    finished_slots.c.finished_at < now - SLOT_RECORDS_KEPT
+                )
+            )
+
+    def slot_finished(self, name: str, slot: str) -> bool:
+        """Whether `slot` of the lease `name` ran to its end (recorded by this version, or, in
+        the lease's own row, by an older one still running beside it)."""
+        older = (
+            sa.select(leases.c.name)
+            .where(leases.c.name == name)
+            .where(leases.c.slot == slot)
+            .where(leases.c.finished_at.is_not(None))
+        )
+        with self.engine.connect() as conn:
+            return _slot_recorded(conn, name, slot) or conn.execute(older).first() is not None
 
     def get_lease(self, name: str) -> LeaseRow | None:
         with self.engine.connect() as conn:
@@ -1155,6 +1197,25 @@ def _where_key(query: Any, table: sa.Table, key: ResourceKey) -> Any:
         .where(table.c.region == region)
         .where(table.c.resource_type == resource_type)
     )
+
+
+def _slot_recorded(conn: sa.Connection, name: str, slot: str) -> bool:
+    query = (
+        sa.select(finished_slots.c.name)
+        .where(finished_slots.c.name == name)
+        .where(finished_slots.c.slot == slot)
+    )
+    return conn.execute(query).first() is not None
+
+
+def _keep_unless_ran(
+    conn: sa.Connection, claim: sa.RootTransaction, name: str, slot: str | None
+) -> bool:
+    """The lease was just taken in `claim`: kept, or given back when its slot already ran."""
+    if slot is None or not _slot_recorded(conn, name, slot):
+        return True
+    claim.rollback()
+    return False
 
 
 def _nudge(row: Any) -> Nudge:

@@ -3,14 +3,14 @@ would run it, and what the scheduler cannot read the policy refuses."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigError, read_policy
 from bot.core.policy import Schedule
-from bot.cron import CronError, cron_trigger
+from bot.cron import CronError, cron_trigger, last_fire
 from bot.scheduler import PATROL_JOB_ID, build_scheduler
 
 SUNDAY = datetime(2024, 3, 3, tzinfo=UTC)
@@ -71,3 +71,18 @@ def test_a_restricted_day_and_weekday_fire_on_either_as_cron_does() -> None:
 def test_a_weekday_range_ending_on_sunday() -> None:
     times = fire_times("30 6 * * fri-sun", SUNDAY, 4)
     assert [moment.strftime("%a") for moment in times] == ["Sun", "Fri", "Sat", "Sun"]
+
+
+def test_the_last_fire_is_the_latest_slot_in_the_window() -> None:
+    trigger = cron_trigger("0 9 * * 1-5", "UTC")
+    monday = datetime(2024, 3, 4, 10, 30, tzinfo=UTC)
+    assert last_fire(trigger, monday, since=monday - timedelta(hours=6)) == monday.replace(
+        hour=9, minute=0
+    )
+    early = monday.replace(hour=8)  # Friday's is three days back
+    assert last_fire(trigger, early, since=early - timedelta(hours=6)) is None
+    assert last_fire(trigger, early, since=early - timedelta(days=4)) == datetime(
+        2024, 3, 1, 9, 0, tzinfo=UTC
+    )
+    on_time = monday.replace(hour=9, minute=0)
+    assert last_fire(trigger, on_time, since=on_time - timedelta(hours=6)) == on_time

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,45 @@ def _healthy(port: int) -> bool:
         return fetch(f"http://127.0.0.1:{port}/healthz").status == 200
     except OSError:
         return False
+
+
+@pytest.fixture
+def missed_slot(tmp_path: Path) -> Iterator[World]:
+    """Patrol rounds daily at a minute two minutes ago: that slot is due and never ran."""
+    assert POSTGRES_URL is not None
+    due = datetime.now(UTC) - timedelta(minutes=2)
+    with own_schema(POSTGRES_URL) as url, world(tmp_path, url, cron=f"{due:%M %H} * * *") as made:
+        yield made
+
+
+def test_two_serve_replicas_starting_together_run_an_unfinished_slot_once(
+    missed_slot: World,
+) -> None:
+    """No round of the slot ran to its end (a `scan --notify` since does not count): both
+    replicas look for it at start, one runs it. Alice, reached by the scan, gets nothing more;
+    Bob, whose address is newer, gets his digest once."""
+    sandbox = missed_slot
+    sandbox.idle_addresses({"alice": 2})
+    assert sandbox.spawn("scan", "--notify").wait(120) == 0, sandbox.output(0)
+    assert sandbox.digests_to() == {ALICE: 1}
+    made = sandbox.idle_addresses({"bob": 2})
+
+    ports = [free_port(), free_port()]
+    replicas = [sandbox.spawn("serve", PORT=str(port)) for port in ports]
+    try:
+        sandbox.slack.wait_for_call("chat.postMessage", 2, timeout=90)
+        eventually(
+            lambda: all("unfinished patrol round done" in sandbox.output(n) for n in (1, 2)),
+            timeout=60,
+        )
+    finally:
+        codes = [stop(process) for process in replicas]
+
+    assert codes == [0, 0], sandbox.output(1) + sandbox.output(2)
+    assert sandbox.digests_to() == {ALICE: 1, BOB: 1}
+    ran = [n for n in (1, 2) if "unfinished patrol round done: {'round_id'" in sandbox.output(n)]
+    assert len(ran) == 1, sandbox.output(1) + sandbox.output(2)
+    assert open_nudges_per_resource(sandbox.store()).keys() >= set(made["bob"])
 
 
 def test_without_the_lease_the_unique_key_still_allows_one_open_nudge(sandbox: World) -> None:

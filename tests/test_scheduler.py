@@ -1,9 +1,18 @@
-from datetime import UTC, datetime
+import threading
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.core.policy import Schedule
-from bot.scheduler import MISFIRE_GRACE, PATROL_JOB_ID, build_scheduler, cron_trigger
+from bot.leases import ROUND_TTL
+from bot.scheduler import (
+    AT_START_JOB_ID,
+    HOURLY_JOB_ID,
+    MISFIRE_GRACE,
+    PATROL_JOB_ID,
+    build_scheduler,
+    cron_trigger,
+)
 
 
 def test_rounds_follow_the_policy_cron_in_its_time_zone() -> None:
@@ -29,6 +38,31 @@ def test_a_failing_round_is_logged_not_raised(caplog) -> None:
     job = build_scheduler(Schedule(), broken).get_job(PATROL_JOB_ID)
     job.func()
     assert "patrol round failed" in caplog.text
+
+
+def test_a_failing_round_is_tried_again_on_the_hour(caplog) -> None:
+    def broken() -> None:
+        raise RuntimeError("AWS fell over")
+
+    job = build_scheduler(Schedule(), broken).get_job(PATROL_JOB_ID)
+    job.func()
+    assert "patrol round failed; its slot is tried again on the hour" in caplog.text
+
+
+def test_an_unfinished_round_is_looked_for_at_start_and_every_hour() -> None:
+    looked = threading.Event()
+    scheduler = build_scheduler(Schedule(), list, hourly=list, at_start=looked.set)
+    at_once, again = (scheduler.get_job(f"{AT_START_JOB_ID}-{n}") for n in range(2))
+    # Again once a predecessor killed mid-round has surely lost its round lease.
+    assert again.trigger.run_date - at_once.trigger.run_date > ROUND_TTL
+    hourly = scheduler.get_job(HOURLY_JOB_ID).trigger
+    after = datetime(2024, 3, 4, 12, 0, tzinfo=UTC)
+    assert hourly.get_next_fire_time(None, after) == after + timedelta(minutes=5)
+    scheduler.start()
+    try:
+        assert looked.wait(10)
+    finally:
+        scheduler.shutdown(wait=False)
 
 
 @pytest.mark.parametrize(

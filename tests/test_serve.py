@@ -11,6 +11,7 @@ import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from bot import serve as serve_module
 from bot import store as store_module
 from bot.cli import main
 from bot.config import Settings
+from bot.core.policy import Policy, Schedule
 from bot.serve import _StoreCheck, health
 from bot.shutdown import Shutdown
 from bot.slack.app import http_server
@@ -27,6 +29,8 @@ from bot.store import Store
 from bot.wiring import build
 from tests.fake_slack import FakeSlack
 from tests.slack.conftest import SECRET, fetch, no_aws, slack_settings
+from tests.test_notifier import ALICE, BOB, Clock
+from tests.test_rounds import MONDAY_NOON, FixedRound
 
 UNREACHABLE = "postgresql+psycopg://whocreated:s3cret@127.0.0.1:1/whocreated?connect_timeout=3"
 
@@ -204,3 +208,56 @@ def test_the_socket_mode_heartbeat_stops_while_unhealthy(
     threading.Event().wait(0.3)
     assert path.exists()
     shutdown.draining.set()
+
+
+# A round cut short by a stop ----------------------------------------------------------------
+
+
+def test_the_round_a_stop_cut_short_runs_again_when_serve_starts_again(
+    fake_slack: FakeSlack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A rolling deploy at 12:00: the old process is stopped while its round reads AWS (the
+    stop says the slot runs again), and the new one, started at 12:03, runs it."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    fake_slack.add_user("alice@example.com", ALICE, "Alice", tz="UTC")
+    fake_slack.add_user("bob@example.com", BOB, "Bob", tz="UTC")
+    database = f"sqlite:///{tmp_path / 'shared.sqlite3'}"
+    clock = Clock(MONDAY_NOON)
+    policy = Policy(schedule=Schedule(cron="0 12 * * 1-5"))
+    settings = slack_settings(fake_slack, port=0, policy=policy, grace_s=0.5)
+
+    def runtime() -> tuple[Any, FixedRound]:
+        services = build(settings, store=Store.open(database), aws=no_aws, clock=clock)
+        made = serve_module._Runtime(settings, services, Shutdown(), scheduler=True)
+        made.rounds.patrol = patrol = FixedRound(clock, (ALICE, BOB))
+        return made, patrol
+
+    old, held = runtime()
+    held.gate = threading.Event()
+    old.start()
+    scheduled = threading.Thread(target=old.rounds.run_round)  # as the 12:00 job runs it
+    scheduled.start()
+    assert held.started.wait(10)
+    old.shutdown.requested.set()  # SIGTERM
+    assert old.stop() == 1
+    assert "its slot runs again at the next start or on the hour" in caplog.text
+    held.gate.set()
+    scheduled.join(10)
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+    clock.now = MONDAY_NOON + timedelta(minutes=3)
+    new, patrol = runtime()
+    new.start()
+    try:
+        fake_slack.wait_for_call("chat.postMessage", 2, timeout=30)
+    finally:
+        new.shutdown.requested.set()
+        new.stop()
+    assert sorted(c.params["channel"] for c in fake_slack.calls_to("chat.postMessage")) == [
+        ALICE,
+        BOB,
+    ]
+    assert patrol.runs == 1

@@ -17,6 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from bot import store as store_module
 from bot.core.resources import EBS_VOLUME, EC2_INSTANCE, Resource
 from bot.leases import Lease
+from bot.migrations import prepare
+from bot.schema import leases
 from bot.store import Store, StoreUnavailable, nudge_row
 from tests.postgres import POSTGRES_URL, postgres_or_skip
 
@@ -106,6 +108,92 @@ def test_many_claimants_at_once_one_wins(store: Store) -> None:
     for thread in threads:
         thread.join()
     assert len(winners) == 1
+
+
+def test_each_slot_keeps_its_own_record_whatever_claims_the_lease_after_it(store: Store) -> None:
+    hour = timedelta(hours=1)
+    assert store.claim_lease("patrol-round", "a", now=NOW, ttl=MINUTE, slot="09:00")
+    store.release_lease("patrol-round", "a", now=NOW + MINUTE, finished=True)
+    assert store.claim_lease("patrol-round", "a", now=NOW + hour, ttl=MINUTE, slot="10:00")
+    store.release_lease("patrol-round", "a", now=NOW + hour, finished=False)  # a restart
+    # A `scan --notify` runs to its end afterwards: the lease's own row is now about it.
+    on_demand = "on-demand 2026-03-02T10:01:00 b"
+    assert store.claim_lease(
+        "patrol-round", "b", now=NOW + hour + MINUTE, ttl=MINUTE, slot=on_demand
+    )
+    store.release_lease("patrol-round", "b", now=NOW + hour + 2 * MINUTE, finished=True)
+
+    assert store.slot_finished("patrol-round", "09:00")
+    assert store.slot_finished("patrol-round", on_demand)
+    assert not store.slot_finished("patrol-round", "10:00")
+    later = NOW + hour + 3 * MINUTE
+    assert not store.claim_lease("patrol-round", "c", now=later, ttl=MINUTE, slot="09:00")
+    assert store.claim_lease("patrol-round", "c", now=later, ttl=MINUTE, slot="10:00")
+
+
+def test_a_holder_that_lost_its_lease_records_no_slot(store: Store) -> None:
+    assert store.claim_lease("patrol-round", "a", now=NOW, ttl=MINUTE, slot="09:00")
+    # a was paused past its lease; b took the slot over and is still running it.
+    assert store.claim_lease("patrol-round", "b", now=NOW + 2 * MINUTE, ttl=MINUTE, slot="09:00")
+    store.release_lease("patrol-round", "a", now=NOW + 2 * MINUTE, finished=True)
+    assert not store.slot_finished("patrol-round", "09:00")
+    store.release_lease("patrol-round", "b", now=NOW + 3 * MINUTE, finished=True)
+    assert store.slot_finished("patrol-round", "09:00")
+
+
+def test_a_claim_without_a_slot_that_finished_holds_back_no_slot(store: Store) -> None:
+    assert store.claim_lease("patrol-round", "a", now=NOW, ttl=MINUTE)
+    store.release_lease("patrol-round", "a", now=NOW + MINUTE, finished=True)
+    assert store.claim_lease("patrol-round", "b", now=NOW + MINUTE, ttl=MINUTE, slot="09:00")
+
+
+def test_claims_racing_the_end_of_their_slot_never_run_it_again(store: Store) -> None:
+    """Whichever comes first, the slot's end or a claim, no claimant gets the slot: before the
+    end the lease is held, after it the slot is recorded, and a claim reads the record only once
+    it has taken the lease (so after the end's transaction)."""
+    assert store.claim_lease("patrol-round", "a", now=NOW, ttl=MINUTE, slot="09:00")
+    winners: list[str] = []
+    start = threading.Barrier(9)
+
+    def claim(holder: str) -> None:
+        start.wait()
+        if store.claim_lease("patrol-round", holder, now=NOW, ttl=MINUTE, slot="09:00"):
+            winners.append(holder)
+
+    def finish() -> None:
+        start.wait()
+        store.release_lease("patrol-round", "a", now=NOW, finished=True)
+
+    threads = [threading.Thread(target=claim, args=(f"h{n}",)) for n in range(8)]
+    threads.append(threading.Thread(target=finish))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert winners == []
+    assert store.slot_finished("patrol-round", "09:00")
+
+
+def test_a_slot_an_older_version_finished_gets_its_own_record(store: Store) -> None:
+    # What a version before finished_slots leaves: the slot's end only in the lease's own row.
+    with store.engine.begin() as conn:
+        conn.execute(
+            leases.insert().values(
+                name="patrol-round",
+                holder="old",
+                slot="09:00",
+                acquired_at=NOW,
+                expires_at=NOW + MINUTE,
+                finished_at=NOW + MINUTE,
+            )
+        )
+    prepare(store.engine)  # the new version starts
+    prepare(store.engine)  # and again: nothing more to copy, no error
+    later = NOW + 2 * MINUTE
+    assert store.claim_lease("patrol-round", "b", now=later, ttl=MINUTE, slot="on-demand b")
+    store.release_lease("patrol-round", "b", now=later, finished=True)
+    assert store.slot_finished("patrol-round", "09:00")
+    assert not store.claim_lease("patrol-round", "c", now=later, ttl=MINUTE, slot="09:00")
 
 
 def test_live_leases_by_prefix(store: Store) -> None:
