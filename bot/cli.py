@@ -161,7 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
         "created each and what it costs. Read-only unless --notify.",
         _epilog(
             "whocreated scan --json > idle.jsonl",
-            {0: "done", 2: BAD_INPUT, 3: "nothing could be looked at: " + UNAVAILABLE},
+            {
+                0: "done",
+                2: BAD_INPUT,
+                3: "nothing could be looked at: "
+                + UNAVAILABLE
+                + "; with --notify, Slack refused the bot token or is unreachable",
+            },
         ),
     )
     scan.add_argument("--json", action="store_true", help="one JSON object per idle resource")
@@ -428,8 +434,7 @@ def run_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.notify:
         from bot.slack.app import build_web_client
 
-        if not settings.slack_bot_token:
-            raise UsageError("--notify needs SLACK_BOT_TOKEN (the xoxb- bot token) to send digests")
+        settings.require_bot_token("--notify needs SLACK_BOT_TOKEN to send digests")
         web_client = build_web_client(settings)
     _require_credentials()
     try:

@@ -95,16 +95,24 @@ class Settings:
             )
         return self.aws_region
 
+    def require_bot_token(self, needed_for: str = "") -> str:
+        """The bot token, set and shaped like one (`serve`, `scan --notify`); else ConfigError."""
+        if not self.slack_bot_token:
+            raise ConfigError(
+                f"{needed_for or 'SLACK_BOT_TOKEN is not set'} (the xoxb- bot token, see "
+                ".env.example)"
+            )
+        problem = token_problem("SLACK_BOT_TOKEN", self.slack_bot_token, BOT_TOKEN_PREFIX)
+        if problem:
+            raise ConfigError(problem)
+        return self.slack_bot_token
+
     def require_slack(self) -> None:
         """What `serve` needs: a bot token, and either an app token or a signing secret."""
-        if not self.slack_bot_token:
-            raise ConfigError("SLACK_BOT_TOKEN is not set (the xoxb- bot token, see .env.example)")
-        for problem in (
-            token_problem("SLACK_BOT_TOKEN", self.slack_bot_token, BOT_TOKEN_PREFIX),
-            token_problem("SLACK_APP_TOKEN", self.slack_app_token, APP_TOKEN_PREFIX),
-        ):
-            if problem:
-                raise ConfigError(problem)
+        self.require_bot_token()
+        problem = token_problem("SLACK_APP_TOKEN", self.slack_app_token, APP_TOKEN_PREFIX)
+        if problem:
+            raise ConfigError(problem)
         if not self.slack_app_token and not self.slack_signing_secret:
             raise ConfigError(
                 "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)"
