@@ -191,3 +191,37 @@ def test_no_credentials_is_exit_3_in_one_line(
     assert (code, out) == (3, "")
     assert err.strip().splitlines() == [err.strip()]  # one line, no traceback
     assert "no AWS credentials found" in err
+
+
+@pytest.mark.parametrize("argv", [["lookup", "i-0dbc91f429e48eeed"], ["scan"]])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://app:s3cret@db/whocreated", "the driver for 'mysql' (MySQLdb) is not installed"),
+        ("postgres://app:s3cret@db/whocreated", "unknown scheme 'postgres'"),
+        ("notaurl", "DATABASE_URL is not a database URL"),
+    ],
+)
+def test_a_bad_database_url_is_exit_2_in_one_line_before_aws(
+    capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+    url: str,
+    message: str,
+) -> None:
+    # No credentials either: that would be exit 3, and a bad setting wins (2 > 3).
+    for variable in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(variable)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("WHOCREATED_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(capsys, *argv)
+    assert (code, out) == (2, "")
+    [line] = err.splitlines()
+    assert line.startswith("whocreated: DATABASE_URL") and message in line
+    assert "s3cret" not in err
