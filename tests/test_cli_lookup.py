@@ -225,3 +225,16 @@ def test_a_bad_database_url_is_exit_2_in_one_line_before_aws(
     [line] = err.splitlines()
     assert line.startswith("whocreated: DATABASE_URL") and message in line
     assert "s3cret" not in err
+
+
+def test_trail_logs_without_a_log_file_is_exit_2_in_one_line(
+    capsys: pytest.CaptureFixture, tmp_path: Path
+) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "other.json").write_text('{"not": "cloudtrail"}')
+    code, out, err = _run(capsys, "lookup", "i-0dbc91f429e48eeed", "--trail-logs", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"whocreated: {tmp_path}: no CloudTrail log files "
+        "(2 skipped: 1 not .json or .json.gz, 1 not CloudTrail records)"
+    ]
