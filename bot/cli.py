@@ -297,14 +297,16 @@ def _settings() -> Settings:
 
 def run_lookup(args: argparse.Namespace, out: TextIO) -> int:
     # Every id is validated before anything is printed or asked.
+    # An empty --region or --account is a mistake, not "any".
     parsed = []
+    region = check_region(args.region) if args.region is not None else None
     try:
-        account = refs.account_id(args.account) if args.account else None
+        account = refs.account_id(args.account) if args.account is not None else None
         for text in args.ids:
-            parsed.append(refs.in_account(refs.parse(text), account))
+            ref = refs.in_account(refs.parse(text), account)
+            parsed.append(refs.in_region(ref, region))
     except refs.InvalidReference as error:
         raise UsageError(str(error)) from error
-    region = check_region(args.region) if args.region else None
     if args.trail_logs:
         answers = _answers_from_logs(parsed, args.trail_logs, region)
     else:

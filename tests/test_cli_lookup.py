@@ -87,6 +87,32 @@ def test_readable_text_without_json(capsys: pytest.CaptureFixture) -> None:
         (["lookup", "i-0dbc91f429e48eeed", "bad id"], "whitespace"),
         (["lookup", "i-0dbc91f429e48eeed", "--region", "moon-1"], "unknown AWS region"),
         (["lookup", "i-0dbc91f429e48eeed", "--trail-logs", "/nonexistent"], "/nonexistent"),
+        (["lookup", "i-0dbc91f429e48eeed", "--region", ""], "unknown AWS region ''"),
+        (["lookup", "i-0dbc91f429e48eeed", "--account", ""], "12-digit AWS account id"),
+        (
+            [
+                "lookup",
+                "arn:aws:ec2:mars-1:123456789012:instance/i-0dbc91f429e48eeed",
+                "--trail-logs",
+                str(SAMPLE),
+            ],
+            "unknown AWS region 'mars-1'",
+        ),
+        (
+            ["lookup", "arn:aws:ec2:us-east-1:123456789012:instance/", "--trail-logs", str(SAMPLE)],
+            "names no resource",
+        ),
+        (
+            [
+                "lookup",
+                "arn:aws:ec2:eu-west-1:123456789012:instance/i-0dbc91f429e48eeed",
+                "--region",
+                "us-east-1",
+                "--trail-logs",
+                str(SAMPLE),
+            ],
+            "names region eu-west-1, but region us-east-1 was asked for",
+        ),
     ],
 )
 def test_bad_input_is_exit_2_one_line_and_nothing_printed(
