@@ -161,7 +161,13 @@ def build_parser() -> argparse.ArgumentParser:
         "created each and what it costs. Read-only unless --notify.",
         _epilog(
             "whocreated scan --json > idle.jsonl",
-            {0: "done", 2: BAD_INPUT, 3: "nothing could be looked at: " + UNAVAILABLE},
+            {
+                0: "done",
+                2: BAD_INPUT,
+                3: "nothing could be looked at: "
+                + UNAVAILABLE
+                + "; with --notify, Slack refused the bot token or is unreachable",
+            },
         ),
     )
     scan.add_argument("--json", action="store_true", help="one JSON object per idle resource")
@@ -291,14 +297,16 @@ def _settings() -> Settings:
 
 def run_lookup(args: argparse.Namespace, out: TextIO) -> int:
     # Every id is validated before anything is printed or asked.
+    # An empty --region or --account is a mistake, not "any".
     parsed = []
+    region = check_region(args.region) if args.region is not None else None
     try:
-        account = refs.account_id(args.account) if args.account else None
+        account = refs.account_id(args.account) if args.account is not None else None
         for text in args.ids:
-            parsed.append(refs.in_account(refs.parse(text), account))
+            ref = refs.in_account(refs.parse(text), account)
+            parsed.append(refs.in_region(ref, region))
     except refs.InvalidReference as error:
         raise UsageError(str(error)) from error
-    region = check_region(args.region) if args.region else None
     if args.trail_logs:
         answers = _answers_from_logs(parsed, args.trail_logs, region)
     else:
@@ -428,8 +436,7 @@ def run_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.notify:
         from bot.slack.app import build_web_client
 
-        if not settings.slack_bot_token:
-            raise UsageError("--notify needs SLACK_BOT_TOKEN (the xoxb- bot token) to send digests")
+        settings.require_bot_token("--notify needs SLACK_BOT_TOKEN to send digests")
         web_client = build_web_client(settings)
     _require_credentials()
     try:

@@ -95,16 +95,24 @@ class Settings:
             )
         return self.aws_region
 
+    def require_bot_token(self, needed_for: str = "") -> str:
+        """The bot token, set and shaped like one (`serve`, `scan --notify`); else ConfigError."""
+        if not self.slack_bot_token:
+            raise ConfigError(
+                f"{needed_for or 'SLACK_BOT_TOKEN is not set'} (the xoxb- bot token, see "
+                ".env.example)"
+            )
+        problem = token_problem("SLACK_BOT_TOKEN", self.slack_bot_token, BOT_TOKEN_PREFIX)
+        if problem:
+            raise ConfigError(problem)
+        return self.slack_bot_token
+
     def require_slack(self) -> None:
         """What `serve` needs: a bot token, and either an app token or a signing secret."""
-        if not self.slack_bot_token:
-            raise ConfigError("SLACK_BOT_TOKEN is not set (the xoxb- bot token, see .env.example)")
-        for problem in (
-            token_problem("SLACK_BOT_TOKEN", self.slack_bot_token, BOT_TOKEN_PREFIX),
-            token_problem("SLACK_APP_TOKEN", self.slack_app_token, APP_TOKEN_PREFIX),
-        ):
-            if problem:
-                raise ConfigError(problem)
+        self.require_bot_token()
+        problem = token_problem("SLACK_APP_TOKEN", self.slack_app_token, APP_TOKEN_PREFIX)
+        if problem:
+            raise ConfigError(problem)
         if not self.slack_app_token and not self.slack_signing_secret:
             raise ConfigError(
                 "HTTP mode needs SLACK_SIGNING_SECRET (or set SLACK_APP_TOKEN for Socket Mode)"
@@ -162,7 +170,7 @@ def load_settings(
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET") or None,
         slack_api_url=_slack_api_url(env.get("SLACK_API_URL")),
         port=_port(env.get("PORT")),
-        database_url=env.get("DATABASE_URL") or None,
+        database_url=_database_url(env.get("DATABASE_URL")),
         tag_key=env.get("WHOCREATED_TAG_KEY") or None,
         policy_path=policy_path,
         aws_region=_default_region(env, aws.get("region")),
@@ -634,6 +642,49 @@ def _slack_api_url(value: str | None) -> str | None:
             f"SLACK_API_URL must be an http(s) URL ending in /api/, e.g. https://slack.com/api/ "
             f"(got {value!r})"
         )
+    return value
+
+
+POSTGRES_URL = "postgresql+psycopg://USER:PASSWORD@HOST/DATABASE"
+POSTGRES_EXTRA = "pip install '.[postgres]'"
+
+
+def _database_url(value: str | None) -> str | None:
+    """A URL SQLAlchemy can open: it parses, its dialect is known and its driver is installed.
+
+    The messages name the scheme and the driver, never the URL (it may hold a password)."""
+    if not value:
+        return None
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(value)
+    except (ArgumentError, ValueError) as error:
+        raise ConfigError(
+            f"DATABASE_URL is not a database URL (expected sqlite:///PATH or {POSTGRES_URL})"
+        ) from error
+    scheme = url.drivername
+    try:
+        dialect = url.get_dialect()
+    except ArgumentError as error:  # NoSuchModuleError: no such dialect or driver
+        hint = (
+            POSTGRES_URL if scheme.startswith("postgres") else f"sqlite:///PATH or {POSTGRES_URL}"
+        )
+        raise ConfigError(f"DATABASE_URL: unknown scheme {scheme!r} (use {hint})") from error
+    try:
+        dialect.import_dbapi()
+    except ImportError as error:
+        module = getattr(error, "name", None) or "its driver"
+        hint = (
+            POSTGRES_EXTRA
+            if dialect.name == "postgresql"
+            else f"whocreated is tested with SQLite and PostgreSQL: {POSTGRES_URL}, "
+            f"{POSTGRES_EXTRA}"
+        )
+        raise ConfigError(
+            f"DATABASE_URL: the driver for {scheme!r} ({module}) is not installed ({hint})"
+        ) from error
     return value
 
 

@@ -1,7 +1,9 @@
 """`whocreated scan --notify`: one round that sends the digests, with what `serve` does around its
 rounds: this process announced alive (its instance lease), what a dead process left half done
 settled first (decisions `acting`, digests `pending`), and the round lease, so a second
-`scan --notify` or a replica's scheduled round at the same time does nothing.
+`scan --notify` or a replica's scheduled round at the same time does nothing. Slack is asked first
+(auth.test): a refused token or an unreachable Slack ends the run before the round, instead of a
+round whose owners all look like people without a Slack account.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.deciding import Decisions
+from bot.errors import Unavailable
 from bot.leases import INSTANCE_PREFIX, INSTANCE_TTL, Lease
 from bot.notifier import Notifier
 from bot.patrol import Patrol
@@ -26,6 +29,7 @@ def notify_round(
     *,
     progress: Callable[[str], None] | None = None,
 ) -> RoundRun:
+    check_slack(notifier.client)
     alive = Lease.claim(
         services.store,
         INSTANCE_PREFIX + services.holder,
@@ -50,3 +54,16 @@ def notify_round(
             clock=services.clock,
         )
         return rounds.run(progress=progress)
+
+
+def check_slack(client: Any) -> None:
+    """auth.test with the bot token: Unavailable (exit 3, one line) when Slack refuses it or
+    cannot be reached."""
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    try:
+        client.auth_test()
+    except SlackApiError as error:
+        raise Unavailable(f"Slack refused the bot token: {error.response.get('error')}") from error
+    except (SlackClientError, OSError) as error:
+        raise Unavailable(f"Slack is unreachable: {error}") from error

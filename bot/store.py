@@ -320,7 +320,7 @@ class Store:
         try:
             engine = _engine(url)
             prepare(engine)
-        except (SQLAlchemyError, OSError) as error:
+        except (SQLAlchemyError, OSError, ImportError) as error:  # ImportError: no driver
             raise StoreUnavailable(
                 f"the store at {_redacted(url)} cannot be used: {why_unusable(error)}"
             ) from error
@@ -1293,6 +1293,8 @@ _UNUSABLE: tuple[tuple[str, str], ...] = (
 
 def why_unusable(error: BaseException) -> str:
     """A store error in a few words: unreachable, locked, corrupt, not writable…"""
+    if isinstance(error, ImportError):
+        return f"its driver is not installed ({error.name or error})"
     if isinstance(error, OSError) and not isinstance(error, SQLAlchemyError):
         return f"not writable ({error.strerror or type(error).__name__})"
     text = str(getattr(error, "orig", None) or error).lower()

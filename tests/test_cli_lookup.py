@@ -87,6 +87,32 @@ def test_readable_text_without_json(capsys: pytest.CaptureFixture) -> None:
         (["lookup", "i-0dbc91f429e48eeed", "bad id"], "whitespace"),
         (["lookup", "i-0dbc91f429e48eeed", "--region", "moon-1"], "unknown AWS region"),
         (["lookup", "i-0dbc91f429e48eeed", "--trail-logs", "/nonexistent"], "/nonexistent"),
+        (["lookup", "i-0dbc91f429e48eeed", "--region", ""], "unknown AWS region ''"),
+        (["lookup", "i-0dbc91f429e48eeed", "--account", ""], "12-digit AWS account id"),
+        (
+            [
+                "lookup",
+                "arn:aws:ec2:mars-1:123456789012:instance/i-0dbc91f429e48eeed",
+                "--trail-logs",
+                str(SAMPLE),
+            ],
+            "unknown AWS region 'mars-1'",
+        ),
+        (
+            ["lookup", "arn:aws:ec2:us-east-1:123456789012:instance/", "--trail-logs", str(SAMPLE)],
+            "names no resource",
+        ),
+        (
+            [
+                "lookup",
+                "arn:aws:ec2:eu-west-1:123456789012:instance/i-0dbc91f429e48eeed",
+                "--region",
+                "us-east-1",
+                "--trail-logs",
+                str(SAMPLE),
+            ],
+            "names region eu-west-1, but region us-east-1 was asked for",
+        ),
     ],
 )
 def test_bad_input_is_exit_2_one_line_and_nothing_printed(
@@ -191,3 +217,50 @@ def test_no_credentials_is_exit_3_in_one_line(
     assert (code, out) == (3, "")
     assert err.strip().splitlines() == [err.strip()]  # one line, no traceback
     assert "no AWS credentials found" in err
+
+
+@pytest.mark.parametrize("argv", [["lookup", "i-0dbc91f429e48eeed"], ["scan"]])
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://app:s3cret@db/whocreated", "the driver for 'mysql' (MySQLdb) is not installed"),
+        ("postgres://app:s3cret@db/whocreated", "unknown scheme 'postgres'"),
+        ("notaurl", "DATABASE_URL is not a database URL"),
+    ],
+)
+def test_a_bad_database_url_is_exit_2_in_one_line_before_aws(
+    capsys: pytest.CaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    argv: list[str],
+    url: str,
+    message: str,
+) -> None:
+    # No credentials either: that would be exit 3, and a bad setting wins (2 > 3).
+    for variable in [name for name in os.environ if name.startswith("AWS_")]:
+        monkeypatch.delenv(variable)
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.delenv("WHOCREATED_CONFIG", raising=False)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _run(capsys, *argv)
+    assert (code, out) == (2, "")
+    [line] = err.splitlines()
+    assert line.startswith("whocreated: DATABASE_URL") and message in line
+    assert "s3cret" not in err
+
+
+def test_trail_logs_without_a_log_file_is_exit_2_in_one_line(
+    capsys: pytest.CaptureFixture, tmp_path: Path
+) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    (tmp_path / "other.json").write_text('{"not": "cloudtrail"}')
+    code, out, err = _run(capsys, "lookup", "i-0dbc91f429e48eeed", "--trail-logs", str(tmp_path))
+    assert (code, out) == (2, "")
+    assert err.splitlines() == [
+        f"whocreated: {tmp_path}: no CloudTrail log files "
+        "(2 skipped: 1 not .json or .json.gz, 1 not CloudTrail records)"
+    ]

@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,43 @@ def test_a_bad_grace_period_names_the_variable(tmp_path: Path, value: str) -> No
         ConfigError, match=f"WHOCREATED_GRACE_S must be a number of seconds .*{value}"
     ):
         _settings(tmp_path, {"WHOCREATED_GRACE_S": value})
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "postgres://app:s3cret@db/whocreated",
+            "unknown scheme 'postgres' (use postgresql+psycopg",
+        ),
+        ("postgresql+nope://app:s3cret@db/w", "unknown scheme 'postgresql+nope'"),
+        ("notaurl", "DATABASE_URL is not a database URL"),
+        ("mysql://app:s3cret@db/whocreated", "the driver for 'mysql' (MySQLdb) is not installed"),
+        ("mysql+pymysql://app:s3cret@db/w", "pip install '.[postgres]'"),
+    ],
+)
+def test_a_database_url_that_cannot_be_opened_is_a_config_error(
+    tmp_path: Path, url: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)) as raised:
+        _settings(tmp_path, {"DATABASE_URL": url})
+    assert "s3cret" not in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_postgres_url_without_its_driver_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # not installed
+    with pytest.raises(ConfigError, match=re.escape("pip install '.[postgres]'")) as raised:
+        _settings(tmp_path, {"DATABASE_URL": "postgresql+psycopg://app:s3cret@db/w"})
+    assert "s3cret" not in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["sqlite:///state.sqlite3", "sqlite://", "postgresql+psycopg://app:s3cret@db/w"]
+)
+def test_usable_database_urls_are_kept_as_given(tmp_path: Path, url: str) -> None:
+    assert _settings(tmp_path, {"DATABASE_URL": url}).database_url == url

@@ -469,3 +469,98 @@ def test_scan_notify_writes_tags_only_when_actions_are_enabled(
             assert ("whocreated:created-by" in written) is tagged
     finally:
         slack.close()
+
+
+def _notify_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, slack_url: str, token: str
+) -> None:
+    (tmp_path / "whocreated.toml").write_text(
+        f'[aws]\nregions = ["{REGION}"]\n[directory]\nemail_domain = "example.com"\n'
+        '[nudges]\nworking_hours = "00:00-23:59"\n'
+        'working_days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    for variable, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_REGION": REGION,
+        "AWS_CONFIG_FILE": str(tmp_path / "none"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'state.sqlite3'}",
+        "SLACK_BOT_TOKEN": token,
+        "SLACK_API_URL": slack_url,
+    }.items():
+        monkeypatch.setenv(variable, value)
+    for variable in ("AWS_PROFILE", "WHOCREATED_CONFIG", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["xapp-1-A0-123-abc", "xoxb-", "xoxb-<token>", "not-a-token"],
+)
+def test_scan_notify_refuses_a_token_that_is_not_a_bot_token_before_asking_anyone(
+    token: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture,
+) -> None:
+    slack = FakeSlack()
+    try:
+        _notify_environment(monkeypatch, tmp_path, slack.url, token)
+        # No AWS stand-in: a check that reached AWS would be exit 3, not 2.
+        monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        assert main(["scan", "--notify"]) == 2
+        captured = capsys.readouterr()
+        [line] = captured.err.splitlines()
+        assert line.startswith("whocreated: SLACK_BOT_TOKEN ")
+        assert "Traceback" not in captured.err and captured.out == ""
+        assert slack.calls == []
+    finally:
+        slack.close()
+
+
+def test_scan_notify_with_a_token_slack_refuses_is_exit_3_before_the_round(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    slack = FakeSlack()
+    slack.add_user("alice@example.com", SLACK_IDS["alice"], "Alice", tz="UTC")
+    try:
+        _notify_environment(monkeypatch, tmp_path, slack.url, "xoxb-revoked-123")
+        with CloudTrailServer() as trail, mock_aws():
+            monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", trail.endpoint_url)
+            ec2 = boto3.client("ec2", region_name=REGION)
+            address = ec2.allocate_address(Domain="vpc")["AllocationId"]
+            trail.add(allocate_address(address, datetime.now(UTC), "alice", region=REGION))
+
+            assert main(["scan", "--notify"]) == 3
+            captured = capsys.readouterr()
+            assert captured.err.splitlines() == [
+                "whocreated: Slack refused the bot token: invalid_auth"
+            ]
+            assert captured.out == ""
+            # Nothing but auth.test was asked: no lookups of owners, no digests.
+            assert [call.method for call in slack.calls] == ["auth.test"]
+    finally:
+        slack.close()
+
+
+def test_scan_notify_with_slack_unreachable_is_exit_3_before_the_round(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    _notify_environment(monkeypatch, tmp_path, f"http://127.0.0.1:{port}/api/", BOT_TOKEN)
+    with CloudTrailServer() as trail, mock_aws():
+        monkeypatch.setenv("AWS_ENDPOINT_URL_CLOUDTRAIL", trail.endpoint_url)
+        ec2 = boto3.client("ec2", region_name=REGION)
+        address = ec2.allocate_address(Domain="vpc")["AllocationId"]
+        trail.add(allocate_address(address, datetime.now(UTC), "alice", region=REGION))
+
+        assert main(["scan", "--notify"]) == 3
+        captured = capsys.readouterr()
+        [line] = captured.err.splitlines()
+        assert line.startswith("whocreated: Slack is unreachable")
+        assert captured.out == ""

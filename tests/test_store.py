@@ -181,3 +181,14 @@ def test_facts_are_written_a_batch_at_a_time(store: Store, monkeypatch: pytest.M
 
     assert len(store.find_facts([f"b-{n}" for n in range(50)])) == 50
     assert sum(1 for sql in statements if sql.lstrip().upper().startswith("INSERT")) == 8
+
+
+def test_a_store_whose_driver_is_missing_is_unavailable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # not installed
+    with pytest.raises(StoreUnavailable, match="driver is not installed") as raised:
+        Store.open("postgresql+psycopg://app:s3cret@127.0.0.1:9/w")
+    assert "s3cret" not in str(raised.value)

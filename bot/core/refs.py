@@ -127,6 +127,18 @@ def _parse_arn(given: str, text: str) -> ResourceRef:
             f"{text[:80]!r} is not a valid ARN: "
             "expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE"
         )
+    if not parts.resource_id or parts.resource_id.endswith(("/", ":")):
+        raise InvalidReference(
+            f"{text[:80]!r} names no resource: the id after {parts.resource[:40]!r} is missing"
+        )
+    if parts.region is not None:
+        from bot.config import is_known_region  # botocore's region list; no AWS call
+
+        if not is_known_region(parts.region):
+            raise InvalidReference(
+                f"{text[:80]!r} names an unknown AWS region {parts.region[:40]!r} "
+                "(e.g. us-east-1, eu-west-1)"
+            )
     return ResourceRef(
         given=given,
         id=parts.resource_id,
@@ -162,6 +174,16 @@ def in_account(ref: ResourceRef, account: str | None) -> ResourceRef:
             "was asked for"
         )
     return dataclasses.replace(ref, account=account)
+
+
+def in_region(ref: ResourceRef, region: str | None) -> ResourceRef:
+    """The reference searched in the region asked for; an ARN naming another region is a
+    mistake (it would be searched where it cannot be)."""
+    if region is not None and ref.region and ref.region != region:
+        raise InvalidReference(
+            f"{ref.given.strip()[:80]} names region {ref.region}, but region {region} was asked for"
+        )
+    return ref
 
 
 def home_region_for_service(service: str, partition: str = "aws") -> str | None:

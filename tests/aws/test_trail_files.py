@@ -202,3 +202,27 @@ def test_memory_follows_a_record_not_the_file(tmp_path: Path) -> None:
     assert stats.files_parsed == 1 and stats.records > 20_000
     assert answer.reason is Reason.ONLY_MENTIONED
     assert peak < 8 * 2**20
+
+
+def test_a_folder_without_a_cloudtrail_log_file_is_bad_input_not_not_found(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(TrailLogsError) as raised:
+        _find([tmp_path], INSTANCE)
+    assert str(raised.value) == (
+        f"{tmp_path}: no CloudTrail log files (1 skipped: 1 not .json or .json.gz)"
+    )
+    (tmp_path / "other.json").write_text('{"not": "cloudtrail"}')
+    with pytest.raises(TrailLogsError) as raised:
+        _find([tmp_path], INSTANCE)
+    assert str(raised.value) == (
+        f"{tmp_path}: no CloudTrail log files "
+        "(2 skipped: 1 not .json or .json.gz, 1 not CloudTrail records)"
+    )
+    # One log file anywhere among the paths given is a search: the answer is then "not found".
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "a.json").write_text(json.dumps({"Records": []}))
+    [answer], stats = _find([tmp_path], INSTANCE)
+    assert not answer.found and stats.files_read == 1

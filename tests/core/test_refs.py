@@ -1,6 +1,6 @@
 import pytest
 
-from bot.core.refs import MAX_REFERENCE_LENGTH, InvalidReference, parse
+from bot.core.refs import MAX_REFERENCE_LENGTH, InvalidReference, in_region, parse
 
 
 @pytest.mark.parametrize(
@@ -133,8 +133,24 @@ def test_s3_url_names_a_bucket() -> None:
         ("x" * (MAX_REFERENCE_LENGTH + 1), "characters long"),
         ("arn:aws:ec2", "not a valid ARN"),
         ("<!channel>", "not an AWS id"),
+        ("arn:aws:ec2:mars-1:123456789012:instance/i-0dbc91f429e48eeed", "unknown AWS region"),
+        ("arn:aws:ec2:us-east-1:123456789012:instance/", "names no resource"),
+        ("arn:aws:dynamodb:us-east-1:123456789012:table/", "names no resource"),
+        ("arn:aws:iam::123456789012:role/", "names no resource"),
+        ("arn:aws:logs:us-east-1:123456789012:log-group:g:log-stream:", "names no resource"),
     ],
 )
 def test_bad_input_gets_a_specific_message(text: str, message: str) -> None:
     with pytest.raises(InvalidReference, match=message):
         parse(text)
+
+
+def test_an_arn_in_another_region_than_the_one_asked_is_a_mistake() -> None:
+    arn = "arn:aws:ec2:eu-west-1:123456789012:instance/i-0dbc91f429e48eeed"
+    with pytest.raises(InvalidReference, match="names region eu-west-1, but region us-east-1"):
+        in_region(parse(arn), "us-east-1")
+    assert in_region(parse(arn), "eu-west-1").region == "eu-west-1"
+    assert in_region(parse(arn), None).region == "eu-west-1"
+    # Ids and global ARNs name no region: any region given is theirs.
+    assert in_region(parse("i-0dbc91f429e48eeed"), "us-east-1").region is None
+    assert in_region(parse("arn:aws:iam::123456789012:role/admin"), "us-east-1").region is None

@@ -105,7 +105,17 @@ def find_in_logs(
         stats.absorb(findings.stats)
         for search, found in zip(searches, findings.searches, strict=True):
             search.absorb(found)
+    if stats.files_read == 0:
+        # Nothing was searched: "not found" would wrongly say the resources are older than the logs.
+        raise TrailLogsError(f"{', '.join(specs)}: no CloudTrail log files ({_skipped(stats)})")
     return [search.answer(stats, region) for search in searches], stats
+
+
+def _skipped(stats: ReadStats) -> str:
+    """`3 skipped: 2 not .json or .json.gz, 1 not CloudTrail records`."""
+    total = sum(stats.skipped.values())
+    reasons = ", ".join(f"{count} {why}" for why, count in sorted(stats.skipped.items()))
+    return f"{total} skipped: {reasons}" if reasons else "none found"
 
 
 def _log_files(sources: Iterable[Source], stats: ReadStats) -> Iterator[LogFile]:
