@@ -12,7 +12,6 @@ import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,6 +36,7 @@ from bot.core.policy import (
 from bot.cron import EXPECTED as CRON_EXPECTED
 from bot.cron import CronError, check_cron
 from bot.registry.patrol import PATROL
+from bot.registry.regions import is_known_region
 
 DEFAULT_POLICY_FILE = "whocreated.toml"
 DEFAULT_GRACE_S = 25.0  # inside Kubernetes' default 30 s termination grace period
@@ -731,24 +731,6 @@ def _profile_region(profile: str | None, config_file: str | None) -> str | None:
         return session.get_scoped_config().get("region")
     except Exception:  # a missing profile is reported by `check`, not here
         return None
-
-
-@cache
-def known_regions() -> frozenset[str]:
-    """Every region botocore knows in every partition."""
-    session = botocore.session.get_session()
-    regions: set[str] = set()
-    for partition in session.get_available_partitions():
-        regions.update(session.get_available_regions("ec2", partition_name=partition))
-    return frozenset(regions)
-
-
-def is_known_region(name: str) -> bool:
-    return name in known_regions() or name in _EXTRA_REGIONS
-
-
-# Regions newer than some botocore releases; kept so a slightly old install still accepts them.
-_EXTRA_REGIONS = frozenset({"mx-central-1", "ap-southeast-7", "ap-southeast-5", "ca-west-1"})
 
 
 def check_region(name: str) -> str:

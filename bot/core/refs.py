@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot import registry
 from bot.registry import declared
 from bot.registry.references import EC2_HEX_LENGTHS, EC2_ID
+from bot.registry.regions import is_known_region
 
 MAX_REFERENCE_LENGTH = 2000
 
@@ -132,8 +133,6 @@ def _parse_arn(given: str, text: str) -> ResourceRef:
             f"{text[:80]!r} names no resource: the id after {parts.resource[:40]!r} is missing"
         )
     if parts.region is not None:
-        from bot.config import is_known_region  # botocore's region list; no AWS call
-
         if not is_known_region(parts.region):
             raise InvalidReference(
                 f"{text[:80]!r} names an unknown AWS region {parts.region[:40]!r} "
