@@ -132,12 +132,11 @@ def _parse_arn(given: str, text: str) -> ResourceRef:
         raise InvalidReference(
             f"{text[:80]!r} names no resource: the id after {parts.resource[:40]!r} is missing"
         )
-    if parts.region is not None:
-        if not is_known_region(parts.region):
-            raise InvalidReference(
-                f"{text[:80]!r} names an unknown AWS region {parts.region[:40]!r} "
-                "(e.g. us-east-1, eu-west-1)"
-            )
+    if parts.region is not None and not is_known_region(parts.region):
+        raise InvalidReference(
+            f"{text[:80]!r} names an unknown AWS region {parts.region[:40]!r} "
+            "(e.g. us-east-1, eu-west-1)"
+        )
     return ResourceRef(
         given=given,
         id=parts.resource_id,
