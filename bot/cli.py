@@ -303,8 +303,8 @@ def run_lookup(args: argparse.Namespace, out: TextIO) -> int:
     try:
         account = refs.account_id(args.account) if args.account is not None else None
         for text in args.ids:
-            ref = refs.in_account(refs.parse(text), account)
-            parsed.append(refs.in_region(ref, region))
+            ref = refs.in_region(refs.in_account(refs.parse(text), account), region)
+            parsed.append(ref if args.trail_logs else refs.in_known_region(ref))
     except refs.InvalidReference as error:
         raise UsageError(str(error)) from error
     if args.trail_logs:

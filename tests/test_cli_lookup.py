@@ -93,8 +93,6 @@ def test_readable_text_without_json(capsys: pytest.CaptureFixture) -> None:
             [
                 "lookup",
                 "arn:aws:ec2:mars-1:123456789012:instance/i-0dbc91f429e48eeed",
-                "--trail-logs",
-                str(SAMPLE),
             ],
             "unknown AWS region 'mars-1'",
         ),

@@ -132,11 +132,6 @@ def _parse_arn(given: str, text: str) -> ResourceRef:
         raise InvalidReference(
             f"{text[:80]!r} names no resource: the id after {parts.resource[:40]!r} is missing"
         )
-    if parts.region is not None and not is_known_region(parts.region):
-        raise InvalidReference(
-            f"{text[:80]!r} names an unknown AWS region {parts.region[:40]!r} "
-            "(e.g. us-east-1, eu-west-1)"
-        )
     return ResourceRef(
         given=given,
         id=parts.resource_id,
@@ -186,3 +181,14 @@ def in_region(ref: ResourceRef, region: str | None) -> ResourceRef:
 
 def home_region_for_service(service: str, partition: str = "aws") -> str | None:
     return registry.home_region(service, partition)
+
+
+def in_known_region(ref: ResourceRef) -> ResourceRef:
+    """The reference, when the region its ARN names is one AWS can be asked in (botocore's
+    list); trail logs are read whatever regions their records name."""
+    if ref.region is not None and not is_known_region(ref.region):
+        raise InvalidReference(
+            f"{ref.given[:80]!r} names an unknown AWS region {ref.region[:40]!r} "
+            "(e.g. us-east-1, eu-west-1)"
+        )
+    return ref
