@@ -33,7 +33,7 @@ from bot.core.policy import Policy
 from bot.core.resources import Finding
 from bot.outbox import Flushed, Outbox
 from bot.registry.patrol import PATROL
-from bot.store import OPEN_STATUSES, Nudge, Store, new_nudge_id, nudge_row
+from bot.store import OPEN_STATUSES, CarriedElsewhere, Nudge, Store, new_nudge_id, nudge_row
 
 logger = logging.getLogger(__name__)
 
@@ -211,13 +211,15 @@ class Notifier:
         now: datetime,
     ) -> str | None:
         """The digest and its new nudges, written pending; None when another process opened a
-        nudge for one of these resources at the same moment (it delivers them, not us)."""
+        nudge for one of these resources, or carried one of its open nudges, at the same moment
+        (it delivers them, not us)."""
         new_rows = [
             self._new_nudge(nudge_id, item.finding, owner, round_id, now)
             for nudge_id, item in items
             if item.nudge is None
         ]
-        carried = [item.nudge.id for _, item in items if item.nudge is not None]
+        # As read when planned: carried only if no other round carried them since.
+        carried = [item.nudge for _, item in items if item.nudge is not None]
         try:
             return self.outbox.queue(
                 kind=kind,
@@ -229,7 +231,7 @@ class Notifier:
                 new_nudges=new_rows,
                 carried=carried,
             )
-        except IntegrityError:
+        except (IntegrityError, CarriedElsewhere):
             logger.warning(
                 "some resources for %s were nudged by another process just now: left to it",
                 target,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.store import Digest, Store
+from bot.store import Digest, Nudge, Store
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ class Outbox:
         owner_slack_user: str | None = None,
         round_id: str | None = None,
         new_nudges: Sequence[Mapping[str, Any]] = (),
-        carried: Sequence[str] = (),
+        carried: Sequence[Nudge] = (),
     ) -> str:
         """Record a message to post (and its nudges), pending; returns its digest id."""
         return self.store.queue_digest(

@@ -290,6 +290,11 @@ class Decision:
     tell_channel: str | None
 
 
+class CarriedElsewhere(Exception):
+    """A nudge a digest was to carry changed since it was planned (another round carried or sent
+    it): nothing of that digest was written."""
+
+
 class StoreUnavailable(Exception):
     """The store cannot be used; the message names it (no password) and says why, in one line."""
 
@@ -765,12 +770,14 @@ class Store:
         owner_slack_user: str | None = None,
         round_id: str | None = None,
         new_nudges: Sequence[Mapping[str, Any]] = (),
-        carried: Sequence[str] = (),
+        carried: Sequence[Nudge] = (),
         digest_id: str | None = None,
     ) -> str:
         """Write a digest `pending`, with the new nudges it brings (rows from `nudge_row`) and
-        the open ones it carries again, in one transaction. IntegrityError when one of the new
-        nudges' resources already has an open nudge: nothing is written then."""
+        the open ones it carries again, in one transaction. Nothing is written when one of the
+        new nudges' resources already has an open nudge (IntegrityError), or when a carried one
+        is no longer as it was read (CarriedElsewhere: its digest or last sending changed, so
+        another round carried it at the same moment)."""
         digest_id = digest_id or new_nudge_id()
         with self.engine.begin() as conn:
             conn.execute(
@@ -790,12 +797,21 @@ class Store:
             if new_nudges:
                 rows = [{**row, "digest_id": digest_id, "times_sent": 0} for row in new_nudges]
                 conn.execute(nudges.insert(), rows)
-            if carried:
-                conn.execute(
+            for nudge in carried:
+                seen_digest = (
+                    nudges.c.digest_id.is_(None)
+                    if nudge.digest_id is None
+                    else nudges.c.digest_id == nudge.digest_id
+                )
+                moved = conn.execute(
                     nudges.update()
-                    .where(nudges.c.id.in_(list(carried)))
+                    .where(nudges.c.id == nudge.id)
+                    .where(seen_digest)
+                    .where(nudges.c.last_sent_at == _utc(nudge.last_sent_at))
                     .values(digest_id=digest_id, round_id=round_id)
                 )
+                if moved.rowcount != 1:
+                    raise CarriedElsewhere(nudge.id)  # leaving the block rolls it all back
         return digest_id
 
     def supersede_unsent(

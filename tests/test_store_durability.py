@@ -4,11 +4,13 @@ refused with the reason. SQLite and a real PostgreSQL."""
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -16,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot import store as store_module
 from bot.core.resources import EBS_VOLUME, EC2_INSTANCE, Resource
-from bot.store import Store, StoreUnavailable, nudge_row
+from bot.store import CarriedElsewhere, Store, StoreUnavailable, nudge_row
 from tests.postgres import POSTGRES_URL, postgres_or_skip
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -129,7 +131,7 @@ def test_a_digest_is_pending_then_sent_with_its_nudges(store: Store) -> None:
         now=NOW,
         round_id="r1",
         new_nudges=[row],
-        carried=[carried.id],
+        carried=[carried],
     )
     [pending] = store.pending_digests()
     assert (pending.id, pending.status, pending.attempts, pending.blocks) == (
@@ -151,6 +153,60 @@ def test_a_digest_is_pending_then_sent_with_its_nudges(store: Store) -> None:
     fresh, again = store.get_nudge(row["id"]), store.get_nudge(carried.id)
     assert (fresh.channel, fresh.message_ts, fresh.times_sent) == ("D0A", "1.5", 1)
     assert (again.message_ts, again.times_sent, again.last_sent_at) == ("1.5", 2, NOW + MINUTE)
+
+
+def test_a_nudge_is_carried_only_as_it_was_read(store: Store) -> None:
+    """Two rounds planned a re-nudge from the same reading: the second digest writes nothing."""
+    seen = store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW - timedelta(days=4))
+    new = nudge_row(DISK, owner_slack_user="U0A", sent_at=NOW)
+
+    def digest(round_id: str, **kwargs: Any) -> str:
+        return store.queue_digest(
+            kind="digest", target="U0A", text="t", blocks=[], now=NOW, round_id=round_id, **kwargs
+        )
+
+    first = digest("r2", carried=[seen])
+    with pytest.raises(CarriedElsewhere):
+        digest("r3", carried=[seen], new_nudges=[new])
+    assert [d.id for d in store.pending_digests()] == [first]
+    assert store.get_nudge(seen.id).digest_id == first
+    assert store.last_nudge_for(DISK.key) is None  # rolled back with it
+
+    # Sent since it was read (same digest, a newer last sending): carrying it would nudge twice.
+    store.digest_sent(first, channel="D0A", ts="1.5", now=NOW)
+    with pytest.raises(CarriedElsewhere):
+        digest("r3", carried=[dataclasses.replace(seen, digest_id=first)])
+    assert digest("r4", carried=[store.get_nudge(seen.id)])  # read afresh: carried
+
+
+def test_two_writers_carrying_one_nudge_at_once_one_wins(store: Store) -> None:
+    seen = store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW - timedelta(days=4))
+    start = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def carry(round_id: str) -> None:
+        start.wait()
+        try:
+            store.queue_digest(
+                kind="digest",
+                target="U0A",
+                text="t",
+                blocks=[],
+                now=NOW,
+                round_id=round_id,
+                carried=[seen],
+            )
+            outcomes.append("written")
+        except CarriedElsewhere:
+            outcomes.append("left")
+
+    threads = [threading.Thread(target=carry, args=(f"r{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["left", "left", "left", "written"]
+    assert len(store.pending_digests()) == 1
 
 
 def test_an_unsent_digest_is_superseded_and_its_nudges_freed(store: Store) -> None:
