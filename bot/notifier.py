@@ -9,6 +9,10 @@ any failure (a timeout included) is logged and leaves that owner's digest pendin
 retry, and the other owners still get theirs. An owner outside their working hours gets a
 pending digest too, sent by the hourly retry once their day starts (a newer round replaces it
 if it comes first). A resource passed on with *Not mine* goes to the person it was passed to.
+
+A digest Slack says can never reach its owner (account_inactive, user_not_found…) is given up
+(bot/giving_up.py) and its nudges let go; for `renudge_days` after that, that owner's resources
+go to the fallback channel, saying why.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from bot.core.messages import escape_mrkdwn
 from bot.core.nudging import History, Step, auto_stop_date, in_working_hours, next_step
 from bot.core.policy import Policy
 from bot.core.resources import Finding
+from bot.giving_up import UNREACHABLE, Undeliverable
 from bot.outbox import Flushed, Outbox
 from bot.registry.patrol import PATROL
 from bot.store import OPEN_STATUSES, CarriedElsewhere, Nudge, Store, new_nudge_id, nudge_row
@@ -50,6 +55,7 @@ class Delivery:
     auto_stopped: int = 0
     unknown_owner: int = 0
     failed: list[str] = field(default_factory=list)  # pending: retried within the hour
+    given_up: list[str] = field(default_factory=list)  # can never be delivered: routed again
     stopped_early: bool = False  # the round's lease was lost: the rest left to its new holder
 
     def summary(self) -> dict[str, Any]:
@@ -62,6 +68,7 @@ class Delivery:
             "auto_stopped": self.auto_stopped,
             "unknown_owner": self.unknown_owner,
             "delivery_failures": len(self.failed),
+            "delivery_given_up": len(self.given_up),
         }
 
 
@@ -108,11 +115,7 @@ class Notifier:
         digest); `still_ours` is checked before each owner (the round's lease)."""
         delivery = Delivery()
         now = self.clock()
-        by_owner: dict[str | None, list[Finding]] = defaultdict(list)
-        for finding in findings:
-            routed = self._route(finding)
-            by_owner[routed.owner.slack_user].append(routed)
-        for owner, owned in by_owner.items():
+        for owner, owned in self._by_owner(findings, now).items():
             if not still_ours():
                 logger.warning("the round's lease was lost: delivery stops here")
                 delivery.stopped_early = True
@@ -124,6 +127,8 @@ class Notifier:
                     self._owner_digest(
                         owner, owned, round_id, now, delivery, respect_hours, skipped
                     )
+            except Undeliverable:  # the outbox said why, once
+                delivery.given_up.append(owner or "fallback channel")
             except Exception:
                 logger.exception(
                     "the digest of %s was not delivered; it is tried again within the hour",
@@ -238,6 +243,34 @@ class Notifier:
             )
             return None
 
+    def _by_owner(
+        self, findings: Sequence[Finding], now: datetime
+    ) -> dict[str | None, list[Finding]]:
+        """Findings by whom their digest goes to (None: the fallback channel)."""
+        by_owner: dict[str | None, list[Finding]] = defaultdict(list)
+        unreachable: dict[str, str | None] = {}
+        for finding in findings:
+            routed = self._route(finding)
+            owner = routed.owner.slack_user
+            if owner is not None:
+                if owner not in unreachable:
+                    unreachable[owner] = self._unreachable(owner, now)
+                failure = unreachable[owner]
+                if failure is not None:
+                    routed = _not_reached(routed, failure)
+            by_owner[routed.owner.slack_user].append(routed)
+        return by_owner
+
+    def _unreachable(self, owner: str, now: datetime) -> str | None:
+        """Why Slack would not take their last digest (account_inactive…), when that was less
+        than renudge_days ago and nothing reached them since; else None: try them."""
+        failed = self.store.failed_since_sent(owner)
+        if failed is None or failed.failure not in UNREACHABLE or failed.failed_at is None:
+            return None
+        if now - failed.failed_at >= timedelta(days=self.policy.nudges.renudge_days):
+            return None
+        return failed.failure
+
     def _route(self, finding: Finding) -> Finding:
         """A resource passed on with Not mine belongs to whom it was passed to, not to whoever
         the round found (its creator), until that nudge is answered."""
@@ -260,17 +293,21 @@ class Notifier:
         if last is None or last.status not in OPEN_STATUSES:
             # Never nudged, or answered long ago and idle again (a keep ran out): a new nudge.
             return _Item(finding, None, Step.NUDGE)
-        if last.status == "acting" or self._on_its_way(last):
+        if last.status == "acting" or self._on_its_way(last, now):
             return _Item(finding, last, Step.WAIT)
         history = History(times_sent=last.times_sent, last_sent_at=last.last_sent_at)
         return _Item(finding, last, next_step(history, now, self.policy.nudges))
 
-    def _on_its_way(self, nudge: Nudge) -> bool:
-        """In a digest that was tried and not confirmed: the retry settles it, not a new one."""
+    def _on_its_way(self, nudge: Nudge, now: datetime) -> bool:
+        """In a digest that was tried and not confirmed: the retry settles it, not a new one.
+        Not one given up, nor one pending longer than the re-nudge interval: this round's
+        digest replaces it."""
         if nudge.digest_id is None:
             return False
         digest = self.store.get_digest(nudge.digest_id)
-        return digest is not None and digest.status == "pending"
+        if digest is None or digest.status != "pending":
+            return False
+        return now - digest.created_at < timedelta(days=self.policy.nudges.renudge_days)
 
     def _new_nudge(
         self, nudge_id: str, finding: Finding, owner: str | None, round_id: str, now: datetime
@@ -330,6 +367,8 @@ class Notifier:
         )
         try:
             self.outbox.send(digest_id)
+        except Undeliverable:
+            pass  # said once by the outbox
         except Exception:
             logger.exception("the auto-stop notice to %s waits for the hourly retry", owner)
 
@@ -349,6 +388,8 @@ class Notifier:
         try:
             if self.outbox.send(digest_id):
                 delivery.escalated += len(items)
+        except Undeliverable:
+            pass  # said once by the outbox
         except Exception:
             logger.exception("the escalation about %s waits for the hourly retry", owner)
 
@@ -422,6 +463,16 @@ class Notifier:
                 )
                 self._zones[user] = None
         return self._zones[user]
+
+
+def _not_reached(finding: Finding, failure: str) -> Finding:
+    """The finding for the fallback channel, saying whom Slack would not let us reach, and why."""
+    owner = finding.owner
+    who = f"{owner.aws_name} ({owner.slack_user})" if owner.aws_name else owner.slack_user
+    unowned = dataclasses.replace(
+        owner, slack_user=None, verified=False, reason=f"could not reach {who} in Slack: {failure}"
+    )
+    return dataclasses.replace(finding, owner=unowned)
 
 
 # Decisions that take the nudge's monthly cost away (all of it, or its compute: pause, on-demand).

@@ -40,7 +40,7 @@ def notify_round(
         if settled:
             logger.info("settled %d decisions left unfinished by a restart", settled)
         flushed = notifier.retry()
-        if flushed.sent or flushed.found or flushed.failed:
+        if flushed.sent or flushed.found or flushed.failed or flushed.given_up:
             logger.info("digests pending from earlier: %s", flushed.summary())
         rounds = Rounds(
             patrol,

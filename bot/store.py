@@ -273,6 +273,8 @@ class Digest:
     sent_at: datetime | None
     text: str
     blocks: list[dict[str, Any]]
+    failure: str | None = None  # given up (status failed): why, in a word
+    failed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -867,6 +869,52 @@ class Store:
                 .values(last_error=error[:2000])
             )
 
+    def give_up_digest(
+        self, digest_id: str, *, failure: str, error: str, now: datetime
+    ) -> int | None:
+        """A pending digest that will never be delivered becomes `failed`, with why (`failure`,
+        a word; `error`, the words) and its nudges are let go: they are no longer on their way,
+        so the next round plans them again. How many were let go, for the one caller that did
+        it; None for the others (it was not pending any more)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                digests_table.update()
+                .where(digests_table.c.id == digest_id)
+                .where(digests_table.c.status == "pending")
+                .values(
+                    status="failed",
+                    failure=failure[:64],
+                    failed_at=_utc(now),
+                    last_error=error[:2000],
+                )
+            )
+            if result.rowcount != 1:
+                return None
+            let_go = conn.execute(
+                nudges.update().where(nudges.c.digest_id == digest_id).values(digest_id=None)
+            )
+        return let_go.rowcount
+
+    def failed_since_sent(self, target: str) -> Digest | None:
+        """The last digest to `target` that was given up, when none reached it since."""
+        with self.engine.connect() as conn:
+            sent = conn.execute(
+                sa.select(sa.func.max(digests_table.c.sent_at))
+                .where(digests_table.c.target == target)
+                .where(digests_table.c.status == "sent")
+            ).scalar()
+            query = (
+                sa.select(digests_table)
+                .where(digests_table.c.target == target)
+                .where(digests_table.c.status == "failed")
+                .order_by(digests_table.c.failed_at.desc())
+                .limit(1)
+            )
+            if sent is not None:
+                query = query.where(digests_table.c.failed_at > _utc(sent))
+            row = conn.execute(query).first()
+        return _digest(row) if row is not None else None
+
     def digest_sent(self, digest_id: str, *, channel: str, ts: str, now: datetime) -> bool:
         """Mark it sent where it landed, and its nudges with it (one more time sent each). False
         when it was already marked (a reconcile and the original post both saw it)."""
@@ -1122,7 +1170,7 @@ def _nudge(row: Any) -> Nudge:
 def _digest(row: Any) -> Digest:
     data = dict(row._mapping)
     data["blocks"] = json.loads(data.get("blocks") or "[]")
-    for name in ("created_at", "attempted_at", "sent_at"):
+    for name in ("created_at", "attempted_at", "sent_at", "failed_at"):
         data[name] = _utc(data[name])
     return Digest(**data)
 

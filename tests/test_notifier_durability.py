@@ -1,7 +1,10 @@
-"""Delivery when things go wrong around it: two rounds at once, on SQLite and a real PostgreSQL."""
+"""Delivery when things go wrong around it: an owner Slack will not let us reach, a digest that
+cannot be delivered, two rounds at once. On SQLite and a real PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -9,17 +12,32 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
 
+from bot import giving_up, outbox
 from bot.store import Store
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.postgres import postgres_or_skip
-from tests.test_notifier import ALICE, MONDAY_NOON, Clock, finding, notifier, posts
+from tests.test_notifier import (
+    ALICE,
+    FALLBACK,
+    MONDAY_NOON,
+    Clock,
+    blocks_of,
+    finding,
+    notifier,
+    posts,
+)
+
+DAVE = "U0DAVE001"
+RES = "i-0ddddddddddddddd1"
 
 
 @pytest.fixture
 def slack() -> Iterator[FakeSlack]:
     fake = FakeSlack()
     fake.add_user("alice@example.com", ALICE, "Alice", tz="UTC")
+    fake.add_user("dave@example.com", DAVE, "Dave", tz="UTC")
     yield fake
     fake.close()
 
@@ -69,3 +87,157 @@ def test_two_rounds_at_once_renudge_an_open_nudge_once(slack: FakeSlack, store: 
     [nudge] = store.open_nudges()
     assert nudge.times_sent == 2
     assert store.pending_digests() == []  # the loser's digest was never written
+
+
+def landed(slack: FakeSlack, channel: str) -> int:
+    """Messages that arrived in a channel (or a user's DM), not calls made."""
+    where = slack.dm_channel(channel) if channel.startswith("U") else channel
+    return len([key for key in slack.messages if key[0] == where])
+
+
+def given_up_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if "given up" in r.getMessage()]
+
+
+# An owner Slack will not let us reach -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("directory", ["still names dave", "no longer knows dave"])
+def test_an_owner_who_left_is_given_up_once_and_their_resources_reach_the_fallback_channel(
+    slack: FakeSlack, store: Store, caplog: pytest.LogCaptureFixture, directory: str
+) -> None:
+    clock = Clock(MONDAY_NOON)
+    slack.fail_next("chat.postMessage", "account_inactive")  # Dave left this morning
+    with caplog.at_level(logging.WARNING):
+        first = notifier(slack, store, clock).deliver([finding(RES, DAVE)], "round-1")
+
+    assert (first.given_up, first.failed, first.digests) == ([DAVE], [], 0)
+    assert store.pending_digests() == []  # not retried hourly for ever
+    [nudge] = store.open_nudges()
+    assert nudge.digest_id is None  # let go: no longer "on its way"
+    gone = store.failed_since_sent(DAVE)
+    assert gone is not None and (gone.status, gone.failure) == ("failed", "account_inactive")
+    [line] = given_up_lines(caplog)  # once, at WARNING, saying why
+    assert "account_inactive" in line and DAVE in line
+    assert [r.levelno for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+    clock.now += timedelta(hours=1)
+    assert notifier(slack, store, clock).retry().summary()["sent"] == 0
+    clock.now += timedelta(days=1)
+    owner = DAVE if directory == "still names dave" else None
+    second = notifier(slack, store, clock).deliver([finding(RES, owner)], "round-2")
+
+    [fallback] = [p for p in posts(slack) if p["channel"] == FALLBACK]
+    assert RES in json.dumps(blocks_of(fallback)) and second.unknown_owner == 1
+    if owner:
+        words = "could not reach u0dave001 (U0DAVE001) in Slack: account_inactive"
+        assert words in json.dumps(blocks_of(fallback))
+    assert [p["channel"] for p in posts(slack)] == [DAVE, FALLBACK]  # Dave not tried again
+    assert len(given_up_lines(caplog)) == 1
+    clock.now += timedelta(days=1)
+    third = notifier(slack, store, clock).deliver([finding(RES, owner)], "round-3")
+    assert third.waiting == 1 and len(posts(slack)) == 2  # the fallback was told: not daily
+
+
+def test_an_owner_who_left_before_a_retry_is_given_up_at_the_retry(
+    slack: FakeSlack, store: Store
+) -> None:
+    clock = Clock(MONDAY_NOON)
+    slack.fail_next("chat.postMessage", "internal_error")
+    note = notifier(slack, store, clock)
+    assert note.deliver([finding(RES, DAVE)], "round-1").failed == [DAVE]
+    del slack.users[DAVE]  # deactivated: conversations.open says user_not_found
+
+    clock.now += timedelta(minutes=5)
+    flushed = note.retry()
+
+    assert (flushed.given_up, flushed.failed, flushed.sent) == ([DAVE], [], 0)
+    assert store.pending_digests() == [] and store.open_nudges()[0].digest_id is None
+    assert store.failed_since_sent(DAVE).failure == "user_not_found"
+
+
+def test_a_digest_whose_history_cannot_tell_is_given_up_and_the_next_round_nudges_again(
+    slack: FakeSlack, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock(MONDAY_NOON)
+    slack.fail_next("chat.postMessage", "internal_error")
+    note = notifier(slack, store, clock, renudge_days=3)
+    note.deliver([finding("i-0aaaaaaaaaaaaaaa1", ALICE)], "round-1")
+    chatty = WebClient(token=BOT_TOKEN, base_url=slack.url)
+    for n in range(3):  # more in the DM since than the history is read for
+        chatty.chat_postMessage(channel=ALICE, text=f"hello {n}")
+    monkeypatch.setattr(outbox, "HISTORY_PAGE", 1)
+    monkeypatch.setattr(outbox, "HISTORY_PAGES", 2)
+
+    clock.now += timedelta(minutes=5)
+    assert note.retry().given_up == [ALICE]
+    assert landed(slack, ALICE) == 3  # not posted again: it might have arrived
+    assert store.failed_since_sent(ALICE).failure == "undecided"
+
+    clock.now += timedelta(days=1)
+    again = notifier(slack, store, clock, renudge_days=3).deliver(
+        [finding("i-0aaaaaaaaaaaaaaa1", ALICE)], "round-2"
+    )
+    assert again.digests == 1 and landed(slack, ALICE) == 4  # to Alice: she can be reached
+
+
+# Bounds on trying --------------------------------------------------------------------------------
+
+
+def test_a_digest_failing_for_passing_reasons_is_posted_a_bounded_number_of_times(
+    slack: FakeSlack, store: Store
+) -> None:
+    clock = Clock(MONDAY_NOON)
+    for _ in range(giving_up.MAX_ATTEMPTS + 2):
+        slack.fail_next("chat.postMessage", "internal_error")
+    note = notifier(slack, store, clock)
+    note.deliver([finding("i-0aaaaaaaaaaaaaaa1", ALICE)], "round-1")
+    given_up = []
+    for _ in range(giving_up.MAX_ATTEMPTS + 2):
+        clock.now += timedelta(minutes=5)
+        given_up += note.retry().given_up
+
+    assert given_up == [ALICE]
+    assert len(posts(slack)) == giving_up.MAX_ATTEMPTS
+    assert store.pending_digests() == [] and store.open_nudges()[0].digest_id is None
+
+
+def test_a_tried_digest_still_undelivered_a_day_later_is_given_up_not_posted(
+    slack: FakeSlack, store: Store
+) -> None:
+    clock = Clock(MONDAY_NOON)
+    slack.fail_next("chat.postMessage", "internal_error")
+    note = notifier(slack, store, clock)
+    note.deliver([finding("i-0aaaaaaaaaaaaaaa1", ALICE)], "round-1")
+    slack.fail_next("conversations.history", "internal_error")
+    slack.fail_next("conversations.history", "internal_error")
+    clock.now += timedelta(minutes=5)
+    assert note.retry().failed == [ALICE]  # history could not be read: tried again later
+
+    clock.now += timedelta(days=1)
+    flushed = note.retry()
+    assert flushed.given_up == [ALICE] and flushed.sent == 0
+    assert len(posts(slack)) == 1 and landed(slack, ALICE) == 0
+    assert store.failed_since_sent(ALICE).failure == "expired"
+
+
+def test_a_digest_pending_longer_than_the_renudge_interval_holds_nothing_back(
+    slack: FakeSlack, store: Store
+) -> None:
+    clock = Clock(MONDAY_NOON)
+    slack.fail_next("chat.postMessage", "internal_error")
+    findings = [finding("i-0aaaaaaaaaaaaaaa1", ALICE)]
+    notifier(slack, store, clock, renudge_days=3).deliver(findings, "round-1")
+    [stuck] = store.pending_digests()  # and no hourly retry ran (a scan --notify from cron)
+
+    clock.now += timedelta(days=1)
+    assert notifier(slack, store, clock, renudge_days=3).deliver(findings, "round-2").waiting == 1
+    clock.now += timedelta(days=2)
+    later = notifier(slack, store, clock, renudge_days=3).deliver(findings, "round-3")
+
+    assert later.digests == 1 and landed(slack, ALICE) == 1
+    [nudge] = store.open_nudges()
+    assert nudge.times_sent == 1 and nudge.digest_id != stuck.id
+    flushed = notifier(slack, store, clock, renudge_days=3).retry()  # the stale one: not posted
+    assert flushed.given_up == [ALICE] and landed(slack, ALICE) == 1
+    assert store.get_nudge(nudge.id).digest_id == nudge.digest_id  # the new digest's, kept
