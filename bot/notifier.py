@@ -6,9 +6,11 @@ rows that make buttons work and keep a restart from sending the same nudge twice
 Every message goes through the outbox (bot/outbox.py): written `pending` with its nudges, posted
 with its id in the message metadata, then marked `sent`. Each owner is delivered on their own:
 any failure (a timeout included) is logged and leaves that owner's digest pending for the hourly
-retry, and the other owners still get theirs. An owner outside their working hours gets a
-pending digest too, sent by the hourly retry once their day starts (a newer round replaces it
-if it comes first). A resource passed on with *Not mine* goes to the person it was passed to.
+retry, and the other owners still get theirs; a failure before the digest was in the store (the
+store itself failing) keeps that owner's findings in this process for the hourly retry instead
+(bot/unwritten.py). An owner outside their working hours gets a pending digest too, sent by the
+hourly retry once their day starts (a newer round replaces it if it comes first). A resource
+passed on with *Not mine* goes to the person it was passed to.
 
 A digest Slack says can never reach its owner (account_inactive, user_not_found…) is given up
 (bot/giving_up.py) and its nudges let go; for `renudge_days` after that, that owner's resources
@@ -26,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.aws.operations import Outcome
 from bot.core import digests
@@ -38,7 +40,16 @@ from bot.core.resources import Finding
 from bot.giving_up import UNREACHABLE, Undeliverable
 from bot.outbox import Flushed, Outbox
 from bot.registry.patrol import PATROL
-from bot.store import OPEN_STATUSES, CarriedElsewhere, Nudge, Store, new_nudge_id, nudge_row
+from bot.store import (
+    OPEN_STATUSES,
+    CarriedElsewhere,
+    Nudge,
+    Store,
+    new_nudge_id,
+    nudge_row,
+    why_unusable,
+)
+from bot.unwritten import KEEP_FOR, Kept, Unwritten
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +112,7 @@ class Notifier:
         self.auto_stop = auto_stop
         self._zones: dict[str, str | None] = {}
         self.outbox = Outbox(store, client, clock, in_hours=self._in_hours)
+        self.unwritten = Kept()
 
     def deliver(
         self,
@@ -115,31 +127,106 @@ class Notifier:
         digest); `still_ours` is checked before each owner (the round's lease)."""
         delivery = Delivery()
         now = self.clock()
+        self.unwritten.clear()  # this round's findings replace an earlier round's
         for owner, owned in self._by_owner(findings, now).items():
             if not still_ours():
                 logger.warning("the round's lease was lost: delivery stops here")
                 delivery.stopped_early = True
                 break
-            try:
-                if owner is None:
-                    self._unknown_owners(owned, round_id, now, delivery)
-                else:
-                    self._owner_digest(
-                        owner, owned, round_id, now, delivery, respect_hours, skipped
-                    )
-            except Undeliverable:  # the outbox said why, once
-                delivery.given_up.append(owner or "fallback channel")
-            except Exception:
-                logger.exception(
-                    "the digest of %s was not delivered; it is tried again within the hour",
-                    owner or "the fallback channel",
-                )
-                delivery.failed.append(owner or "fallback channel")
+            part = Unwritten(owner, tuple(owned), round_id, respect_hours, tuple(skipped), now)
+            self._deliver_part(part, now, delivery)
         return delivery
 
     def retry(self) -> Flushed:
-        """What is still pending: failed deliveries, owners whose working day has begun."""
-        return self.outbox.flush()
+        """What is still pending: failed deliveries, owners whose working day has begun, and
+        deliveries whose digest the store could not take (kept in this process)."""
+        written_now = self.retry_unwritten()
+        flushed = self.outbox.flush()
+        flushed.sent += written_now
+        return flushed
+
+    def retry_unwritten(self) -> int:
+        """Deliver again what failed before its digest was in the store: the resources nobody
+        answered since. How many messages were posted."""
+        now = self.clock()
+        posted = 0
+        for part in self.unwritten.take():
+            if now - part.planned_at >= KEEP_FOR:
+                logger.warning(
+                    "the digest of %s from round %s was never written: dropped, newer rounds "
+                    "nudge its resources",
+                    part.owner or "the fallback channel",
+                    part.round_id,
+                )
+                continue
+            try:
+                unanswered = [f for f in part.findings if self._unanswered(f, part.planned_at)]
+            except SQLAlchemyError as error:
+                self.unwritten.keep(part)
+                logger.warning(
+                    "the store is %s: the digest of %s waits for the next retry",
+                    why_unusable(error),
+                    part.owner or "the fallback channel",
+                )
+                continue
+            again = dataclasses.replace(part, findings=tuple(unanswered))
+            posted += self._deliver_part(again, now, Delivery())
+        return posted
+
+    def _deliver_part(self, part: Unwritten, now: datetime, delivery: Delivery) -> bool:
+        """One owner's digest (or the fallback channel's); True when one was posted now. A
+        failure is logged and counted; one before the digest was written is kept for retry."""
+        who = part.owner or "the fallback channel"
+        try:
+            if part.owner is None:
+                return self._unknown_owners(list(part.findings), part.round_id, now, delivery)
+            return self._owner_digest(
+                part.owner,
+                list(part.findings),
+                part.round_id,
+                now,
+                delivery,
+                part.respect_hours,
+                part.skipped,
+            )
+        except Undeliverable:  # the outbox said why, once
+            delivery.given_up.append(part.owner or "fallback channel")
+        except Exception as error:
+            delivery.failed.append(part.owner or "fallback channel")
+            if self._written(part):
+                logger.exception(
+                    "the digest of %s was not delivered; it waits in the store and is tried "
+                    "again within the hour",
+                    who,
+                )
+            else:
+                self.unwritten.keep(part)
+                why = (
+                    f"the store is {why_unusable(error)}"
+                    if isinstance(error, SQLAlchemyError)
+                    else type(error).__name__
+                )
+                logger.exception(
+                    "the digest of %s was not written (%s): kept in this process, which tries "
+                    "again within the hour",
+                    who,
+                    why,
+                )
+        return False
+
+    def _written(self, part: Unwritten) -> bool:
+        """Whether the store holds this part's digest, pending (the retry posts it)."""
+        target = part.owner or self.policy.slack.fallback_channel
+        try:
+            pending = self.store.pending_digests()
+        except SQLAlchemyError:
+            return False
+        return any(d.target == target and d.round_id == part.round_id for d in pending)
+
+    def _unanswered(self, finding: Finding, since: datetime) -> bool:
+        """Not decided on since `since` (a click, an auto-stop): still worth a digest."""
+        last = self.store.last_nudge_for(finding.resource.key)
+        return last is None or last.decided_at is None or last.decided_at < since
 
     # One owner -----------------------------------------------------------------------------------
 
@@ -152,7 +239,8 @@ class Notifier:
         delivery: Delivery,
         respect_hours: bool,
         skipped: Sequence[str],
-    ) -> None:
+    ) -> bool:
+        """Their digest, written and posted (or left for their hours); True when posted now."""
         in_hours = not respect_hours or self._in_hours(owner)
         # A digest of an earlier round still waiting for their hours: this one replaces it.
         self.store.supersede_unsent(owner, newer_round=round_id)
@@ -164,7 +252,7 @@ class Notifier:
                     self._auto_stop(item, owner, now, delivery)
         to_send = [item for item in items if item.step in (Step.NUDGE, Step.ESCALATE)]
         if not to_send:
-            return
+            return False
         ids = [item.nudge.id if item.nudge else new_nudge_id() for item in to_send]
         pairs = [(nudge_id, item.finding) for nudge_id, item in zip(ids, to_send, strict=True)]
         blocks = digests.digest_blocks(
@@ -190,17 +278,18 @@ class Notifier:
             now=now,
         )
         if digest_id is None:
-            return
+            return False
         if not in_hours:
             delivery.deferred[owner] = len(to_send)
-            return
+            return False
         if self.outbox.send(digest_id) is None:
-            return  # another process is posting it
+            return False  # another process is posting it
         delivery.digests += 1
         delivery.resources_nudged += len(to_send)
         escalations = [item for item in to_send if item.step is Step.ESCALATE]
         if escalations:
             self._escalate(owner, escalations, now, delivery)
+        return True
 
     def _queue(
         self,
@@ -397,19 +486,20 @@ class Notifier:
 
     def _unknown_owners(
         self, findings: list[Finding], round_id: str, now: datetime, delivery: Delivery
-    ) -> None:
+    ) -> bool:
+        """The fallback channel's message; True when posted now."""
         items = [self._plan(finding, now) for finding in findings]
         fresh = [item for item in items if item.step is not Step.WAIT]
         delivery.waiting += len(items) - len(fresh)
         channel = self.policy.slack.fallback_channel
         if not fresh:
-            return
+            return False
         if not channel:
             delivery.unknown_owner += len(fresh)
             logger.warning(
                 "%d idle resources have no known owner and no fallback channel is set", len(fresh)
             )
-            return
+            return False
         pairs = [(item.finding, item.finding.owner.reason) for item in fresh]
         blocks = digests.unknown_owner_blocks(pairs, now, kinds=PATROL)
         ids = [item.nudge.id if item.nudge else new_nudge_id() for item in fresh]
@@ -424,8 +514,10 @@ class Notifier:
             owner=None,
             now=now,
         )
-        if digest_id is not None and self.outbox.send(digest_id) is not None:
-            delivery.unknown_owner += len(fresh)
+        if digest_id is None or self.outbox.send(digest_id) is None:
+            return False
+        delivery.unknown_owner += len(fresh)
+        return True
 
     # The weekly summary --------------------------------------------------------------------------
 

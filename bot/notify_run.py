@@ -1,7 +1,8 @@
 """`whocreated scan --notify`: one round that sends the digests, with what `serve` does around its
 rounds: this process announced alive (its instance lease), what a dead process left half done
 settled first (decisions `acting`, digests `pending`), and the round lease, so a second
-`scan --notify` or a replica's scheduled round at the same time does nothing.
+`scan --notify` or a replica's scheduled round at the same time does nothing. Digests the store
+could not take are tried once more before it ends (there is no hourly retry to leave them to).
 """
 
 from __future__ import annotations
@@ -49,4 +50,14 @@ def notify_round(
             holder=services.holder,
             clock=services.clock,
         )
-        return rounds.run(progress=progress)
+        run = rounds.run(progress=progress)
+        if len(notifier.unwritten):
+            notifier.retry_unwritten()  # this process has no hourly retry: once more, now
+            if left := len(notifier.unwritten):
+                logger.warning(
+                    "%d %s could still not be written to the store and end with this process: "
+                    "the next round nudges their owners",
+                    left,
+                    "digest" if left == 1 else "digests",
+                )
+        return run

@@ -12,14 +12,17 @@ that can never be delivered is given up (bot/giving_up.py): marked `failed`, its
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+
 from bot import giving_up
 from bot.giving_up import Undecided, Undeliverable
-from bot.store import Digest, Nudge, Store
+from bot.store import Digest, Nudge, Store, new_nudge_id, why_unusable
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +33,7 @@ RECONCILE_AFTER = timedelta(minutes=1)
 CLOCK_MARGIN = timedelta(minutes=10)
 HISTORY_PAGE = 200
 HISTORY_PAGES = 10
+WRITE_PAUSE_S = 1.0  # before a second try at writing a digest the store failed to take
 
 __all__ = ["Flushed", "Outbox", "Undecided", "Undeliverable"]
 
@@ -62,11 +66,13 @@ class Outbox:
         clock: Callable[[], datetime],
         *,
         in_hours: Callable[[str], bool] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.store = store
         self.client = client
         self.clock = clock
         self.in_hours = in_hours or (lambda _owner: True)
+        self.sleep = sleep
 
     def queue(
         self,
@@ -80,18 +86,46 @@ class Outbox:
         new_nudges: Sequence[Mapping[str, Any]] = (),
         carried: Sequence[Nudge] = (),
     ) -> str:
-        """Record a message to post (and its nudges), pending; returns its digest id."""
-        return self.store.queue_digest(
-            kind=kind,
-            target=target,
-            text=text,
-            blocks=list(blocks or ()),
-            now=self.clock(),
-            owner_slack_user=owner_slack_user,
-            round_id=round_id,
-            new_nudges=new_nudges,
-            carried=carried,
-        )
+        """Record a message to post (and its nudges), pending; returns its digest id. A store
+        that failed for a passing reason (SQLite busy past its timeout, a PostgreSQL connection
+        lost) is tried once more after WRITE_PAUSE_S; what it raises then, the caller gets."""
+        digest_id = new_nudge_id()
+
+        def write() -> str:
+            return self.store.queue_digest(
+                kind=kind,
+                target=target,
+                text=text,
+                blocks=list(blocks or ()),
+                now=self.clock(),
+                owner_slack_user=owner_slack_user,
+                round_id=round_id,
+                new_nudges=new_nudges,
+                carried=carried,
+                digest_id=digest_id,
+            )
+
+        try:
+            return write()
+        except DBAPIError as error:
+            if not _passing(error):
+                raise
+            logger.warning(
+                "the store failed writing a %s to %s (%s): trying once more",
+                kind,
+                target,
+                why_unusable(error),
+            )
+        self.sleep(WRITE_PAUSE_S)
+        if self._written(digest_id):  # it was, the answer was lost (a connection cut at commit)
+            return digest_id
+        return write()
+
+    def _written(self, digest_id: str) -> bool:
+        try:
+            return self.store.get_digest(digest_id) is not None
+        except SQLAlchemyError:
+            return False
 
     def send(self, digest_id: str) -> tuple[str, str] | None:
         """Post a pending digest (after checking history, when it was tried before) and mark it
@@ -255,3 +289,8 @@ def _words(error: BaseException) -> str:
 
 def _resources(count: int) -> str:
     return "1 resource" if count == 1 else f"{count} resources"
+
+
+def _passing(error: DBAPIError) -> bool:
+    """A store failure worth one more try: busy, locked, or its connection lost."""
+    return isinstance(error, OperationalError) or bool(error.connection_invalidated)

@@ -1,11 +1,14 @@
 """Delivery when things go wrong around it: an owner Slack will not let us reach, a digest that
-cannot be delivered, two rounds at once. On SQLite and a real PostgreSQL."""
+cannot be delivered, two rounds at once, a store that fails while a digest is written. On SQLite
+and a real PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 import threading
+import types
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,8 +16,12 @@ from typing import Any
 
 import pytest
 from slack_sdk import WebClient
+from sqlalchemy.exc import OperationalError
 
 from bot import giving_up, outbox
+from bot import store as store_module
+from bot.notifier import Notifier
+from bot.notify_run import notify_round
 from bot.store import Store
 from tests.fake_slack import BOT_TOKEN, FakeSlack
 from tests.postgres import postgres_or_skip
@@ -28,6 +35,7 @@ from tests.test_notifier import (
     notifier,
     posts,
 )
+from tests.test_rounds import FixedRound
 
 DAVE = "U0DAVE001"
 RES = "i-0ddddddddddddddd1"
@@ -241,3 +249,136 @@ def test_a_digest_pending_longer_than_the_renudge_interval_holds_nothing_back(
     flushed = notifier(slack, store, clock, renudge_days=3).retry()  # the stale one: not posted
     assert flushed.given_up == [ALICE] and landed(slack, ALICE) == 1
     assert store.get_nudge(nudge.id).digest_id == nudge.digest_id  # the new digest's, kept
+
+
+# A store that fails while a digest is written --------------------------------------------------
+
+
+def store_fails(store: Store, times: int) -> None:
+    """The store's next `times` digest writes fail as a locked SQLite or a lost connection does."""
+    queue = store.queue_digest
+    left = [times]
+
+    def failing(**kwargs: Any) -> str:
+        if left[0] > 0:
+            left[0] -= 1
+            raise OperationalError("INSERT INTO digests", {}, Exception("database is locked"))
+        return queue(**kwargs)
+
+    store.queue_digest = failing  # type: ignore[method-assign]
+
+
+def no_pause(note: Notifier) -> Notifier:
+    note.outbox.sleep = lambda _seconds: None
+    return note
+
+
+def test_a_store_locked_for_a_moment_is_written_on_a_second_try_in_the_round(
+    slack: FakeSlack,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    path = tmp_path / "busy.sqlite3"
+    monkeypatch.setattr(store_module, "SQLITE_BUSY_SECONDS", 0.2)
+    store = Store.open(f"sqlite:///{path}")
+    holder = sqlite3.connect(path)  # another process, writing
+    holder.execute("BEGIN IMMEDIATE")
+    note = notifier(slack, store, Clock(MONDAY_NOON))
+    note.outbox.sleep = lambda _seconds: holder.rollback()  # it finishes while we wait
+    try:
+        with caplog.at_level(logging.WARNING):
+            delivery = note.deliver([finding("i-0aaaaaaaaaaaaaaa1", ALICE)], "round-1")
+    finally:
+        holder.close()
+
+    assert (delivery.digests, delivery.failed) == (1, [])
+    assert landed(slack, ALICE) == 1 and store.pending_digests() == []
+    [line] = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "locked by another process" in line and "trying once more" in line
+
+
+def test_a_digest_the_store_would_not_take_is_sent_by_the_hourly_retry(
+    slack: FakeSlack, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock(MONDAY_NOON)
+    store_fails(store, 2)  # both tries in the round
+    note = no_pause(notifier(slack, store, clock))
+    findings = [finding("i-0aaaaaaaaaaaaaaa1", ALICE), finding("i-0ddddddddddddddd1", DAVE)]
+    with caplog.at_level(logging.WARNING):
+        delivery = note.deliver(findings, "round-1")
+
+    assert (delivery.failed, delivery.digests) == ([ALICE], 1)  # Dave still got his
+    assert landed(slack, ALICE) == 0 and len(note.unwritten) == 1
+    [said] = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert said == (
+        f"the digest of {ALICE} was not written (the store is locked by another process): "
+        "kept in this process, which tries again within the hour"
+    )
+
+    clock.now += timedelta(hours=1)
+    assert note.retry().sent == 1
+    assert landed(slack, ALICE) == 1 and landed(slack, DAVE) == 1
+    alices = [n for n in store.open_nudges() if n.owner_slack_user == ALICE]
+    assert [n.times_sent for n in alices] == [1]
+    assert note.retry().sent == 0 and len(note.unwritten) == 0  # once
+
+
+def test_the_retried_digest_leaves_out_what_was_answered_meanwhile(
+    slack: FakeSlack, store: Store
+) -> None:
+    clock = Clock(MONDAY_NOON)
+    old, new = finding("i-0aaaaaaaaaaaaaaa1", ALICE), finding("i-0aaaaaaaaaaaaaaa2", ALICE)
+    note = no_pause(notifier(slack, store, clock, renudge_days=3))
+    note.deliver([old], "round-1")
+    clock.now += timedelta(days=4)  # the old one is due again, and there is a new one
+    store_fails(store, 2)
+    assert note.deliver([old, new], "round-2").failed == [ALICE]
+    [nudge] = store.open_nudges()
+    clock.now += timedelta(minutes=20)
+    assert store.decide(nudge.id, "kept", by=ALICE, at=clock.now)  # from the first digest
+
+    clock.now += timedelta(minutes=40)
+    assert note.retry().sent == 1
+    retried = json.dumps(blocks_of(posts(slack)[-1]))
+    assert "i-0aaaaaaaaaaaaaaa2" in retried and "i-0aaaaaaaaaaaaaaa1" not in retried
+
+
+def test_a_newer_round_replaces_what_was_kept(slack: FakeSlack, store: Store) -> None:
+    clock = Clock(MONDAY_NOON)
+    findings = [finding("i-0aaaaaaaaaaaaaaa1", ALICE)]
+    note = no_pause(notifier(slack, store, clock))
+    store_fails(store, 2)
+    note.deliver(findings, "round-1")
+    clock.now += timedelta(minutes=30)
+    assert note.deliver(findings, "round-2").digests == 1
+    clock.now += timedelta(minutes=30)
+    assert note.retry().sent == 0 and landed(slack, ALICE) == 1
+
+
+def test_scan_notify_tries_once_more_before_it_ends_and_says_what_is_lost(
+    slack: FakeSlack, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = Clock(MONDAY_NOON)
+    note = no_pause(notifier(slack, store, clock))
+    services = types.SimpleNamespace(
+        store=store,
+        holder="scan-1",
+        clock=clock,
+        operations=None,
+        slack=note.client,
+        settings=types.SimpleNamespace(policy=note.policy),
+    )
+    store_fails(store, 2)  # the round's two tries; the last try before the end works
+    notify_round(services, FixedRound(clock, (ALICE,)), note)  # type: ignore[arg-type]
+    assert landed(slack, ALICE) == 1
+
+    store_fails(store, 4)  # and now it does not
+    clock.now += timedelta(days=1)
+    with caplog.at_level(logging.WARNING):
+        notify_round(services, FixedRound(clock, (ALICE, DAVE)), note)  # type: ignore[arg-type]
+    assert landed(slack, DAVE) == 0 and landed(slack, ALICE) == 1  # hers: nudged yesterday
+    assert (
+        "1 digest could still not be written to the store and end with this process: "
+        "the next round nudges their owners"
+    ) in caplog.messages
