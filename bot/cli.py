@@ -485,6 +485,12 @@ def run_scan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     if delivery["delivery_failures"]
                     else ""
                 )
+                + (
+                    f"; {delivery['delivery_given_up']} can never be delivered (see the log): "
+                    "their resources are routed again by the next round"
+                    if delivery.get("delivery_given_up")
+                    else ""
+                )
                 + "\n"
             )
     if result.scanned == 0 and result.notes:

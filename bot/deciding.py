@@ -29,7 +29,7 @@ from bot.core.policy import Policy
 from bot.core.resources import Resource
 from bot.failures import plain_words
 from bot.leases import INSTANCE_PREFIX
-from bot.outbox import Outbox
+from bot.outbox import Outbox, Undeliverable
 from bot.registry.patrol import PATROL
 from bot.slack.admins import Admins
 from bot.slack.message_rows import MessageRows
@@ -425,6 +425,11 @@ class Decisions:
         thanks = f"Passed on to {to}. Thank you!"
         try:
             outbox.send(digest_id)
+        except Undeliverable as gone:  # the outbox logged it
+            thanks = (
+                f"Passed on to {to}, but Slack would not let me tell them ({gone.failure}); "
+                "the next patrol round routes it again."
+            )
         except Exception:
             logger.exception("the message passing nudge %s on to %s failed", nudge.id, target)
             thanks = f"Passed on to {to}; my message to them is delayed, I will send it again."

@@ -13,13 +13,25 @@ import logging
 
 import sqlalchemy as sa
 
-from bot.schema import ONE_OPEN_NUDGE, OPEN_STATUSES, finished_slots, leases, metadata, nudges
+from bot.schema import (
+    ONE_OPEN_NUDGE,
+    OPEN_STATUSES,
+    digests_table,
+    finished_slots,
+    leases,
+    metadata,
+    nudges,
+)
 
 logger = logging.getLogger(__name__)
 
 _ADVISORY_LOCK = 0x77686F63  # "whoc": any constant the replicas share
-# Columns added to existing tables since their first release: (table, column, SQL type).
-_ADDED_COLUMNS = ((nudges, "digest_id", "VARCHAR(32)"),)
+# Columns added to existing tables since their first release (nullable, typed as in bot.schema).
+_ADDED_COLUMNS = (
+    (nudges, "digest_id"),
+    (digests_table, "failure"),
+    (digests_table, "failed_at"),
+)
 
 
 def prepare(engine: sa.Engine) -> None:
@@ -29,18 +41,20 @@ def prepare(engine: sa.Engine) -> None:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK})
         metadata.create_all(conn)
-        for table, column, sql_type in _ADDED_COLUMNS:
-            _add_column(conn, table, column, sql_type)
+        for table, column in _ADDED_COLUMNS:
+            _add_column(conn, table, column)
         _one_open_nudge_per_resource(conn)
         _slot_records(conn)
         # A write that changes nothing still takes SQLite's write lock (and PostgreSQL's checks).
         conn.execute(leases.delete().where(leases.c.name == "store-write-check"))
 
 
-def _add_column(conn: sa.Connection, table: sa.Table, column: str, sql_type: str) -> None:
+def _add_column(conn: sa.Connection, table: sa.Table, column: str) -> None:
     present = {c["name"] for c in sa.inspect(conn).get_columns(table.name)}
     if column in present:
         return
+    # The dialect's own spelling: DATETIME on SQLite, TIMESTAMP WITH TIME ZONE on PostgreSQL.
+    sql_type = table.c[column].type.compile(dialect=conn.dialect)
     conn.execute(sa.text(f"ALTER TABLE {table.name} ADD COLUMN {column} {sql_type}"))
     logger.info("store: added %s.%s", table.name, column)
 

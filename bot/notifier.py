@@ -6,9 +6,15 @@ rows that make buttons work and keep a restart from sending the same nudge twice
 Every message goes through the outbox (bot/outbox.py): written `pending` with its nudges, posted
 with its id in the message metadata, then marked `sent`. Each owner is delivered on their own:
 any failure (a timeout included) is logged and leaves that owner's digest pending for the hourly
-retry, and the other owners still get theirs. An owner outside their working hours gets a
-pending digest too, sent by the hourly retry once their day starts (a newer round replaces it
-if it comes first). A resource passed on with *Not mine* goes to the person it was passed to.
+retry, and the other owners still get theirs; a failure before the digest was in the store (the
+store itself failing) keeps that owner's findings in this process for the hourly retry instead
+(bot/unwritten.py). An owner outside their working hours gets a pending digest too, sent by the
+hourly retry once their day starts (a newer round replaces it if it comes first). A resource
+passed on with *Not mine* goes to the person it was passed to.
+
+A digest Slack says can never reach its owner (account_inactive, user_not_found…) is given up
+(bot/giving_up.py) and its nudges let go; for `renudge_days` after that, that owner's resources
+go to the fallback channel, saying why.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from bot.aws.operations import Outcome
 from bot.core import digests
@@ -31,9 +37,19 @@ from bot.core.messages import escape_mrkdwn
 from bot.core.nudging import History, Step, auto_stop_date, in_working_hours, next_step
 from bot.core.policy import Policy
 from bot.core.resources import Finding
+from bot.giving_up import UNREACHABLE, Undeliverable
 from bot.outbox import Flushed, Outbox
 from bot.registry.patrol import PATROL
-from bot.store import OPEN_STATUSES, Nudge, Store, new_nudge_id, nudge_row
+from bot.store import (
+    OPEN_STATUSES,
+    CarriedElsewhere,
+    Nudge,
+    Store,
+    new_nudge_id,
+    nudge_row,
+    why_unusable,
+)
+from bot.unwritten import KEEP_FOR, Kept, Unwritten
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +66,7 @@ class Delivery:
     auto_stopped: int = 0
     unknown_owner: int = 0
     failed: list[str] = field(default_factory=list)  # pending: retried within the hour
+    given_up: list[str] = field(default_factory=list)  # can never be delivered: routed again
     stopped_early: bool = False  # the round's lease was lost: the rest left to its new holder
 
     def summary(self) -> dict[str, Any]:
@@ -62,6 +79,7 @@ class Delivery:
             "auto_stopped": self.auto_stopped,
             "unknown_owner": self.unknown_owner,
             "delivery_failures": len(self.failed),
+            "delivery_given_up": len(self.given_up),
         }
 
 
@@ -102,6 +120,7 @@ class Notifier:
         self.auto_stop = auto_stop
         self._zones: dict[str, str | None] = {}
         self.outbox = Outbox(store, client, clock, in_hours=self._in_hours)
+        self.unwritten = Kept()
 
     def deliver(
         self,
@@ -116,33 +135,106 @@ class Notifier:
         digest); `still_ours` is checked before each owner (the round's lease)."""
         delivery = Delivery()
         now = self.clock()
-        by_owner: dict[str | None, list[Finding]] = defaultdict(list)
-        for finding in findings:
-            routed = self._route(finding)
-            by_owner[routed.owner.slack_user].append(routed)
-        for owner, owned in by_owner.items():
+        self.unwritten.clear()  # this round's findings replace an earlier round's
+        for owner, owned in self._by_owner(findings, now).items():
             if not still_ours():
                 logger.warning("the round's lease was lost: delivery stops here")
                 delivery.stopped_early = True
                 break
-            try:
-                if owner is None:
-                    self._unknown_owners(owned, round_id, now, delivery)
-                else:
-                    self._owner_digest(
-                        owner, owned, round_id, now, delivery, respect_hours, skipped
-                    )
-            except Exception:
-                logger.exception(
-                    "the digest of %s was not delivered; it is tried again within the hour",
-                    owner or "the fallback channel",
-                )
-                delivery.failed.append(owner or "fallback channel")
+            part = Unwritten(owner, tuple(owned), round_id, respect_hours, tuple(skipped), now)
+            self._deliver_part(part, now, delivery)
         return delivery
 
     def retry(self) -> Flushed:
-        """What is still pending: failed deliveries, owners whose working day has begun."""
-        return self.outbox.flush()
+        """What is still pending: failed deliveries, owners whose working day has begun, and
+        deliveries whose digest the store could not take (kept in this process)."""
+        written_now = self.retry_unwritten()
+        flushed = self.outbox.flush()
+        flushed.sent += written_now
+        return flushed
+
+    def retry_unwritten(self) -> int:
+        """Deliver again what failed before its digest was in the store: the resources nobody
+        answered since. How many messages were posted."""
+        now = self.clock()
+        posted = 0
+        for part in self.unwritten.take():
+            if now - part.planned_at >= KEEP_FOR:
+                logger.warning(
+                    "the digest of %s from round %s was never written: dropped, newer rounds "
+                    "nudge its resources",
+                    part.owner or "the fallback channel",
+                    part.round_id,
+                )
+                continue
+            try:
+                unanswered = [f for f in part.findings if self._unanswered(f, part.planned_at)]
+            except SQLAlchemyError as error:
+                self.unwritten.keep(part)
+                logger.warning(
+                    "the store is %s: the digest of %s waits for the next retry",
+                    why_unusable(error),
+                    part.owner or "the fallback channel",
+                )
+                continue
+            again = dataclasses.replace(part, findings=tuple(unanswered))
+            posted += self._deliver_part(again, now, Delivery())
+        return posted
+
+    def _deliver_part(self, part: Unwritten, now: datetime, delivery: Delivery) -> bool:
+        """One owner's digest (or the fallback channel's); True when one was posted now. A
+        failure is logged and counted; one before the digest was written is kept for retry."""
+        who = part.owner or "the fallback channel"
+        try:
+            if part.owner is None:
+                return self._unknown_owners(list(part.findings), part.round_id, now, delivery)
+            return self._owner_digest(
+                part.owner,
+                list(part.findings),
+                part.round_id,
+                now,
+                delivery,
+                part.respect_hours,
+                part.skipped,
+            )
+        except Undeliverable:  # the outbox said why, once
+            delivery.given_up.append(part.owner or "fallback channel")
+        except Exception as error:
+            delivery.failed.append(part.owner or "fallback channel")
+            if self._written(part):
+                logger.exception(
+                    "the digest of %s was not delivered; it waits in the store and is tried "
+                    "again within the hour",
+                    who,
+                )
+            else:
+                self.unwritten.keep(part)
+                why = (
+                    f"the store is {why_unusable(error)}"
+                    if isinstance(error, SQLAlchemyError)
+                    else type(error).__name__
+                )
+                logger.exception(
+                    "the digest of %s was not written (%s): kept in this process, which tries "
+                    "again within the hour",
+                    who,
+                    why,
+                )
+        return False
+
+    def _written(self, part: Unwritten) -> bool:
+        """Whether the store holds this part's digest, pending (the retry posts it)."""
+        target = part.owner or self.policy.slack.fallback_channel
+        try:
+            pending = self.store.pending_digests()
+        except SQLAlchemyError:
+            return False
+        return any(d.target == target and d.round_id == part.round_id for d in pending)
+
+    def _unanswered(self, finding: Finding, since: datetime) -> bool:
+        """Not decided on since `since` (a click, an auto-stop): still worth a digest."""
+        last = self.store.last_nudge_for(finding.resource.key)
+        return last is None or last.decided_at is None or last.decided_at < since
 
     # One owner -----------------------------------------------------------------------------------
 
@@ -155,7 +247,8 @@ class Notifier:
         delivery: Delivery,
         respect_hours: bool,
         skipped: Sequence[str],
-    ) -> None:
+    ) -> bool:
+        """Their digest, written and posted (or left for their hours); True when posted now."""
         in_hours = not respect_hours or self._in_hours(owner)
         # A digest of an earlier round still waiting for their hours: this one replaces it.
         self.store.supersede_unsent(owner, newer_round=round_id)
@@ -167,7 +260,7 @@ class Notifier:
                     self._auto_stop(item, owner, now, delivery)
         to_send = [item for item in items if item.step in (Step.NUDGE, Step.ESCALATE)]
         if not to_send:
-            return
+            return False
         ids = [item.nudge.id if item.nudge else new_nudge_id() for item in to_send]
         pairs = [(nudge_id, item.finding) for nudge_id, item in zip(ids, to_send, strict=True)]
         blocks = digests.digest_blocks(
@@ -193,17 +286,18 @@ class Notifier:
             now=now,
         )
         if digest_id is None:
-            return
+            return False
         if not in_hours:
             delivery.deferred[owner] = len(to_send)
-            return
+            return False
         if self.outbox.send(digest_id) is None:
-            return  # another process is posting it
+            return False  # another process is posting it
         delivery.digests += 1
         delivery.resources_nudged += len(to_send)
         escalations = [item for item in to_send if item.step is Step.ESCALATE]
         if escalations:
             self._escalate(owner, escalations, now, delivery)
+        return True
 
     def _queue(
         self,
@@ -219,13 +313,15 @@ class Notifier:
         now: datetime,
     ) -> str | None:
         """The digest and its new nudges, written pending; None when another process opened a
-        nudge for one of these resources at the same moment (it delivers them, not us)."""
+        nudge for one of these resources, or carried one of its open nudges, at the same moment
+        (it delivers them, not us)."""
         new_rows = [
             self._new_nudge(nudge_id, item.finding, owner, round_id, now)
             for nudge_id, item in items
             if item.nudge is None
         ]
-        carried = [item.nudge.id for _, item in items if item.nudge is not None]
+        # As read when planned: carried only if no other round carried them since.
+        carried = [item.nudge for _, item in items if item.nudge is not None]
         try:
             return self.outbox.queue(
                 kind=kind,
@@ -237,12 +333,40 @@ class Notifier:
                 new_nudges=new_rows,
                 carried=carried,
             )
-        except IntegrityError:
+        except (IntegrityError, CarriedElsewhere):
             logger.warning(
                 "some resources for %s were nudged by another process just now: left to it",
                 target,
             )
             return None
+
+    def _by_owner(
+        self, findings: Sequence[Finding], now: datetime
+    ) -> dict[str | None, list[Finding]]:
+        """Findings by whom their digest goes to (None: the fallback channel)."""
+        by_owner: dict[str | None, list[Finding]] = defaultdict(list)
+        unreachable: dict[str, str | None] = {}
+        for finding in findings:
+            routed = self._route(finding)
+            owner = routed.owner.slack_user
+            if owner is not None:
+                if owner not in unreachable:
+                    unreachable[owner] = self._unreachable(owner, now)
+                failure = unreachable[owner]
+                if failure is not None:
+                    routed = _not_reached(routed, failure)
+            by_owner[routed.owner.slack_user].append(routed)
+        return by_owner
+
+    def _unreachable(self, owner: str, now: datetime) -> str | None:
+        """Why Slack would not take their last digest (account_inactive…), when that was less
+        than renudge_days ago and nothing reached them since; else None: try them."""
+        failed = self.store.failed_since_sent(owner)
+        if failed is None or failed.failure not in UNREACHABLE or failed.failed_at is None:
+            return None
+        if now - failed.failed_at >= timedelta(days=self.policy.nudges.renudge_days):
+            return None
+        return failed.failure
 
     def _route(self, finding: Finding) -> Finding:
         """A resource passed on with Not mine belongs to whom it was passed to, not to whoever
@@ -266,17 +390,21 @@ class Notifier:
         if last is None or last.status not in OPEN_STATUSES:
             # Never nudged, or answered long ago and idle again (a keep ran out): a new nudge.
             return _Item(finding, None, Step.NUDGE)
-        if last.status == "acting" or self._on_its_way(last):
+        if last.status == "acting" or self._on_its_way(last, now):
             return _Item(finding, last, Step.WAIT)
         history = History(times_sent=last.times_sent, last_sent_at=last.last_sent_at)
         return _Item(finding, last, next_step(history, now, self.policy.nudges))
 
-    def _on_its_way(self, nudge: Nudge) -> bool:
-        """In a digest that was tried and not confirmed: the retry settles it, not a new one."""
+    def _on_its_way(self, nudge: Nudge, now: datetime) -> bool:
+        """In a digest that was tried and not confirmed: the retry settles it, not a new one.
+        Not one given up, nor one pending longer than the re-nudge interval: this round's
+        digest replaces it."""
         if nudge.digest_id is None:
             return False
         digest = self.store.get_digest(nudge.digest_id)
-        return digest is not None and digest.status == "pending"
+        if digest is None or digest.status != "pending":
+            return False
+        return now - digest.created_at < timedelta(days=self.policy.nudges.renudge_days)
 
     def _new_nudge(
         self, nudge_id: str, finding: Finding, owner: str | None, round_id: str, now: datetime
@@ -336,6 +464,8 @@ class Notifier:
         )
         try:
             self.outbox.send(digest_id)
+        except Undeliverable:
+            pass  # said once by the outbox
         except Exception:
             logger.exception("the auto-stop notice to %s waits for the hourly retry", owner)
 
@@ -355,6 +485,8 @@ class Notifier:
         try:
             if self.outbox.send(digest_id):
                 delivery.escalated += len(items)
+        except Undeliverable:
+            pass  # said once by the outbox
         except Exception:
             logger.exception("the escalation about %s waits for the hourly retry", owner)
 
@@ -362,19 +494,20 @@ class Notifier:
 
     def _unknown_owners(
         self, findings: list[Finding], round_id: str, now: datetime, delivery: Delivery
-    ) -> None:
+    ) -> bool:
+        """The fallback channel's message; True when posted now."""
         items = [self._plan(finding, now) for finding in findings]
         fresh = [item for item in items if item.step is not Step.WAIT]
         delivery.waiting += len(items) - len(fresh)
         channel = self.policy.slack.fallback_channel
         if not fresh:
-            return
+            return False
         if not channel:
             delivery.unknown_owner += len(fresh)
             logger.warning(
                 "%d idle resources have no known owner and no fallback channel is set", len(fresh)
             )
-            return
+            return False
         pairs = [(item.finding, item.finding.owner.reason) for item in fresh]
         blocks = digests.unknown_owner_blocks(pairs, now, kinds=PATROL)
         ids = [item.nudge.id if item.nudge else new_nudge_id() for item in fresh]
@@ -389,8 +522,10 @@ class Notifier:
             owner=None,
             now=now,
         )
-        if digest_id is not None and self.outbox.send(digest_id) is not None:
-            delivery.unknown_owner += len(fresh)
+        if digest_id is None or self.outbox.send(digest_id) is None:
+            return False
+        delivery.unknown_owner += len(fresh)
+        return True
 
     # The weekly summary --------------------------------------------------------------------------
 
@@ -428,6 +563,16 @@ class Notifier:
                 )
                 self._zones[user] = None
         return self._zones[user]
+
+
+def _not_reached(finding: Finding, failure: str) -> Finding:
+    """The finding for the fallback channel, saying whom Slack would not let us reach, and why."""
+    owner = finding.owner
+    who = f"{owner.aws_name} ({owner.slack_user})" if owner.aws_name else owner.slack_user
+    unowned = dataclasses.replace(
+        owner, slack_user=None, verified=False, reason=f"could not reach {who} in Slack: {failure}"
+    )
+    return dataclasses.replace(finding, owner=unowned)
 
 
 # Decisions that take the nudge's monthly cost away (all of it, or its compute: pause, on-demand).

@@ -3,7 +3,8 @@ rounds: this process announced alive (its instance lease), what a dead process l
 settled first (decisions `acting`, digests `pending`), and the round lease, so a second
 `scan --notify` or a replica's scheduled round at the same time does nothing. Slack is asked first
 (auth.test): a refused token or an unreachable Slack ends the run before the round, instead of a
-round whose owners all look like people without a Slack account.
+round whose owners all look like people without a Slack account. Digests the store could not
+take are tried once more before it ends (there is no hourly retry to leave them to).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def notify_round(
         if settled:
             logger.info("settled %d decisions left unfinished by a restart", settled)
         flushed = notifier.retry()
-        if flushed.sent or flushed.found or flushed.failed:
+        if flushed.sent or flushed.found or flushed.failed or flushed.given_up:
             logger.info("digests pending from earlier: %s", flushed.summary())
         rounds = Rounds(
             patrol,
@@ -53,7 +54,17 @@ def notify_round(
             holder=services.holder,
             clock=services.clock,
         )
-        return rounds.run(progress=progress)
+        run = rounds.run(progress=progress)
+        if len(notifier.unwritten):
+            notifier.retry_unwritten()  # this process has no hourly retry: once more, now
+            if left := len(notifier.unwritten):
+                logger.warning(
+                    "%d %s could still not be written to the store and end with this process: "
+                    "the next round nudges their owners",
+                    left,
+                    "digest" if left == 1 else "digests",
+                )
+        return run
 
 
 def check_slack(client: Any) -> None:

@@ -168,11 +168,17 @@ finished_slots = sa.Table(
 )
 sa.Index("finished_slots_by_time", finished_slots.c.finished_at)
 
-DIGEST_STATUSES = ("pending", "sent", "superseded")
+DIGEST_STATUSES = (
+    "pending",
+    "sent",
+    "superseded",  # a newer round's digest replaced it before it was tried
+    "failed",  # given up: it can never be delivered (`failure` says why); its nudges were let go
+)
 
 # The outbox: every message the patrol posts is written here `pending` (with its nudges) before
 # chat.postMessage, posted with its id in the message's metadata, then marked `sent`. A pending
-# one is posted again only after conversations.history shows it never arrived.
+# one is posted again only after conversations.history shows it never arrived, and given up
+# (`failed`) when Slack says it never can be, or after a bounded number of tries.
 digests_table = sa.Table(
     "digests",
     metadata,
@@ -191,6 +197,9 @@ digests_table = sa.Table(
     sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("blocks", sa.Text, nullable=False),
+    # Why it was given up, in a word: a Slack error (account_inactive…), undecided, expired, tries.
+    sa.Column("failure", sa.String(64), nullable=True),
+    sa.Column("failed_at", sa.DateTime(timezone=True), nullable=True),
 )
 sa.Index("digests_by_status", digests_table.c.status, digests_table.c.created_at)
 sa.Index("digests_by_target", digests_table.c.target, digests_table.c.status)

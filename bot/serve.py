@@ -192,7 +192,7 @@ class _Runtime:
                     logger.info("settled %d decisions left unfinished by a restart", settled)
                 if self.notifier is not None:
                     flushed = self.notifier.retry()
-                    if flushed.sent or flushed.found or flushed.failed:
+                    if flushed.sent or flushed.found or flushed.failed or flushed.given_up:
                         logger.info("pending digests at start: %s", flushed.summary())
             except Exception:
                 logger.exception("settling what a restart left unfinished failed; tried again")

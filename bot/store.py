@@ -277,6 +277,8 @@ class Digest:
     sent_at: datetime | None
     text: str
     blocks: list[dict[str, Any]]
+    failure: str | None = None  # given up (status failed): why, in a word
+    failed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -292,6 +294,11 @@ class Decision:
     outcome: str | None
     detail: str | None
     tell_channel: str | None
+
+
+class CarriedElsewhere(Exception):
+    """A nudge a digest was to carry changed since it was planned (another round carried or sent
+    it): nothing of that digest was written."""
 
 
 class StoreUnavailable(Exception):
@@ -831,12 +838,14 @@ class Store:
         owner_slack_user: str | None = None,
         round_id: str | None = None,
         new_nudges: Sequence[Mapping[str, Any]] = (),
-        carried: Sequence[str] = (),
+        carried: Sequence[Nudge] = (),
         digest_id: str | None = None,
     ) -> str:
         """Write a digest `pending`, with the new nudges it brings (rows from `nudge_row`) and
-        the open ones it carries again, in one transaction. IntegrityError when one of the new
-        nudges' resources already has an open nudge: nothing is written then."""
+        the open ones it carries again, in one transaction. Nothing is written when one of the
+        new nudges' resources already has an open nudge (IntegrityError), or when a carried one
+        is no longer as it was read (CarriedElsewhere: its digest or last sending changed, so
+        another round carried it at the same moment)."""
         digest_id = digest_id or new_nudge_id()
         with self.engine.begin() as conn:
             conn.execute(
@@ -856,12 +865,21 @@ class Store:
             if new_nudges:
                 rows = [{**row, "digest_id": digest_id, "times_sent": 0} for row in new_nudges]
                 conn.execute(nudges.insert(), rows)
-            if carried:
-                conn.execute(
+            for nudge in carried:
+                seen_digest = (
+                    nudges.c.digest_id.is_(None)
+                    if nudge.digest_id is None
+                    else nudges.c.digest_id == nudge.digest_id
+                )
+                moved = conn.execute(
                     nudges.update()
-                    .where(nudges.c.id.in_(list(carried)))
+                    .where(nudges.c.id == nudge.id)
+                    .where(seen_digest)
+                    .where(nudges.c.last_sent_at == _utc(nudge.last_sent_at))
                     .values(digest_id=digest_id, round_id=round_id)
                 )
+                if moved.rowcount != 1:
+                    raise CarriedElsewhere(nudge.id)  # leaving the block rolls it all back
         return digest_id
 
     def supersede_unsent(
@@ -916,6 +934,52 @@ class Store:
                 .where(digests_table.c.id == digest_id)
                 .values(last_error=error[:2000])
             )
+
+    def give_up_digest(
+        self, digest_id: str, *, failure: str, error: str, now: datetime
+    ) -> int | None:
+        """A pending digest that will never be delivered becomes `failed`, with why (`failure`,
+        a word; `error`, the words) and its nudges are let go: they are no longer on their way,
+        so the next round plans them again. How many were let go, for the one caller that did
+        it; None for the others (it was not pending any more)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                digests_table.update()
+                .where(digests_table.c.id == digest_id)
+                .where(digests_table.c.status == "pending")
+                .values(
+                    status="failed",
+                    failure=failure[:64],
+                    failed_at=_utc(now),
+                    last_error=error[:2000],
+                )
+            )
+            if result.rowcount != 1:
+                return None
+            let_go = conn.execute(
+                nudges.update().where(nudges.c.digest_id == digest_id).values(digest_id=None)
+            )
+        return let_go.rowcount
+
+    def failed_since_sent(self, target: str) -> Digest | None:
+        """The last digest to `target` that was given up, when none reached it since."""
+        with self.engine.connect() as conn:
+            sent = conn.execute(
+                sa.select(sa.func.max(digests_table.c.sent_at))
+                .where(digests_table.c.target == target)
+                .where(digests_table.c.status == "sent")
+            ).scalar()
+            query = (
+                sa.select(digests_table)
+                .where(digests_table.c.target == target)
+                .where(digests_table.c.status == "failed")
+                .order_by(digests_table.c.failed_at.desc())
+                .limit(1)
+            )
+            if sent is not None:
+                query = query.where(digests_table.c.failed_at > _utc(sent))
+            row = conn.execute(query).first()
+        return _digest(row) if row is not None else None
 
     def digest_sent(self, digest_id: str, *, channel: str, ts: str, now: datetime) -> bool:
         """Mark it sent where it landed, and its nudges with it (one more time sent each). False
@@ -1229,7 +1293,7 @@ def _nudge(row: Any) -> Nudge:
 def _digest(row: Any) -> Digest:
     data = dict(row._mapping)
     data["blocks"] = json.loads(data.get("blocks") or "[]")
-    for name in ("created_at", "attempted_at", "sent_at"):
+    for name in ("created_at", "attempted_at", "sent_at", "failed_at"):
         data[name] = _utc(data[name])
     return Digest(**data)
 

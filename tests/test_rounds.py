@@ -179,6 +179,7 @@ def test_deferred_digest_goes_out_when_the_working_day_starts(
         "found_already_sent": 0,
         "waiting": 0,
         "failed": 0,
+        "given_up": 0,
     }
     [post] = slack.calls_to("chat.postMessage")
     assert post.params["channel"] == ALICE

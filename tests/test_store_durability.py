@@ -4,11 +4,14 @@ refused with the reason. SQLite and a real PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -18,8 +21,8 @@ from bot import store as store_module
 from bot.core.resources import EBS_VOLUME, EC2_INSTANCE, Resource
 from bot.leases import Lease
 from bot.migrations import prepare
-from bot.schema import leases
-from bot.store import Store, StoreUnavailable, nudge_row
+from bot.schema import digests_table, leases
+from bot.store import CarriedElsewhere, Store, StoreUnavailable, nudge_row
 from tests.postgres import POSTGRES_URL, postgres_or_skip
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -246,7 +249,7 @@ def test_a_digest_is_pending_then_sent_with_its_nudges(store: Store) -> None:
         now=NOW,
         round_id="r1",
         new_nudges=[row],
-        carried=[carried.id],
+        carried=[carried],
     )
     [pending] = store.pending_digests()
     assert (pending.id, pending.status, pending.attempts, pending.blocks) == (
@@ -270,6 +273,60 @@ def test_a_digest_is_pending_then_sent_with_its_nudges(store: Store) -> None:
     assert (again.message_ts, again.times_sent, again.last_sent_at) == ("1.5", 2, NOW + MINUTE)
 
 
+def test_a_nudge_is_carried_only_as_it_was_read(store: Store) -> None:
+    """Two rounds planned a re-nudge from the same reading: the second digest writes nothing."""
+    seen = store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW - timedelta(days=4))
+    new = nudge_row(DISK, owner_slack_user="U0A", sent_at=NOW)
+
+    def digest(round_id: str, **kwargs: Any) -> str:
+        return store.queue_digest(
+            kind="digest", target="U0A", text="t", blocks=[], now=NOW, round_id=round_id, **kwargs
+        )
+
+    first = digest("r2", carried=[seen])
+    with pytest.raises(CarriedElsewhere):
+        digest("r3", carried=[seen], new_nudges=[new])
+    assert [d.id for d in store.pending_digests()] == [first]
+    assert store.get_nudge(seen.id).digest_id == first
+    assert store.last_nudge_for(DISK.key) is None  # rolled back with it
+
+    # Sent since it was read (same digest, a newer last sending): carrying it would nudge twice.
+    store.digest_sent(first, channel="D0A", ts="1.5", now=NOW)
+    with pytest.raises(CarriedElsewhere):
+        digest("r3", carried=[dataclasses.replace(seen, digest_id=first)])
+    assert digest("r4", carried=[store.get_nudge(seen.id)])  # read afresh: carried
+
+
+def test_two_writers_carrying_one_nudge_at_once_one_wins(store: Store) -> None:
+    seen = store.create_nudge(WEB, owner_slack_user="U0A", sent_at=NOW - timedelta(days=4))
+    start = threading.Barrier(4)
+    outcomes: list[str] = []
+
+    def carry(round_id: str) -> None:
+        start.wait()
+        try:
+            store.queue_digest(
+                kind="digest",
+                target="U0A",
+                text="t",
+                blocks=[],
+                now=NOW,
+                round_id=round_id,
+                carried=[seen],
+            )
+            outcomes.append("written")
+        except CarriedElsewhere:
+            outcomes.append("left")
+
+    threads = [threading.Thread(target=carry, args=(f"r{n}",)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["left", "left", "left", "written"]
+    assert len(store.pending_digests()) == 1
+
+
 def test_an_unsent_digest_is_superseded_and_its_nudges_freed(store: Store) -> None:
     row = nudge_row(WEB, owner_slack_user="U0A", sent_at=NOW)
     waiting = store.queue_digest(
@@ -281,6 +338,34 @@ def test_an_unsent_digest_is_superseded_and_its_nudges_freed(store: Store) -> No
     assert store.get_digest(waiting).status == "superseded"
     assert store.get_digest(tried).status == "pending"  # tried: it may have arrived
     assert store.get_nudge(row["id"]).digest_id is None
+
+
+def test_a_digest_given_up_is_failed_and_lets_its_nudges_go(store: Store) -> None:
+    row = nudge_row(WEB, owner_slack_user="U0A", sent_at=NOW)
+    doomed = store.queue_digest(
+        kind="digest", target="U0A", text="t", blocks=[], now=NOW, new_nudges=[row]
+    )
+    store.claim_digest(doomed, attempts=0, now=NOW)
+    assert store.failed_since_sent("U0A") is None
+
+    gone = NOW + MINUTE
+    assert store.give_up_digest(doomed, failure="account_inactive", error="x", now=gone) == 1
+    assert store.give_up_digest(doomed, failure="undecided", error="y", now=gone) is None  # once
+    assert store.pending_digests() == []
+    failed = store.get_digest(doomed)
+    assert (failed.status, failed.failure, failed.failed_at, failed.last_error) == (
+        "failed",
+        "account_inactive",
+        gone,
+        "x",
+    )
+    nudge = store.get_nudge(row["id"])
+    assert nudge.is_open and nudge.digest_id is None  # free for the next round
+    assert store.failed_since_sent("U0A") == failed
+
+    later = store.queue_digest(kind="digest", target="U0A", text="t", blocks=[], now=NOW)
+    store.digest_sent(later, channel="D0A", ts="2.5", now=gone + MINUTE)
+    assert store.failed_since_sent("U0A") is None  # reached since
 
 
 def test_a_digest_of_the_same_round_is_not_superseded(store: Store) -> None:
@@ -442,6 +527,48 @@ def test_an_existing_sqlite_store_is_migrated_and_its_duplicates_settled(tmp_pat
     with pytest.raises(IntegrityError):
         store.create_nudge(WEB, owner_slack_user="U0B", sent_at=NOW)
     Store.open(f"sqlite:///{path}")  # again: nothing left to do, no error
+
+
+def _store_before_digests_could_fail(url: str) -> None:
+    """The digests table as it was before a digest could be given up."""
+    old = sa.MetaData()
+    columns = [
+        sa.Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable)
+        for c in digests_table.columns
+        if c.name not in ("failure", "failed_at")
+    ]
+    sa.Table(digests_table.name, old, *columns)
+    engine = sa.create_engine(url)
+    old.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO digests (id, kind, target, status, created_at, attempts, text, blocks)"
+                " VALUES ('d1', 'digest', 'U0A', 'pending', :at, 1, 't', '[]')"
+            ),
+            {"at": NOW},
+        )
+    engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_an_existing_store_gets_the_columns_of_a_given_up_digest(
+    backend: str, tmp_path: Path
+) -> None:
+    with contextlib.ExitStack() as stack:
+        if backend == "sqlite":
+            url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+        else:
+            url = stack.enter_context(postgres_or_skip())
+        _store_before_digests_could_fail(url)
+
+        store = Store.open(url)
+        [pending] = store.pending_digests()
+        assert (pending.id, pending.failure, pending.failed_at) == ("d1", None, None)
+        assert store.give_up_digest("d1", failure="expired", error="e", now=NOW) == 0
+        assert store.failed_since_sent("U0A").failed_at == NOW  # a time with its zone
+        store.engine.dispose()
+        Store.open(url).engine.dispose()  # again: nothing left to do, no error
 
 
 # A store that cannot be used -----------------------------------------------------------------

@@ -763,6 +763,33 @@ def test_not_mine_passes_the_nudge_to_its_owner(make_world: Callable[..., World]
     eventually(lambda: world.fleet.instance_state(web.id) == "stopped")
 
 
+def test_not_mine_to_someone_slack_will_not_reach_says_so(
+    make_world: Callable[..., World],
+) -> None:
+    world = make_world("enabled")
+    [posted] = world.digest(world.instance("web-1"))
+    view = open_modal(world, Action.NOT_MINE, posted)
+    world.fake.fail_next("chat.postMessage", "account_inactive")  # the new owner has left
+    world.harness.submit_view(
+        views.NOT_MINE_CALLBACK,
+        not_mine_values(NEW_OWNER),
+        user=OWNER,
+        private_metadata=view["private_metadata"],
+    )
+
+    def told() -> list[str]:
+        calls = world.fake.calls_to("chat.postEphemeral") + world.fake.calls_to("chat.postMessage")
+        return [
+            str(c.params.get("text")) for c in calls if "Passed on" in str(c.params.get("text"))
+        ]
+
+    [words] = eventually(told)
+    assert "would not let me tell them (account_inactive)" in words
+    assert "delayed" not in words  # it is not: it is never sent
+    assert world.store.failed_since_sent(NEW_OWNER).failure == "account_inactive"
+    assert world.store.pending_digests() == []
+
+
 def test_not_mine_without_a_name_goes_to_the_fallback_channel(
     make_world: Callable[..., World],
 ) -> None:
