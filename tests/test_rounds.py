@@ -413,7 +413,13 @@ def test_a_digest_posted_but_not_recorded_before_a_kill_is_not_posted_again(
     assert channels(slack) == [ALICE, BOB]
     clock.now = MONDAY_NOON + timedelta(hours=1, minutes=5)
     assert restarted.hourly() == {
-        "deferred": {"sent": 0, "found_already_sent": 1, "waiting": 0, "failed": 0},
+        "deferred": {
+            "sent": 0,
+            "found_already_sent": 1,
+            "waiting": 0,
+            "failed": 0,
+            "given_up": 0,
+        },
         "unfinished_round": None,
     }
     assert channels(slack) == [ALICE, BOB]
