@@ -8,9 +8,12 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from bot.store import Store
 
 POSTGRES_URL = os.environ.get("WHOCREATED_TEST_POSTGRES_URL")
 
@@ -36,3 +39,17 @@ def postgres_or_skip() -> Iterator[str]:
         pytest.skip("WHOCREATED_TEST_POSTGRES_URL is not set (.ci/run starts PostgreSQL)")
     with own_schema(POSTGRES_URL) as url:
         yield url
+
+
+@contextlib.contextmanager
+def store_on(kind: str, sqlite_file: Path) -> Iterator[Store]:
+    """A store on disk, "sqlite" or "postgresql" (a schema of its own, skipped without a server):
+    each thread reaches it on a connection of its own, unlike the in-memory one."""
+    if kind == "sqlite":
+        yield Store.open(f"sqlite:///{sqlite_file}")
+        return
+    with postgres_or_skip() as url:
+        opened = Store.open(url)
+        assert opened.warning is None
+        yield opened
+        opened.engine.dispose()

@@ -24,7 +24,7 @@ from bot.notifier import Notifier
 from bot.notify_run import notify_round
 from bot.store import Store
 from tests.fake_slack import BOT_TOKEN, FakeSlack
-from tests.postgres import postgres_or_skip
+from tests.postgres import store_on
 from tests.test_notifier import (
     ALICE,
     FALLBACK,
@@ -53,13 +53,8 @@ def slack() -> Iterator[FakeSlack]:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """A store each thread reaches on a connection of its own (not the one shared in memory)."""
-    if request.param == "sqlite":
-        yield Store.open(f"sqlite:///{tmp_path / 'whocreated.sqlite3'}")
-        return
-    with postgres_or_skip() as url:
-        opened = Store.open(url)
+    with store_on(request.param, tmp_path / "whocreated.sqlite3") as opened:
         yield opened
-        opened.engine.dispose()
 
 
 def test_two_rounds_at_once_renudge_an_open_nudge_once(slack: FakeSlack, store: Store) -> None:

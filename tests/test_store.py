@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from bot import store as store_module
 from bot.core.events import Actor, CreationFact
 from bot.store import FactPlace, Store, StoreUnavailable, default_database_url
-from tests.postgres import postgres_or_skip
+from tests.postgres import store_on
 
 
 def _fact(resource_id: str, when: datetime, who: str) -> CreationFact:
@@ -33,14 +33,8 @@ def _fact(resource_id: str, when: datetime, who: str) -> CreationFact:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        yield Store.open(f"sqlite:///{tmp_path / 'state' / 'whocreated.sqlite3'}")
-        return
-    with postgres_or_skip() as url:  # a schema of its own: tests run side by side
-        opened = Store.open(url)
-        assert opened.warning is None
+    with store_on(request.param, tmp_path / "state" / "whocreated.sqlite3") as opened:
         yield opened
-        opened.engine.dispose()
 
 
 def _put(store: Store, fact: CreationFact) -> None:

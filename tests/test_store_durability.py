@@ -23,7 +23,7 @@ from bot.leases import Lease
 from bot.migrations import prepare
 from bot.schema import digests_table, leases
 from bot.store import CarriedElsewhere, Store, StoreUnavailable, nudge_row
-from tests.postgres import POSTGRES_URL, postgres_or_skip
+from tests.postgres import POSTGRES_URL, postgres_or_skip, store_on
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ACCOUNT = "123456789012"
@@ -42,13 +42,8 @@ class FixedClock:
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        yield Store.open(f"sqlite:///{tmp_path / 'whocreated.sqlite3'}")
-        return
-    with postgres_or_skip() as url:
-        opened = Store.open(url)
+    with store_on(request.param, tmp_path / "whocreated.sqlite3") as opened:
         yield opened
-        opened.engine.dispose()
 
 
 # Leases --------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 
 from bot.core.resources import EBS_VOLUME, EC2_INSTANCE, Resource
 from bot.store import Store
-from tests.postgres import postgres_or_skip
+from tests.postgres import store_on
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ACCOUNT = "123456789012"
@@ -31,14 +31,8 @@ DISK = Resource(type=EBS_VOLUME, id="vol-0123", region="eu-west-1", account=ACCO
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "sqlite":
-        yield Store.open(f"sqlite:///{tmp_path / 'state' / 'whocreated.sqlite3'}")
-        return
-    with postgres_or_skip() as url:  # a schema of its own: tests run side by side
-        opened = Store.open(url)
-        assert opened.warning is None
+    with store_on(request.param, tmp_path / "state" / "whocreated.sqlite3") as opened:
         yield opened
-        opened.engine.dispose()
 
 
 def test_a_nudge_round_trips_with_its_resource(store: Store) -> None:
